@@ -1,0 +1,17 @@
+"""The ledger's app factory."""
+from flask import Flask
+
+from shared.db import create_pool, ping
+from shared.web import add_ready_check, create_base_app
+
+from beanpay_ledger import config as ledger_config
+
+
+def create_app(config: dict | None = None) -> Flask:
+    """Build the ledger app; ``config`` overrides the environment (tests pass their own)."""
+    settings = ledger_config.load(config)
+    app = create_base_app("beanpay-ledger", settings, "beanpay-ledger", envelope="plain")
+    pool = create_pool(settings, "beanpay-ledger")
+    app.extensions["db"] = pool
+    add_ready_check(app, "database", lambda: ping(pool))
+    return app

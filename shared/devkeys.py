@@ -1,0 +1,43 @@
+"""Generate the local stack's development keys into a git-ignored folder, once.
+
+Usage: ``python -m shared.devkeys deploy/keys``. Existing files are kept, so the keys stay
+stable across runs; production reads key paths from the environment instead.
+"""
+import os
+import secrets
+import sys
+
+from Crypto.PublicKey import RSA
+
+KEY_PAIRS = ("platform", "bank", "huifu")
+
+
+def generate(folder: str, bits: int = 2048) -> list[str]:
+    """Create missing key pairs and the internal service token in ``folder``; return what was made."""
+    os.makedirs(folder, mode=0o700, exist_ok=True)
+    made = []
+    for name in KEY_PAIRS:
+        private_path = os.path.join(folder, f"{name}_private.pem")
+        public_path = os.path.join(folder, f"{name}_public.pem")
+        if os.path.exists(private_path) and os.path.exists(public_path):
+            continue
+        key = RSA.generate(bits)
+        _write(private_path, key.export_key(format="PEM", pkcs=8))
+        _write(public_path, key.publickey().export_key(format="PEM"))
+        made += [private_path, public_path]
+    token_path = os.path.join(folder, "internal_token")
+    if not os.path.exists(token_path):
+        _write(token_path, secrets.token_urlsafe(32).encode())
+        made.append(token_path)
+    return made
+
+
+def _write(path: str, data: bytes) -> None:
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    with os.fdopen(fd, "wb") as handle:
+        handle.write(data)
+
+
+if __name__ == "__main__":
+    for made_path in generate(sys.argv[1] if len(sys.argv) > 1 else "deploy/keys"):
+        print(f"generated {made_path}")

@@ -1,0 +1,61 @@
+"""Plain SQL migrations: each service keeps ``NNN_name.sql`` files, applied once, in order.
+
+Applied versions are recorded in ``schema_migrations``; an advisory lock lets several
+processes start at once without applying a file twice.
+"""
+import logging
+from pathlib import Path
+
+import psycopg
+from psycopg import sql
+from psycopg.conninfo import conninfo_to_dict, make_conninfo
+
+log = logging.getLogger(__name__)
+_LOCK_KEY = 424242
+
+
+def ensure_database(database_url: str) -> None:
+    """Create the database named in ``database_url`` when it does not exist yet."""
+    params = conninfo_to_dict(database_url)
+    name = params["dbname"]
+    admin = make_conninfo(database_url, dbname="postgres")
+    with psycopg.connect(admin, autocommit=True) as conn:
+        exists = conn.execute("select 1 from pg_database where datname = %s", (name,)).fetchone()
+        if not exists:
+            try:
+                conn.execute(sql.SQL("create database {}").format(sql.Identifier(name)))
+            except psycopg.errors.DuplicateDatabase:
+                pass
+
+
+def drop_database(database_url: str) -> None:
+    """Drop the database named in ``database_url``, closing its sessions (test teardown)."""
+    name = conninfo_to_dict(database_url)["dbname"]
+    admin = make_conninfo(database_url, dbname="postgres")
+    with psycopg.connect(admin, autocommit=True) as conn:
+        conn.execute(sql.SQL("drop database if exists {} with (force)").format(sql.Identifier(name)))
+
+
+def migrate(database_url: str, migrations_dir: Path) -> list[str]:
+    """Apply every pending migration in ``migrations_dir``; return the versions applied now."""
+    ensure_database(database_url)
+    applied_now = []
+    with psycopg.connect(database_url, autocommit=True) as conn:
+        conn.execute("select pg_advisory_lock(%s)", (_LOCK_KEY,))
+        try:
+            conn.execute(
+                "create table if not exists schema_migrations ("
+                " version text primary key, applied_at timestamptz not null default now())"
+            )
+            done = {row[0] for row in conn.execute("select version from schema_migrations")}
+            for path in sorted(Path(migrations_dir).glob("*.sql")):
+                if path.stem in done:
+                    continue
+                with conn.transaction():
+                    conn.execute(path.read_text(encoding="utf-8"))
+                    conn.execute("insert into schema_migrations (version) values (%s)", (path.stem,))
+                log.info("applied migration %s", path.stem)
+                applied_now.append(path.stem)
+        finally:
+            conn.execute("select pg_advisory_unlock(%s)", (_LOCK_KEY,))
+    return applied_now

@@ -1,0 +1,66 @@
+"""Money at the edges: yuan decimal strings for people, integer fen inside the ledger.
+
+Binary floating point never touches an amount: strings are matched by a strict pattern and
+converted digit by digit.
+"""
+import re
+from decimal import Decimal
+
+from shared.errors import BadRequest
+
+DEFAULT_MAX_FEN = 100_000_000  # 1,000,000.00 yuan
+_YUAN = re.compile(r"(0|[1-9][0-9]{0,14})(?:\.([0-9]{1,2}))?")
+_FEN = re.compile(r"[1-9][0-9]{0,17}")
+
+
+def parse_yuan(value, field: str = "amount", max_fen: int = DEFAULT_MAX_FEN) -> int:
+    """Parse a user-facing amount such as ``"100.00"`` into fen.
+
+    Accepts a decimal string with at most two decimals, or a JSON integer. Refuses floats,
+    exponents, NaN, signs, zero and anything above ``max_fen`` with a :class:`BadRequest`.
+    """
+    if isinstance(value, bool) or value is None:
+        raise BadRequest(f"{field} is required as a decimal string such as \"100.00\"")
+    if isinstance(value, int):
+        value = str(value)
+    if not isinstance(value, str):
+        raise BadRequest(f"{field} must be a decimal string such as \"100.00\", not a {type(value).__name__}")
+    match = _YUAN.fullmatch(value.strip())
+    if not match:
+        raise BadRequest(f"{field} must be a positive amount in yuan with at most two decimals, got {value[:32]!r}")
+    whole, cents = match.group(1), (match.group(2) or "").ljust(2, "0")
+    fen = int(whole) * 100 + int(cents)
+    if fen <= 0:
+        raise BadRequest(f"{field} must be greater than zero")
+    if fen > max_fen:
+        raise BadRequest(f"{field} must not exceed {format_fen(max_fen)}")
+    return fen
+
+
+def parse_fen(value, field: str = "amount", max_fen: int = 10**15) -> int:
+    """Parse a ledger amount: a positive whole number of fen, as a JSON integer or digit string."""
+    if isinstance(value, bool) or value is None:
+        raise BadRequest(f"{field} is required as a positive integer number of fen")
+    if isinstance(value, int):
+        fen = value
+    elif isinstance(value, str) and _FEN.fullmatch(value.strip()):
+        fen = int(value.strip())
+    else:
+        raise BadRequest(f"{field} must be a positive integer number of fen, got {str(value)[:32]!r}")
+    if fen <= 0:
+        raise BadRequest(f"{field} must be greater than zero")
+    if fen > max_fen:
+        raise BadRequest(f"{field} must not exceed {max_fen}")
+    return fen
+
+
+def format_fen(fen: int) -> str:
+    """Format fen as a yuan string with two decimals: 12345 -> ``"123.45"``."""
+    sign = "-" if fen < 0 else ""
+    whole, cents = divmod(abs(fen), 100)
+    return f"{sign}{whole}.{cents:02d}"
+
+
+def yuan_to_decimal(fen: int) -> Decimal:
+    """The exact ``Decimal`` of an amount in fen."""
+    return Decimal(format_fen(fen))

@@ -1,0 +1,121 @@
+"""Per-run test infrastructure on the real servers: databases, a RabbitMQ vhost, a Redis key prefix.
+
+URLs come from the environment (TEST_PG_SERVER_URL, TEST_AMQP_SERVER_URL, TEST_REDIS_URL); where a
+server is not reachable and a Docker engine exists, testcontainers starts one instead.
+"""
+import shutil
+import socket
+import subprocess
+import urllib.parse
+import uuid
+from dataclasses import dataclass, field
+
+import redis
+
+from shared.migrations import drop_database, migrate
+
+SERVICES = ("user_center", "depository_agent", "bank_callback", "beanpay_ledger", "bank_sandbox")
+
+
+@dataclass
+class Infra:
+    """Where this test run's databases, vhost and Redis keys live."""
+
+    pg_server_url: str
+    amqp_server_url: str
+    redis_url: str
+    run_id: str = field(default_factory=lambda: uuid.uuid4().hex[:8])
+    keys_dir: str = ""
+    internal_token: str = ""
+    created_databases: set = field(default_factory=set)
+
+    @property
+    def vhost(self) -> str:
+        return f"t_{self.run_id}"
+
+    @property
+    def amqp_url(self) -> str:
+        return f"{self.amqp_server_url.rstrip('/')}/{urllib.parse.quote(self.vhost, safe='')}"
+
+    @property
+    def redis_prefix(self) -> str:
+        return f"t_{self.run_id}:"
+
+    def database_url(self, service: str) -> str:
+        return f"{self.pg_server_url.rstrip('/')}/t_{self.run_id}_{service}"
+
+    def migrated_database(self, service: str) -> str:
+        """The service's per-run database URL, created and migrated once."""
+        url = self.database_url(service)
+        if service not in self.created_databases:
+            from importlib import import_module
+
+            migrate(url, import_module(service).MIGRATIONS_DIR)
+            self.created_databases.add(service)
+        return url
+
+    def service_env(self, service: str, **extra) -> dict:
+        """Environment variables for a process of ``service`` in this run."""
+        env = {
+            "DATABASE_URL": self.migrated_database(service),
+            "PG_SERVER_URL": self.pg_server_url,
+            "AMQP_URL": self.amqp_url,
+            "REDIS_URL": self.redis_url,
+            "REDIS_PREFIX": self.redis_prefix,
+            "KEYS_DIR": self.keys_dir,
+            "INTERNAL_TOKENS": self.internal_token,
+            "INTERNAL_TOKEN": self.internal_token,
+            "LOG_LEVEL": "WARNING",
+        }
+        env.update({key: str(value) for key, value in extra.items()})
+        return env
+
+    def config(self, service: str, **extra) -> dict:
+        """An in-process ``create_app`` config for ``service`` (same values as :meth:`service_env`)."""
+        env = self.service_env(service)
+        config = {
+            "DATABASE_URL": env["DATABASE_URL"],
+            "AMQP_URL": env["AMQP_URL"],
+            "REDIS_URL": env["REDIS_URL"],
+            "REDIS_PREFIX": env["REDIS_PREFIX"],
+            "KEYS_DIR": env["KEYS_DIR"],
+            "INTERNAL_TOKENS": (self.internal_token,),
+            "INTERNAL_TOKEN": self.internal_token,
+            "LOG_LEVEL": "WARNING",
+        }
+        config.update(extra)
+        return config
+
+    def setup(self) -> None:
+        _rabbitmqctl("add_vhost", self.vhost)
+        user = urllib.parse.urlparse(self.amqp_server_url).username or "guest"
+        _rabbitmqctl("set_permissions", "-p", self.vhost, user, ".*", ".*", ".*")
+
+    def teardown(self) -> None:
+        for service in self.created_databases:
+            drop_database(self.database_url(service))
+        _rabbitmqctl("delete_vhost", self.vhost)
+        client = redis.Redis.from_url(self.redis_url)
+        keys = list(client.scan_iter(match=f"{self.redis_prefix}*", count=1000))
+        if keys:
+            client.delete(*keys)
+
+
+def _rabbitmqctl(*args: str) -> None:
+    subprocess.run(["rabbitmqctl", "-q", *args], check=True, capture_output=True, timeout=60)
+
+
+def reachable(host: str, port: int) -> bool:
+    """True when something accepts TCP connections at host:port."""
+    try:
+        with socket.create_connection((host, port), timeout=1):
+            return True
+    except OSError:
+        return False
+
+
+def docker_available() -> bool:
+    """True when a Docker engine answers (not merely a client on PATH)."""
+    if not shutil.which("docker"):
+        return False
+    return subprocess.run(["docker", "info"], capture_output=True, timeout=20).returncode == 0
