@@ -10,10 +10,12 @@ import sys
 from Crypto.PublicKey import RSA
 
 KEY_PAIRS = ("platform", "bank", "huifu")
+# internal_token: the service token every local service accepts; token_secret: signs user tokens.
+SECRETS = ("internal_token", "token_secret")
 
 
 def generate(folder: str, bits: int = 2048) -> list[str]:
-    """Create missing key pairs and the internal service token in ``folder``; return what was made."""
+    """Create missing key pairs and secrets in ``folder``; return the paths made."""
     os.makedirs(folder, mode=0o700, exist_ok=True)
     made = []
     for name in KEY_PAIRS:
@@ -25,10 +27,11 @@ def generate(folder: str, bits: int = 2048) -> list[str]:
         _write(private_path, key.export_key(format="PEM", pkcs=8))
         _write(public_path, key.publickey().export_key(format="PEM"))
         made += [private_path, public_path]
-    token_path = os.path.join(folder, "internal_token")
-    if not os.path.exists(token_path):
-        _write(token_path, secrets.token_urlsafe(32).encode())
-        made.append(token_path)
+    for secret_name in SECRETS:
+        secret_path = os.path.join(folder, secret_name)
+        if not os.path.exists(secret_path):
+            _write(secret_path, secrets.token_urlsafe(32).encode())
+            made.append(secret_path)
     return made
 
 
