@@ -24,8 +24,8 @@ def ensure_database(database_url: str) -> None:
         if not exists:
             try:
                 conn.execute(sql.SQL("create database {}").format(sql.Identifier(name)))
-            except psycopg.errors.DuplicateDatabase:
-                pass
+            except (psycopg.errors.DuplicateDatabase, psycopg.errors.UniqueViolation):
+                pass  # another process created it a moment ago
 
 
 def drop_database(database_url: str) -> None:

@@ -1,0 +1,119 @@
+"""The common web shell: error envelopes, validation as 400, request ids, health, auth, body limit."""
+import marshmallow as ma
+import pytest
+from flask import jsonify
+
+from shared.auth import require_service_token
+from shared.errors import Conflict
+from shared.web import Blueprint, add_ready_check, create_base_app, request_data
+
+
+class EchoSchema(ma.Schema):
+    name = ma.fields.String(required=True, validate=ma.validate.Length(max=5))
+
+
+def _app(envelope="plain", ready=True):
+    app = create_base_app("test", {"INTERNAL_TOKENS": ("secret-token",), "MAX_CONTENT_LENGTH": 1024,
+                                   "LOG_LEVEL": "WARNING"}, "test", envelope=envelope)
+    bp = Blueprint("t", __name__)
+
+    @bp.post("/echo")
+    @bp.arguments(EchoSchema)
+    def echo(args):
+        return jsonify(args)
+
+    @bp.get("/conflict")
+    def conflict():
+        raise Conflict("already there")
+
+    @bp.route("/data", methods=["GET", "POST"])
+    def data():
+        return jsonify(request_data())
+
+    @bp.get("/boom")
+    def boom():
+        raise RuntimeError("bug")
+
+    internal = Blueprint("internal", __name__, url_prefix="/l")
+    internal.before_request(require_service_token)
+
+    @internal.get("/x")
+    def x():
+        return jsonify(ok=True)
+
+    app.extensions["api"].register_blueprint(bp)
+    app.extensions["api"].register_blueprint(internal)
+
+    def failing():
+        raise ConnectionError("nope")
+
+    if not ready:
+        add_ready_check(app, "database", failing)
+    return app
+
+
+def test_validation_errors_are_400_with_reason():
+    client = _app().test_client()
+    response = client.post("/echo", json={"name": "toolong"})
+    assert response.status_code == 400
+    assert response.json["code"] == 903
+    assert "name" in response.json["msg"]
+    assert client.post("/echo", json={"name": "ok"}).json == {"name": "ok"}
+
+
+@pytest.mark.parametrize("envelope,keys", [("plain", {"code", "msg"}), ("rest", {"code", "msg", "result"})])
+def test_error_envelopes(envelope, keys):
+    response = _app(envelope).test_client().get("/conflict")
+    assert response.status_code == 409
+    assert set(response.json) == keys
+    assert response.json["msg"] == "already there"
+
+
+def test_unknown_route_method_and_large_body():
+    client = _app().test_client()
+    assert client.get("/missing").status_code == 404
+    assert client.get("/echo").json["code"] == 905
+    response = client.post("/echo", data="x" * 5000, content_type="application/json")
+    assert response.status_code == 413
+
+
+def test_unexpected_error_is_500_without_details():
+    response = _app().test_client().get("/boom")
+    assert response.status_code == 500
+    assert response.json == {"code": 999, "msg": "internal error"}
+
+
+def test_request_id_is_echoed_or_made():
+    client = _app().test_client()
+    assert client.get("/healthz", headers={"X-Request-Id": "abc123"}).headers["X-Request-Id"] == "abc123"
+    assert len(client.get("/healthz").headers["X-Request-Id"]) == 32
+
+
+def test_request_data_merges_query_and_body():
+    client = _app().test_client()
+    assert client.get("/data?a=1").json == {"a": "1"}
+    assert client.post("/data?a=1", json={"b": 2}).json == {"a": "1", "b": 2}
+    assert client.post("/data", data={"c": "3"}).json == {"c": "3"}
+    assert client.post("/data", data="[1]", content_type="application/json").status_code == 400
+
+
+def test_service_token_required():
+    client = _app().test_client()
+    assert client.get("/l/x").status_code == 401
+    assert client.get("/l/x", headers={"Authorization": "Bearer wrong"}).status_code == 401
+    assert client.get("/l/x", headers={"Authorization": "Basic secret-token"}).status_code == 401
+    assert client.get("/l/x", headers={"Authorization": "Bearer secret-token"}).json == {"ok": True}
+
+
+def test_readyz_reports_failing_dependency():
+    assert _app().test_client().get("/readyz").status_code == 200
+    response = _app(ready=False).test_client().get("/readyz")
+    assert response.status_code == 503
+    assert "database" in response.json["failures"]
+
+
+def test_openapi_and_docs_are_served():
+    client = _app().test_client()
+    spec = client.get("/openapi.json").json
+    assert "/echo" in spec["paths"]
+    assert client.get("/docs").status_code == 200
