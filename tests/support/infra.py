@@ -102,7 +102,8 @@ class Infra:
 
 
 def _rabbitmqctl(*args: str) -> None:
-    subprocess.run(["rabbitmqctl", "-q", *args], check=True, capture_output=True, timeout=60)
+    binary = shutil.which("rabbitmqctl") or "/usr/sbin/rabbitmqctl"
+    subprocess.run([binary, "-q", *args], check=True, capture_output=True, timeout=60)
 
 
 def reachable(host: str, port: int) -> bool:

@@ -1,0 +1,70 @@
+"""The whole platform as real processes: five gunicorn services and their workers, wired together."""
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from tests.support.infra import Infra
+from tests.support.processes import Process, WebService, Worker, free_port
+
+WEB_SERVICES = {
+    "user_center": "USER_CENTER_URL",
+    "depository_agent": "DEPOSITORY_AGENT_URL",
+    "bank_callback": "BANK_CALLBACK_URL",
+    "beanpay_ledger": "LEDGER_URL",
+    "bank_sandbox": "BANK_SANDBOX_URL",
+}
+WORKERS = {
+    "gateway_notify": ("user_center", "user_center.workers.gateway_notify"),
+    "outbox_relay": ("depository_agent", "depository_agent.workers.outbox_relay"),
+    "compensation": ("depository_agent", "depository_agent.workers.compensation"),
+    "netsave_crediter": ("bank_callback", "bank_callback.workers.netsave_crediter"),
+    "notifier": ("bank_sandbox", "bank_sandbox.workers.notifier"),
+}
+
+
+@dataclass
+class Stack:
+    """Running services by package name and workers by short name, with the shared environment."""
+
+    infra: Infra
+    log_dir: Path
+    settings: dict
+    web: dict = field(default_factory=dict)
+    workers: dict = field(default_factory=dict)
+
+    def url(self, package: str) -> str:
+        return self.web[package].url
+
+    def env(self, package: str) -> dict:
+        return self.infra.service_env(package, **self.settings)
+
+    def start_worker(self, name: str) -> Worker:
+        """(Re)start worker ``name``, e.g. after a test killed it."""
+        package, module = WORKERS[name]
+        worker = Worker(module, self.env(package), self.log_dir, name=name)
+        self.workers[name] = worker.start()
+        return worker
+
+    def processes(self) -> list[Process]:
+        return [*self.workers.values(), *self.web.values()]
+
+    def stop(self) -> None:
+        for process in self.processes():
+            process.stop()
+
+
+def start_stack(infra: Infra, log_dir: Path, settings: dict | None = None, workers: int = 2,
+                worker_names=tuple(WORKERS)) -> Stack:
+    """Start every service (each on a free port) and the named workers; returns once all answer /healthz."""
+    ports = {package: free_port() for package in WEB_SERVICES}
+    wiring = {env_name: f"http://127.0.0.1:{ports[package]}" for package, env_name in WEB_SERVICES.items()}
+    stack = Stack(infra, log_dir, {**wiring, **(settings or {})})
+    try:
+        for package in WEB_SERVICES:
+            stack.web[package] = WebService(package, stack.env(package), log_dir, workers=workers,
+                                            port=ports[package]).start()
+        for name in worker_names:
+            stack.start_worker(name)
+    except Exception:
+        stack.stop()
+        raise
+    return stack
