@@ -8,6 +8,7 @@ import time
 from typing import Callable
 
 import flask_smorest
+import marshmallow as ma
 from flask import Flask, g, jsonify, request
 from psycopg import OperationalError
 from psycopg_pool import PoolTimeout
@@ -32,6 +33,27 @@ class Blueprint(flask_smorest.Blueprint):
     ARGUMENTS_PARSER = _Parser()
 
 
+class ErrorSchema(ma.Schema):
+    """The plain error body: ``{code, msg}``."""
+
+    code = ma.fields.Integer(required=True)
+    msg = ma.fields.String(required=True)
+
+
+class RestErrorSchema(ErrorSchema):
+    """The RestResponse error body: ``{code, msg, result: null}``."""
+
+    result = ma.fields.Raw(allow_none=True)
+
+
+class _PlainApi(flask_smorest.Api):
+    ERROR_SCHEMA = ErrorSchema
+
+
+class _RestApi(flask_smorest.Api):
+    ERROR_SCHEMA = RestErrorSchema
+
+
 def create_base_app(name: str, config: dict, title: str, envelope: str = "plain") -> Flask:
     """A Flask app with JSON logging, request ids, error envelope, /healthz, /readyz and /docs.
 
@@ -51,7 +73,7 @@ def create_base_app(name: str, config: dict, title: str, envelope: str = "plain"
         ERROR_ENVELOPE=envelope,
     )
     app.json.sort_keys = False
-    api = flask_smorest.Api(app)
+    api = (_RestApi if envelope == "rest" else _PlainApi)(app)
     app.extensions["api"] = api
     app.extensions["ready_checks"] = []
     _register_request_id(app)

@@ -117,3 +117,11 @@ def test_openapi_and_docs_are_served():
     spec = client.get("/openapi.json").json
     assert "/echo" in spec["paths"]
     assert client.get("/docs").status_code == 200
+
+
+@pytest.mark.parametrize("envelope,fields", [("plain", {"code", "msg"}), ("rest", {"code", "msg", "result"})])
+def test_documented_error_schema_is_the_real_envelope(envelope, fields):
+    spec = _app(envelope).test_client().get("/openapi.json").json
+    schemas = spec["components"]["schemas"]
+    error = next(body for name, body in schemas.items() if name.endswith("Error"))
+    assert set(error["properties"]) == fields

@@ -1,0 +1,1 @@
+"""The sandbox bank's rules: gateway requests, confirmations, notifications, Huifu, faults, delivery."""

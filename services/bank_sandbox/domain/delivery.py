@@ -1,0 +1,90 @@
+"""Sending queued notifications: one attempt per claimed delivery, exponential back-off, faults applied.
+
+Each attempt runs in its own transaction that holds the delivery's row lock (``for update skip
+locked``), so several notifiers share the queue and a crash mid-send leaves the row due again.
+"""
+import logging
+import threading
+import time
+from datetime import timedelta
+
+import requests
+
+from shared.db import unit_of_work
+
+from bank_sandbox.config import seconds
+from bank_sandbox.domain.outbox import TARGET_SETTINGS, current_faults
+from bank_sandbox.repositories import deliveries
+
+log = logging.getLogger(__name__)
+_ANSWER_LIMIT = 500
+
+
+def backoff(config: dict, attempts: int) -> timedelta:
+    """The wait after the ``attempts``-th failed attempt: base * 2^(attempts-1), capped."""
+    base = seconds(config, "NOTIFIER_BACKOFF_BASE_SECONDS")
+    cap = seconds(config, "NOTIFIER_BACKOFF_MAX_SECONDS")
+    return timedelta(seconds=min(cap, base * 2 ** min(attempts - 1, 32)))
+
+
+def run_once(pool, config: dict, session: requests.Session | None = None,
+             stop: threading.Event | None = None) -> int:
+    """Make one attempt for every delivery due now (up to NOTIFIER_BATCH); return how many were made."""
+    session = session or requests.Session()
+    with unit_of_work(pool) as conn:
+        faults = current_faults(conn, config)
+        hold_first = faults.reorder != "none" and _holding(deliveries.waiting_first_attempts(conn), faults)
+    made = 0
+    while made < config["NOTIFIER_BATCH"] and not (stop and stop.is_set()):
+        with unit_of_work(pool) as conn:
+            delivery = deliveries.claim_due(conn, faults.reorder, include_first_attempts=not hold_first)
+            if delivery is None:
+                break
+            _attempt(conn, config, session, delivery)
+        made += 1
+    return made
+
+
+def _holding(waiting: dict, faults) -> bool:
+    """Reordering holds first attempts until a batch has gathered or the oldest has waited long enough."""
+    return 0 < waiting["waiting"] < faults.reorderBatch and waiting["oldest"] < faults.reorderHoldSeconds
+
+
+def _attempt(conn, config: dict, session: requests.Session, delivery: dict) -> None:
+    if delivery["delivered"]:
+        outcome = send(config, session, delivery)
+        deliveries.log_attempt(conn, delivery, "duplicate", outcome, delivery["attempts"])
+        deliveries.mark_duplicate_sent(conn, delivery["id"])
+        return
+    attempt = delivery["attempts"] + 1
+    if delivery["drops_left"] > 0:
+        outcome = {"error": "dropped by fault knob dropFirst"}
+        deliveries.log_attempt(conn, delivery, "drop", outcome, attempt)
+        deliveries.mark_failed(conn, delivery["id"], outcome, backoff(config, attempt), dropped=True)
+        return
+    outcome = send(config, session, delivery)
+    deliveries.log_attempt(conn, delivery, "send", outcome, attempt)
+    if outcome["accepted"]:
+        deliveries.mark_delivered(conn, delivery["id"], outcome)
+    else:
+        log.info("delivery %s (%s) attempt %s not accepted: %s", delivery["id"], delivery["reference"], attempt,
+                 outcome.get("error") or outcome.get("answer"))
+        deliveries.mark_failed(conn, delivery["id"], outcome, backoff(config, attempt), dropped=False)
+
+
+def send(config: dict, session: requests.Session, delivery: dict) -> dict:
+    """POST one notification; accepted only for HTTP 200 with exactly the expected reply."""
+    url = config[TARGET_SETTINGS[delivery["target"]]].rstrip("/") + delivery["path"]
+    payload = {"params": delivery["params"]} if delivery["encoding"] == "query" else {"data": delivery["params"]}
+    started = time.perf_counter()
+    try:
+        response = session.post(url, timeout=seconds(config, "NOTIFIER_TIMEOUT_SECONDS"), **payload)
+    except requests.RequestException as exc:
+        return {"accepted": False, "error": f"{type(exc).__name__}: {exc}"[:_ANSWER_LIMIT], "elapsed_ms": _ms(started)}
+    answer = response.text
+    return {"accepted": response.status_code == 200 and answer == delivery["expected_reply"],
+            "status": response.status_code, "answer": answer[:_ANSWER_LIMIT], "elapsed_ms": _ms(started)}
+
+
+def _ms(started: float) -> int:
+    return int((time.perf_counter() - started) * 1000)

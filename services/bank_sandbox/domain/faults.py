@@ -1,0 +1,89 @@
+"""Fault knobs that make the bank misbehave on purpose: duplicates, delays, reordering, dropped attempts.
+
+Effective settings = the configuration (``SANDBOX_FAULT_*``) overlaid by what ``POST /sandbox/faults``
+stored. Duplicates, drops and delay are stamped on each delivery when it is enqueued; reordering is
+applied by the notifier when it picks deliveries.
+"""
+import random
+from dataclasses import asdict, dataclass, replace
+from datetime import timedelta
+
+from shared.errors import BadRequest
+
+from bank_sandbox.config import seconds
+
+REORDER_MODES = ("none", "newest_first", "shuffle")
+_LIMITS = {"duplicates": 100, "dropFirst": 100, "reorderBatch": 1000}
+
+
+@dataclass(frozen=True)
+class Faults:
+    """One set of fault knobs, named as in the JSON of ``/sandbox/faults``."""
+
+    duplicates: int = 0
+    duplicateProbability: float = 1.0
+    delaySeconds: float = 0.0
+    dropFirst: int = 0
+    reorder: str = "none"
+    reorderBatch: int = 2
+    reorderHoldSeconds: float = 5.0
+
+    def as_json(self) -> dict:
+        return asdict(self)
+
+
+@dataclass(frozen=True)
+class Stamp:
+    """What the faults decide for one new delivery."""
+
+    duplicates: int
+    drops: int
+    delay: timedelta
+
+
+def from_config(config: dict) -> Faults:
+    """The fault knobs the configuration sets."""
+    return validated(Faults(), {
+        "duplicates": config["SANDBOX_FAULT_DUPLICATES"],
+        "duplicateProbability": float(config["SANDBOX_FAULT_DUPLICATE_PROBABILITY"]),
+        "delaySeconds": seconds(config, "SANDBOX_FAULT_DELAY_SECONDS"),
+        "dropFirst": config["SANDBOX_FAULT_DROP_FIRST"],
+        "reorder": config["SANDBOX_FAULT_REORDER"],
+        "reorderBatch": config["SANDBOX_FAULT_REORDER_BATCH"],
+        "reorderHoldSeconds": seconds(config, "SANDBOX_FAULT_REORDER_HOLD_SECONDS"),
+    })
+
+
+def effective(config: dict, stored: dict | None) -> Faults:
+    """The knobs in force: configuration, overlaid by the stored API settings."""
+    base = from_config(config)
+    return validated(base, stored) if stored else base
+
+
+def validated(base: Faults, changes: dict) -> Faults:
+    """``base`` with ``changes`` applied; :class:`BadRequest` for an unknown knob or a value out of range."""
+    unknown = set(changes) - set(Faults.__dataclass_fields__)
+    if unknown:
+        raise BadRequest(f"unknown fault knob(s): {', '.join(sorted(unknown))}")
+    for name in ("duplicates", "dropFirst", "reorderBatch"):
+        if name in changes:
+            value = changes[name]
+            low = 1 if name == "reorderBatch" else 0
+            if isinstance(value, bool) or not isinstance(value, int) or not low <= value <= _LIMITS[name]:
+                raise BadRequest(f"{name} must be a whole number from {low} to {_LIMITS[name]}")
+    for name, high in (("duplicateProbability", 1), ("delaySeconds", 3600), ("reorderHoldSeconds", 3600)):
+        if name in changes:
+            value = changes[name]
+            if isinstance(value, bool) or not isinstance(value, (int, float)) or not 0 <= value <= high:
+                raise BadRequest(f"{name} must be a number from 0 to {high}")
+            changes = {**changes, name: float(value)}
+    if "reorder" in changes and changes["reorder"] not in REORDER_MODES:
+        raise BadRequest(f"reorder must be one of {', '.join(REORDER_MODES)}")
+    return replace(base, **changes)
+
+
+def stamp(faults: Faults, rng: random.Random | None = None) -> Stamp:
+    """Decide the duplicates, dropped first attempts and delay of one new delivery."""
+    rng = rng or random
+    duplicates = faults.duplicates if faults.duplicates and rng.random() < faults.duplicateProbability else 0
+    return Stamp(duplicates=duplicates, drops=faults.dropFirst, delay=timedelta(seconds=faults.delaySeconds))

@@ -1,0 +1,1 @@
+"""HTTP views: thin validation in front of the domain handlers."""

@@ -1,0 +1,105 @@
+"""The bank's HTML pages: the browser brings a signed gateway request, the user confirms with the
+transaction password, and the bank redirects the browser to the platform's callbackUrl."""
+from flask import current_app, redirect, render_template, request
+from werkzeug.exceptions import HTTPException
+
+from shared.db import unit_of_work
+from shared.money import format_fen
+from shared.errors import HTTP_STATUS_CODES, AppError, BadRequest, Conflict, Unauthorized
+from shared.web import Blueprint, error_response
+
+from bank_sandbox.domain import confirmation
+from bank_sandbox.domain import gateway_request
+from bank_sandbox.domain.notifications import bank_name
+from bank_sandbox.repositories import users
+from bank_sandbox.views import schemas
+
+bp = Blueprint("pages", __name__, url_prefix="", template_folder="../templates",
+               description="The bank's pages for the user's browser")
+_HTML = {"content": {"text/html": {"schema": {"type": "string"}}}}
+_STATUS_TEXT = {0: "pending", 1: "succeeded", 2: "failed"}
+
+
+@bp.route("/gateway", methods=["GET"])
+@bp.arguments(schemas.GatewayQuery, location="query", as_kwargs=True)
+@bp.doc(responses={"200": {"description": "the confirmation page", **_HTML},
+                   "400": {"description": "bad signature, platformNo or fields"},
+                   "409": {"description": "requestNo already used for another request"}})
+def gateway_page(serviceName, platformNo, reqData, signature):
+    """Verify the platform's signed request and show the page to confirm it."""
+    config = current_app.config
+    verified = gateway_request.verify(config, platformNo, reqData, signature, serviceName)
+    row = confirmation.record(_pool(), verified)
+    if row["status"] != 0:
+        return _render_final(row)
+    return _render_form(row)
+
+
+@bp.route("/gateway/confirm", methods=["POST"])
+@bp.arguments(schemas.GatewayForm, location="form", as_kwargs=True)
+@bp.doc(responses={"302": {"description": "to callbackUrl with code and msg"},
+                   "401": {"description": "wrong transaction password: the page again", **_HTML}})
+def gateway_submit(requestNo, token, action, password, passwordConfirm):
+    """The bank page's form: confirm with the transaction password, or cancel."""
+    pool = _pool()
+    row = confirmation.form_request(pool, requestNo, token)
+    if row["status"] != 0:
+        return _render_final(row)
+    if action == "cancel":
+        result = confirmation.confirm(pool, current_app.config, requestNo, None, confirmation.FAIL)
+        return redirect(result.redirect_url, 302)
+    if row["service_name"] == gateway_request.REGISTER and password != passwordConfirm:
+        return _render_form(row, "the two passwords differ", 400)
+    try:
+        result = confirmation.confirm(pool, current_app.config, requestNo, password)
+    except (BadRequest, Conflict) as exc:
+        return _render_form(row, exc.msg, exc.status)
+    except Unauthorized:
+        return _render_form(row, "wrong transaction password, nothing was changed", 401)
+    return redirect(result.redirect_url, 302)
+
+
+@bp.errorhandler(AppError)
+def _app_error(exc: AppError):
+    return _error(exc.status, exc.code, exc.msg)
+
+
+@bp.errorhandler(HTTPException)
+def _http_error(exc: HTTPException):
+    messages = (getattr(exc, "data", None) or {}).get("messages") or {}
+    fields = sorted({name for location in messages.values() for name in location}) if isinstance(messages, dict) else []
+    msg = "missing or invalid: " + ", ".join(fields) if fields else (exc.description or exc.name)
+    status = exc.code or 400
+    return _error(status, HTTP_STATUS_CODES.get(status, status), msg)
+
+
+def _error(status: int, code: int, msg: str):
+    """An error as an HTML page for a browser, as the JSON envelope for anything else."""
+    if request.accept_mimetypes.best_match(["application/json", "text/html"]) == "text/html":
+        return render_template("error.html", status=status, msg=msg), status
+    return error_response(status, code, msg)
+
+
+def _render_form(row: dict, error: str = "", status: int = 200):
+    with unit_of_work(_pool()) as conn:
+        user = users.get(conn, row["user_no"])
+    page = {
+        "row": row, "p": row["payload"], "user": user, "error": error,
+        "service": row["service_name"], "bank_name": bank_name(row["payload"].get("bankCode", "")),
+        "mask": _mask, "yuan": format_fen,
+    }
+    return render_template("gateway.html", **page), status
+
+
+def _render_final(row: dict):
+    """A request already settled (a reload, a second tab): say so and offer the way back."""
+    url = confirmation.callback_redirect(row["payload"]["callbackUrl"], row["resp_code"], row["resp_msg"])
+    return render_template("final.html", row=row, state=_STATUS_TEXT[row["status"]], url=url)
+
+
+def _mask(value: str, keep: int = 4) -> str:
+    return "*" * max(0, len(value) - keep) + value[-keep:] if value else ""
+
+
+def _pool():
+    return current_app.extensions["db"]

@@ -1,0 +1,1 @@
+"""Background workers of the sandbox bank (run as ``python -m bank_sandbox.workers.<name>``)."""

@@ -1,0 +1,115 @@
+"""Fault knobs, observed at the receiver: duplicates, dropped first attempts, delay, reordering."""
+import time
+
+from bank_sandbox.app import create_app
+from bank_sandbox.domain.delivery import run_once
+from tests.bank_sandbox.conftest import fetch_all
+from tests.bank_sandbox.test_notifier import drain
+
+
+def _set(client, infra, **knobs):
+    answer = client.post("/sandbox/faults", json=knobs, headers={"Authorization": f"Bearer {infra.internal_token}"})
+    assert answer.status_code == 200, answer.json
+    return answer.json
+
+
+def _recharges(client, platform, user_no, count):
+    numbers = []
+    for _ in range(count):
+        payload = platform.recharge(user_no, "1.00")
+        assert client.post("/sandbox/confirm", json=platform.confirm_body("RECHARGE", payload)).json["status"] == 1
+        numbers.append(payload["requestNo"])
+    return numbers
+
+
+def _sent(receiver, platform):
+    return [platform.read_notification(call.query)["requestNo"] for call in receiver.calls
+            if call.query.get("serviceName") == "RECHARGE"]
+
+
+def _settle_opening(pool, settings, receiver):
+    """Deliver the account opening's notification, then start the receiver's record afresh."""
+    run_once(pool, settings)
+    receiver.reset()
+
+
+def _attempts(pool, request_no):
+    return fetch_all(pool, "select a.attempt, a.kind, a.accepted from delivery_attempts a join deliveries d"
+                           " on d.id = a.delivery_id where d.reference = %s order by a.id", request_no)
+
+
+def test_faults_need_the_service_token_and_validate(client, infra):
+    assert client.get("/sandbox/faults").status_code == 401
+    assert client.post("/sandbox/faults", json={"duplicates": 1}).status_code == 401
+    token = {"Authorization": f"Bearer {infra.internal_token}"}
+    shown = client.get("/sandbox/faults", headers=token).json
+    assert shown["source"] == "configuration" and shown["duplicates"] == 0 and shown["reorder"] == "none"
+    for bad in ({"duplicates": -1}, {"reorder": "sideways"}, {"duplicateProbability": 2}, {"surprise": 1}):
+        assert client.post("/sandbox/faults", json=bad, headers=token).status_code == 400, bad
+    assert _set(client, infra, dropFirst=2)["source"] == "api"
+    assert _set(client, infra, delaySeconds=1.5) | {"source": "api"} == {**shown, "dropFirst": 2, "delaySeconds": 1.5,
+                                                                          "source": "api"}
+    reset = client.delete("/sandbox/faults", headers=token).json
+    assert reset == shown
+
+
+def test_the_configuration_sets_the_knobs(infra, settings):
+    app = create_app({**settings, "SANDBOX_FAULT_DROP_FIRST": 3, "SANDBOX_FAULT_REORDER": "shuffle"})
+    try:
+        shown = app.test_client().get("/sandbox/faults",
+                                      headers={"Authorization": f"Bearer {infra.internal_token}"}).json
+    finally:
+        app.extensions["db"].close()
+    assert shown["dropFirst"] == 3 and shown["reorder"] == "shuffle" and shown["source"] == "configuration"
+
+
+def test_duplicates_send_a_delivered_notification_again(client, pool, settings, platform, receiver, infra,
+                                                        opened_user):
+    _settle_opening(pool, settings, receiver)
+    _set(client, infra, duplicates=2)
+    [request_no] = _recharges(client, platform, opened_user, 1)
+    drain(pool, settings, lambda: len(receiver.calls) >= 3)
+    run_once(pool, settings)
+    assert _sent(receiver, platform) == [request_no] * 3
+    assert len({call.query["signature"] for call in receiver.calls}) == 1
+    kinds = [row["kind"] for row in _attempts(pool, request_no)]
+    assert kinds == ["send", "duplicate", "duplicate"]
+
+
+def test_drop_first_attempts_are_failures_not_sends(client, pool, settings, platform, receiver, infra, opened_user):
+    _settle_opening(pool, settings, receiver)
+    _set(client, infra, dropFirst=2)
+    [request_no] = _recharges(client, platform, opened_user, 1)
+    drain(pool, settings, lambda: receiver.calls)
+    assert [(row["attempt"], row["kind"], row["accepted"]) for row in _attempts(pool, request_no)] == [
+        (1, "drop", False), (2, "drop", False), (3, "send", True)]
+    assert _sent(receiver, platform) == [request_no]
+
+
+def test_delay_holds_new_deliveries(client, pool, settings, platform, receiver, infra, opened_user):
+    _settle_opening(pool, settings, receiver)
+    _set(client, infra, delaySeconds=0.4)
+    started = time.monotonic()
+    _recharges(client, platform, opened_user, 1)
+    assert run_once(pool, settings) == 0 and receiver.calls == []
+    drain(pool, settings, lambda: receiver.calls)
+    assert receiver.calls[0].at - started >= 0.4
+
+
+def test_reorder_sends_a_held_batch_newest_first(client, pool, settings, platform, receiver, infra, opened_user):
+    _settle_opening(pool, settings, receiver)
+    _set(client, infra, reorder="newest_first", reorderBatch=3, reorderHoldSeconds=30)
+    first_two = _recharges(client, platform, opened_user, 2)
+    assert run_once(pool, settings) == 0  # held: only 2 of a batch of 3
+    third = _recharges(client, platform, opened_user, 1)
+    run_once(pool, settings)
+    assert _sent(receiver, platform) == list(reversed(first_two + third))
+
+
+def test_reorder_shuffle_sends_all_of_them(client, pool, settings, platform, receiver, infra, opened_user):
+    _settle_opening(pool, settings, receiver)
+    _set(client, infra, reorder="shuffle", reorderBatch=5, reorderHoldSeconds=0.2)
+    numbers = _recharges(client, platform, opened_user, 4)
+    time.sleep(0.25)  # fewer than a batch: released once the oldest has waited long enough
+    run_once(pool, settings)
+    assert sorted(_sent(receiver, platform)) == sorted(numbers)
