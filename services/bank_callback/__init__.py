@@ -1,0 +1,5 @@
+"""bank-callback: the Huifu-style channel's callbacks and the crediting of confirmed recharges (SPEC section 6)."""
+from pathlib import Path
+
+MIGRATIONS_DIR = Path(__file__).parent / "migrations"
+DATABASE = "bank_callback"

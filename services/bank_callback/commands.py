@@ -1,0 +1,61 @@
+"""Operator commands: ``python -m bank_callback netsave pending`` and ``cache rebuild|check``."""
+import json
+
+import psycopg
+from psycopg.rows import dict_row
+from redis import RedisError
+
+from bank_callback import repository
+from bank_callback.cache import CustomerCache, differences
+from bank_callback.huifu import SUCCESS
+
+
+def _connect(config: dict) -> psycopg.Connection:
+    return psycopg.connect(config["DATABASE_URL"], row_factory=dict_row, autocommit=True)
+
+
+def netsave(config: dict, args) -> int:
+    """``pending``: print every recharge not done yet as JSON lines; exit 1 when one waits for its customer."""
+    with _connect(config) as conn:
+        rows = repository.open_netsaves(conn, limit=args.limit)
+    waiting = 0
+    for row in rows:
+        if row["resp_code"] != SUCCESS:
+            state = "failed at the bank, to be closed"
+        elif row["openid"] is None:
+            state = "unknown customer: waiting for UserRegister"
+            waiting += 1
+        else:
+            state = "awaiting credit"
+        print(json.dumps({**row, "state": state, "created_at": row["created_at"].isoformat()}, ensure_ascii=False))
+    print(f"{len(rows)} open recharge(s), {waiting} waiting for an unknown customer")
+    return 1 if waiting else 0
+
+
+def cache(config: dict, args) -> int:
+    """``rebuild`` the bank-customers hash from the table, or ``check`` it; 2 when Redis is unreachable."""
+    with _connect(config) as conn:
+        table = repository.all_customers(conn)
+    customer_cache = CustomerCache.from_config({**config, "REDIS_TIMEOUT_MS": max(config["REDIS_TIMEOUT_MS"], 2000)})
+    try:
+        if args.action == "rebuild":
+            customer_cache.rebuild(table)
+            print(f"rebuilt {customer_cache.key} with {len(table)} binding(s)")
+            return 0
+        found = differences(table, customer_cache.snapshot())
+    except RedisError as exc:
+        print(f"redis unreachable: {exc}")
+        return 2
+    print(json.dumps(found, ensure_ascii=False, sort_keys=True))
+    drift = sum(len(entries) for entries in found.values())
+    print(f"{len(table)} binding(s) in the table, {drift} difference(s) in {customer_cache.key}")
+    return 1 if drift else 0
+
+
+COMMANDS = {
+    "netsave": ("recharge callbacks: `pending` lists those not credited yet",
+                lambda p: (p.add_argument("action", choices=["pending"]),
+                           p.add_argument("--limit", type=int, default=1000)), netsave),
+    "cache": ("bank-customers Redis hash: `rebuild` it from the table or `check` it against the table",
+              lambda p: p.add_argument("action", choices=["rebuild", "check"]), cache),
+}

@@ -1,0 +1,123 @@
+"""Crediting confirmed recharges (bank_netsave rows) to the wallet ledger.
+
+One pass locks open rows in batches (``for update skip locked``, so any number of workers may
+run), credits each to the ledger and marks it done in the same transaction. The ledger posting
+is idempotent by trade_no (= OrdId), so a crash between the posting and the commit is repaired
+by the next pass replaying it. Rows whose customer is unknown wait and are reported.
+"""
+import logging
+import time
+from dataclasses import dataclass, field
+
+from psycopg_pool import ConnectionPool
+
+from shared.db import unit_of_work
+from shared.errors import AppError, NotFound, Unavailable
+from shared.ledger_client import LedgerClient
+from shared.money import parse_yuan
+
+from bank_callback import repository
+from bank_callback.huifu import SUCCESS
+
+log = logging.getLogger(__name__)
+
+
+@dataclass
+class PassResult:
+    """What one pass did; ``ledger_down`` means it stopped early and should be retried later."""
+
+    credited: int = 0
+    closed_failed: int = 0
+    postponed: int = 0
+    waiting: list[str] = field(default_factory=list)
+    ledger_down: bool = False
+
+
+class UnknownCustomerReporter:
+    """Logs each recharge waiting for its customer at most once per ``interval`` seconds."""
+
+    def __init__(self, interval: float):
+        self.interval = interval
+        self.last_reported: dict[str, float] = {}
+
+    def report(self, rows: list[dict]) -> list[str]:
+        """Warn about the rows not reported recently; return the OrdIds of all waiting rows."""
+        now = time.monotonic()
+        waiting = [row["ord_id"] for row in rows]
+        self.last_reported = {ord_id: at for ord_id, at in self.last_reported.items() if ord_id in waiting}
+        for row in rows:
+            if now - self.last_reported.get(row["ord_id"], float("-inf")) >= self.interval:
+                log.warning("recharge waits for an unknown bank customer (no UserRegister yet)", extra={"fields": {
+                    "ord_id": row["ord_id"], "cust_id": row["cust_id"], "trans_amt": row["trans_amt"],
+                    "received_at": row["created_at"].isoformat()}})
+                self.last_reported[row["ord_id"]] = now
+        return waiting
+
+
+class NetsaveCrediter:
+    """Credits open bank_netsave rows; :meth:`run_once` is one pass over everything workable now."""
+
+    def __init__(self, pool: ConnectionPool, ledger: LedgerClient, batch_size: int, max_fen: int,
+                 reporter: UnknownCustomerReporter):
+        self.pool = pool
+        self.ledger = ledger
+        self.batch_size = batch_size
+        self.max_fen = max_fen
+        self.reporter = reporter
+
+    @classmethod
+    def from_config(cls, config: dict, pool: ConnectionPool) -> "NetsaveCrediter":
+        ledger = LedgerClient(config["LEDGER_URL"], config, timeout=config["LEDGER_TIMEOUT_MS"] / 1000)
+        return cls(pool, ledger, config["CREDIT_BATCH_SIZE"], config["MAX_AMOUNT_FEN"],
+                   UnknownCustomerReporter(config["PENDING_REPORT_SECONDS"]))
+
+    def run_once(self) -> PassResult:
+        """Process every row workable now (each at most once), then report the waiting ones."""
+        result = PassResult()
+        tried: list = []
+        while not result.ledger_down:
+            with unit_of_work(self.pool) as conn:
+                rows = repository.lock_workable_netsaves(conn, self.batch_size, tried)
+                for row in rows:
+                    tried.append(row["id"])
+                    if not self._process(conn, row, result):
+                        break
+            if len(rows) < self.batch_size:
+                break
+        with self.pool.connection() as conn:
+            unknown = [row for row in repository.open_netsaves(conn)
+                       if row["openid"] is None and row["resp_code"] == SUCCESS]
+        result.waiting = self.reporter.report(unknown)
+        return result
+
+    def _process(self, conn, row: dict, result: PassResult) -> bool:
+        """Handle one locked row; False when the ledger is unreachable and the pass must stop."""
+        if row["data"].get("RespCode") != SUCCESS:
+            # The bank reported the recharge as failed: nothing to credit, the row is closed.
+            repository.mark_done(conn, row["id"])
+            result.closed_failed += 1
+            return True
+        try:
+            self._credit(row)
+        except Unavailable as exc:
+            log.warning("ledger unavailable; crediting paused: %s", exc.msg)
+            result.ledger_down = True
+            return False
+        except AppError as exc:
+            log.error("recharge refused by the ledger; it stays open for an operator", extra={"fields": {
+                "ord_id": row["ord_id"], "openid": row["openid"], "status": exc.status, "reason": exc.msg}})
+            repository.postpone(conn, row["id"])
+            result.postponed += 1
+            return True
+        repository.mark_done(conn, row["id"])
+        result.credited += 1
+        return True
+
+    def _credit(self, row: dict) -> None:
+        """Post the recharge to the openid's wallet, opening the wallet on its first credit."""
+        amount = parse_yuan(row["data"].get("TransAmt"), "TransAmt", self.max_fen)
+        try:
+            self.ledger.add(row["openid"], row["ord_id"], amount)
+        except NotFound:
+            self.ledger.create_account(row["openid"], row["openid"])
+            self.ledger.add(row["openid"], row["ord_id"], amount)

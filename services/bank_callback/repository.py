@@ -1,0 +1,85 @@
+"""SQL of the two tables. char(n) columns are rtrim-ed on the way out; callers pass trimmed values."""
+import json
+from functools import partial
+
+from psycopg import Connection
+from psycopg.types.json import Json
+
+
+def insert_customer(conn: Connection, openid: str, cust_id: str) -> bool:
+    """Bind ``openid`` to ``cust_id`` unless a live row already holds either; True when inserted."""
+    row = conn.execute(
+        "insert into bank_customers (openid, cust_id) values (%s, %s) on conflict do nothing returning id",
+        (openid, cust_id),
+    ).fetchone()
+    return row is not None
+
+
+def live_bindings(conn: Connection, openid: str, cust_id: str) -> list[dict]:
+    """The live rows that hold ``openid`` or ``cust_id``."""
+    return conn.execute(
+        "select rtrim(openid) as openid, rtrim(cust_id) as cust_id from bank_customers"
+        " where not deleted and (openid = %s or cust_id = %s)",
+        (openid, cust_id),
+    ).fetchall()
+
+
+def all_customers(conn: Connection) -> dict[str, str]:
+    """Every live binding as ``{openid: cust_id}``."""
+    rows = conn.execute("select rtrim(openid) as openid, rtrim(cust_id) as cust_id"
+                        " from bank_customers where not deleted")
+    return {row["openid"]: row["cust_id"] for row in rows}
+
+
+def insert_netsave(conn: Connection, cust_id: str, ord_id: str, data: dict) -> bool:
+    """Store a recharge callback once per ``ord_id``; True when this call inserted it."""
+    row = conn.execute(
+        "insert into bank_netsave (cust_id, ord_id, data) values (%s, %s, %s)"
+        " on conflict (ord_id) do nothing returning id",
+        (cust_id, ord_id, Json(data, dumps=partial(json.dumps, ensure_ascii=False))),
+    ).fetchone()
+    return row is not None
+
+
+def find_netsave(conn: Connection, ord_id: str) -> dict | None:
+    """The stored recharge callback for ``ord_id``: ``cust_id``, ``data``, ``done``."""
+    return conn.execute(
+        "select rtrim(cust_id) as cust_id, data, done from bank_netsave where ord_id = %s", (ord_id,)
+    ).fetchone()
+
+
+def lock_workable_netsaves(conn: Connection, limit: int, exclude: list) -> list[dict]:
+    """Lock up to ``limit`` open rows that can be processed now, skipping rows others hold.
+
+    Workable: a failed recharge (to be closed), or a successful one whose customer is known.
+    ``openid`` comes from the live binding of the row's cust_id (None for failed recharges of
+    unknown customers). ``exclude`` lists ids already tried in this pass.
+    """
+    return conn.execute(
+        "select n.id, rtrim(n.ord_id) as ord_id, rtrim(n.cust_id) as cust_id, n.data, rtrim(c.openid) as openid"
+        " from bank_netsave n left join bank_customers c on c.cust_id = n.cust_id and not c.deleted"
+        " where not n.done and not n.deleted and n.id <> all(%s)"
+        "   and (c.id is not null or coalesce(n.data->>'RespCode', '') <> '000')"
+        " order by n.updated_at limit %s for update of n skip locked",
+        (exclude, limit),
+    ).fetchall()
+
+
+def mark_done(conn: Connection, netsave_id) -> None:
+    conn.execute("update bank_netsave set done = true, updated_at = now() where id = %s", (netsave_id,))
+
+
+def postpone(conn: Connection, netsave_id) -> None:
+    """Move a row that failed for now to the back of the queue so it cannot starve others."""
+    conn.execute("update bank_netsave set updated_at = now() where id = %s", (netsave_id,))
+
+
+def open_netsaves(conn: Connection, limit: int = 1000) -> list[dict]:
+    """Rows not done yet, oldest first, with the live openid of their customer (None when unknown)."""
+    return conn.execute(
+        "select rtrim(n.ord_id) as ord_id, rtrim(n.cust_id) as cust_id, rtrim(c.openid) as openid,"
+        "       n.data->>'RespCode' as resp_code, n.data->>'TransAmt' as trans_amt, n.created_at"
+        " from bank_netsave n left join bank_customers c on c.cust_id = n.cust_id and not c.deleted"
+        " where not n.done and not n.deleted order by n.created_at limit %s",
+        (limit,),
+    ).fetchall()
