@@ -7,13 +7,16 @@ from psycopg.rows import dict_row
 from psycopg_pool import ConnectionPool
 
 
-def create_pool(config: dict, name: str) -> ConnectionPool:
-    """A pool that opens lazily in the background: creating it never blocks on the database."""
+def create_pool(config: dict, name: str, autocommit: bool = False) -> ConnectionPool:
+    """A pool that opens lazily in the background: creating it never blocks on the database.
+
+    ``autocommit`` suits services whose every call is one self-contained statement.
+    """
     pool = ConnectionPool(
         config["DATABASE_URL"],
         min_size=config["DB_POOL_MIN"],
         max_size=config["DB_POOL_MAX"],
-        kwargs={"row_factory": dict_row, "application_name": name},
+        kwargs={"row_factory": dict_row, "application_name": name, "autocommit": autocommit},
         name=name,
         open=False,
         timeout=10,

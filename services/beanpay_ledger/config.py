@@ -1,10 +1,17 @@
-"""beanpay-ledger settings (see README's configuration table)."""
+"""beanpay-ledger settings (see docs/beanpay_ledger.md's settings table)."""
 from shared.config import load_config
 
 from beanpay_ledger import DATABASE
 
 DEFAULTS = {
+    # The largest single amount (fen), credit or capacity number accepted.
     "LEDGER_MAX_AMOUNT": 10**12,
+    # The most operations one /account/balance/batch call may carry.
+    "LEDGER_MAX_BATCH": 1000,
+    # A full batch of 1,000 operations is about 100 KB of JSON.
+    "MAX_CONTENT_LENGTH": 512 * 1024,
+    # The ledger runs gthread workers (8 threads each, see Procfile): one connection per thread.
+    "DB_POOL_MAX": 8,
 }
 
 

@@ -1,0 +1,1 @@
+"""Benchmarks of the platform's services (not tests): ``python -m bench [name ...]``."""

@@ -1,0 +1,17 @@
+"""Responses whose JSON body PostgreSQL already built: sent as they are, never re-encoded."""
+from flask import Response
+
+from beanpay_ledger.outcomes import SUCCESS_STATUS, refusal
+
+
+def json_response(body: str, status: int = 200) -> Response:
+    """A JSON response from ready JSON text."""
+    return Response(body, status=status, mimetype="application/json")
+
+
+def posting_response(outcome: str, record: str | None, subject: str) -> Response:
+    """200 with a new record, 201 with the original record of a replay; raises the refusal otherwise."""
+    status = SUCCESS_STATUS.get(outcome)
+    if status is None:
+        raise refusal(outcome, subject)
+    return json_response(record, status)

@@ -1,0 +1,250 @@
+"""Request and response schemas of the ledger API (they also make the OpenAPI document).
+
+Whole numbers arrive as JSON integers or, in query strings and forms, as digit strings; a
+fraction ("1.5"), a float, an exponent, a sign or a bool is refused, never rounded.
+"""
+import re
+from datetime import datetime, timedelta
+
+from flask import current_app
+from marshmallow import EXCLUDE, Schema, ValidationError, fields, validate
+
+_DIGITS = re.compile(r"0|[1-9][0-9]{0,18}")
+# Identifiers: 1-64 characters, no whitespace or control characters (PostgreSQL text refuses NUL).
+_IDENTIFIER = re.compile(r"\A[^\s\x00-\x1f\x7f]{1,64}\Z")
+_DAY_FORMATS = ("%Y%m%d", "%Y-%m-%d")
+_TIME_FORMATS = ("%Y%m%d%H%M%S", "%Y-%m-%dT%H:%M:%S", "%Y-%m-%d %H:%M:%S")
+RECORD_PAGE_MAX = 100
+
+
+class WholeNumber(fields.Integer):
+    """A whole number between ``minimum`` and ``maximum`` (or the setting named by ``maximum``)."""
+
+    def __init__(self, minimum: int = 1, maximum: int | str = "LEDGER_MAX_AMOUNT", **kwargs):
+        described_max = maximum if isinstance(maximum, int) else 10**12
+        super().__init__(metadata={"minimum": minimum, "maximum": described_max, **kwargs.pop("metadata", {})},
+                         **kwargs)
+        self.minimum = minimum
+        self.maximum = maximum
+
+    def _deserialize(self, value, attr, data, **kwargs):
+        if isinstance(value, bool):
+            raise ValidationError("must be a whole number, not a boolean")
+        if isinstance(value, str) and _DIGITS.fullmatch(value.strip()):
+            value = int(value.strip())
+        if not isinstance(value, int):
+            raise ValidationError(f"must be a whole number, got {str(value)[:32]!r}")
+        maximum = self.maximum if isinstance(self.maximum, int) else current_app.config[self.maximum]
+        if not self.minimum <= value <= maximum:
+            raise ValidationError(f"must be between {self.minimum} and {maximum}")
+        return value
+
+
+class Identifier(fields.String):
+    """An eid, trade_no or spkg_id: 1-64 characters without whitespace or control characters."""
+
+    def __init__(self, **kwargs):
+        super().__init__(validate=validate.Regexp(_IDENTIFIER, error="must be 1-64 characters without spaces"),
+                         **kwargs)
+
+
+class Label(fields.String):
+    """A display name: at most ``length`` characters, no control characters."""
+
+    def __init__(self, length: int, **kwargs):
+        super().__init__(validate=validate.Regexp(re.compile(rf"\A[^\x00-\x1f\x7f]{{0,{length}}}\Z"),
+                                                  error=f"must be at most {length} printable characters"), **kwargs)
+
+
+class Day(fields.String):
+    """A calendar day ``yyyymmdd`` (``yyyy-mm-dd`` also accepted) deserialized to a ``date``."""
+
+    def _deserialize(self, value, attr, data, **kwargs):
+        parsed = _parse(value, _DAY_FORMATS)
+        if parsed is None:
+            raise ValidationError("must be a date yyyymmdd")
+        return parsed.date()
+
+
+class BusinessTime(fields.String):
+    """A local business time: a day (``yyyymmdd``) or a moment (``yyyymmddHHMMSS``, ``yyyy-mm-ddTHH:MM:SS``).
+
+    ``day_end`` makes a bare day mean the end of that day (an inclusive ``end``).
+    """
+
+    def __init__(self, day_end: bool = False, **kwargs):
+        super().__init__(**kwargs)
+        self.day_end = day_end
+
+    def _deserialize(self, value, attr, data, **kwargs):
+        day = _parse(value, _DAY_FORMATS)
+        if day is not None:
+            return day + timedelta(days=1) if self.day_end else day
+        moment = _parse(value, _TIME_FORMATS)
+        if moment is None:
+            raise ValidationError("must be yyyymmdd or yyyymmddHHMMSS")
+        return moment
+
+
+def _parse(value, formats) -> datetime | None:
+    if not isinstance(value, str):
+        return None
+    for pattern in formats:
+        try:
+            parsed = datetime.strptime(value, pattern)
+        except ValueError:
+            continue
+        if parsed.strftime(pattern) == value:  # strptime alone takes "2030123" as 2030-12-03
+            return parsed
+    return None
+
+
+class Args(Schema):
+    """Request parameters; unknown ones are ignored (callers of the GET form add their own)."""
+
+    class Meta:
+        unknown = EXCLUDE
+
+
+class EidArgs(Args):
+    eid = Identifier(required=True, metadata={"description": "the owner's id (userNo or openid)"})
+
+
+class AccountCreateArgs(EidArgs):
+    name = Label(128, required=True)
+    type = Label(32, load_default="", metadata={"description": "free label of the wallet's kind"})
+    credit = WholeNumber(minimum=0, load_default=0, metadata={"description": "overdraft allowed, in fen"})
+
+
+class PostingArgs(EidArgs):
+    trade_no = Identifier(required=True, metadata={"description": "the caller's trade number (idempotency key); "
+                                                   "for a refund, the deduct's"})
+    amount = WholeNumber(required=True, metadata={"description": "fen, a positive whole number"})
+
+
+class PageArgs(Args):
+    change_type = WholeNumber(minimum=0, maximum=3, load_default=None)
+    start = BusinessTime(load_default=None, metadata={"description": "from (inclusive), business local time"})
+    end = BusinessTime(day_end=True, load_default=None, metadata={"description": "until; a bare day is inclusive"})
+    pi = WholeNumber(minimum=1, maximum=1_000_000, load_default=1, metadata={"description": "page, from 1"})
+    ps = WholeNumber(minimum=1, maximum=RECORD_PAGE_MAX, load_default=20, metadata={"description": "page size"})
+
+
+class RecordQueryArgs(EidArgs, PageArgs):
+    change_type = WholeNumber(minimum=1, maximum=3, load_default=None, metadata={"description": "1 add, 2 deduct, 3 refund"})
+
+
+class PackageArgs(EidArgs):
+    spkg_id = Identifier(required=True)
+
+
+class PackageCreateArgs(PackageArgs):
+    name = Label(128, required=True)
+    total = WholeNumber(minimum=0, required=True, metadata={"description": "initial capacity"})
+    daily = WholeNumber(load_default=None, metadata={"description": "daily deduct limit; absent: none"})
+    expires = Day(required=True, metadata={"description": "last usable day, yyyymmdd"})
+
+
+class CapacityArgs(PackageArgs):
+    trade_no = Identifier(required=True)
+    num = WholeNumber(required=True, metadata={"description": "a positive whole number of uses"})
+
+
+class PackageRecordQueryArgs(PackageArgs, PageArgs):
+    change_type = WholeNumber(minimum=0, maximum=3, load_default=None,
+                              metadata={"description": "0 opening, 1 add, 2 deduct, 3 refund"})
+
+
+class BatchArgs(Schema):
+    operations = fields.List(fields.Raw(), required=True, validate=validate.Length(min=1),
+                             metadata={"description": "each {op: add|deduct|refund, eid, trade_no, amount}; "
+                                                      "each is validated and answered on its own"})
+
+
+# Responses (documentation; bodies are built by PostgreSQL as JSON).
+class AccountSchema(Schema):
+    account_id = fields.Integer()
+    eid = fields.String()
+    name = fields.String()
+    type = fields.String()
+    balance = fields.Integer()
+    credit = fields.Integer()
+    status = fields.String(metadata={"enum": ["normal", "locked"]})
+    create_time = fields.String()
+
+
+class BalanceSchema(Schema):
+    account_id = fields.Integer()
+    eid = fields.String()
+    balance = fields.Integer()
+    credit = fields.Integer()
+
+
+class RecordSchema(Schema):
+    record_id = fields.Integer()
+    account_id = fields.Integer()
+    eid = fields.String()
+    trade_no = fields.String()
+    change_type = fields.Integer(metadata={"description": "1 add, 2 deduct, 3 refund"})
+    amount = fields.Integer(metadata={"description": "fen; negative for a deduct"})
+    balance = fields.Integer(metadata={"description": "the balance after this record"})
+    create_time = fields.String()
+
+
+class RecordPageSchema(Schema):
+    count = fields.Integer()
+    data = fields.List(fields.Nested(RecordSchema))
+
+
+class PackageSchema(Schema):
+    spkg_id = fields.String()
+    eid = fields.String()
+    name = fields.String()
+    total_capacity = fields.Integer()
+    total_remain = fields.Integer()
+    capacity_daily = fields.Integer(allow_none=True)
+    deduct_today = fields.Integer()
+    expires = fields.String()
+    create_time = fields.String()
+
+
+class CapacitySchema(Schema):
+    spkg_id = fields.String()
+    total_capacity = fields.Integer()
+    total_remain = fields.Integer()
+    capacity_daily = fields.Integer(allow_none=True)
+    deduct_today = fields.Integer()
+    expires = fields.String()
+
+
+class PackageRecordSchema(Schema):
+    record_id = fields.Integer()
+    eid = fields.String()
+    spkg_id = fields.String()
+    trade_no = fields.String()
+    change_type = fields.Integer(metadata={"description": "0 opening, 1 add, 2 deduct, 3 refund"})
+    num = fields.Integer(metadata={"description": "negative for a deduct"})
+    remain = fields.Integer(metadata={"description": "total_remain after this record"})
+    create_time = fields.String()
+
+
+class PackageRecordPageSchema(Schema):
+    count = fields.Integer()
+    data = fields.List(fields.Nested(PackageRecordSchema))
+
+
+class BatchResultSchema(Schema):
+    status = fields.Integer()
+    code = fields.Integer()
+    msg = fields.String()
+    record = fields.Nested(RecordSchema, allow_none=True)
+
+
+class BatchResultsSchema(Schema):
+    results = fields.List(fields.Nested(BatchResultSchema))
+
+
+class ErrorBodySchema(Schema):
+    code = fields.Integer()
+    msg = fields.String()
+

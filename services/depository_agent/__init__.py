@@ -1,0 +1,5 @@
+"""depository-agent: signs gateway requests, records bank results, relays them to RabbitMQ (SPEC section 5)."""
+from pathlib import Path
+
+MIGRATIONS_DIR = Path(__file__).parent / "migrations"
+DATABASE = "depository_agent"

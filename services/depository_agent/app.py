@@ -1,0 +1,26 @@
+"""The depository-agent's app factory."""
+from flask import Flask
+
+from shared.db import create_pool, ping
+from shared.web import add_ready_check, create_base_app
+
+from depository_agent import config as agent_config
+from depository_agent.views import gateway_bp, requests_bp
+from depository_agent.wanxin import WanxinCodec
+
+
+def create_app(config: dict | None = None) -> Flask:
+    """Build the agent app; ``config`` overrides the environment (tests pass their own)."""
+    settings = agent_config.load(config)
+    app = create_base_app("depository-agent", settings, "depository-agent", envelope="rest")
+    pool = create_pool(settings, "depository-agent")
+    codec = WanxinCodec(settings)
+    app.extensions["db"] = pool
+    app.extensions["wanxin"] = codec
+    add_ready_check(app, "database", lambda: ping(pool))
+    add_ready_check(app, "keys", codec.check_keys)
+    api = app.extensions["api"]
+    api.spec.components.security_scheme("serviceToken", {"type": "http", "scheme": "bearer"})
+    api.register_blueprint(requests_bp)
+    api.register_blueprint(gateway_bp)
+    return app

@@ -1,0 +1,39 @@
+"""The bank's ``GET /service/query``: its signed view of one request, for compensation."""
+import requests
+
+
+class BankQueryError(Exception):
+    """The bank could not be asked, or answered something that is not a query result."""
+
+
+class BankQuery:
+    """Asks the bank about one request; see WIRE.md "Bank query for compensation"."""
+
+    def __init__(self, config: dict):
+        self.url = f"{config['BANK_SANDBOX_URL'].rstrip('/')}/service/query"
+        self.platform_no = config["PLATFORM_NO"]
+        self.timeout = config["BANK_QUERY_TIMEOUT_SECONDS"]
+        self.session = requests.Session()
+
+    def fetch(self, request_no: str) -> dict | None:
+        """The bank's message ``{serviceName, platformNo, reqData, signature}`` (not yet verified),
+        or None when the bank answers that it does not know the request."""
+        try:
+            response = self.session.get(self.url, params={"platformNo": self.platform_no, "requestNo": request_no},
+                                        timeout=self.timeout)
+        except requests.RequestException as exc:
+            raise BankQueryError(f"bank unreachable: {exc.__class__.__name__}") from exc
+        try:
+            body = response.json()
+        except ValueError:
+            body = None
+        if not isinstance(body, dict):
+            raise BankQueryError(f"bank answered {response.status_code} without a JSON object")
+        if response.status_code == 404 and body.get("code") == 908:
+            return None
+        if response.status_code != 200:
+            raise BankQueryError(f"bank answered {response.status_code}: {str(body.get('msg'))[:200]}")
+        message = {name: body.get(name) for name in ("serviceName", "platformNo", "reqData", "signature")}
+        if not all(isinstance(value, str) and value for value in message.values()):
+            raise BankQueryError("bank answer lacks serviceName, platformNo, reqData or signature")
+        return message

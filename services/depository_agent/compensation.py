@@ -1,0 +1,129 @@
+"""Compensation: ask the bank about requests stuck at status 0 and settle them like a notification.
+
+A record still pending after COMPENSATION_AGE_SECONDS is queried at the bank (three quick tries).
+A final answer is settled through :func:`notifications.settle`; a request the bank does not know
+after COMPENSATION_EXPIRY_SECONDS is expired to failed; anything that goes wrong opens a
+COMPENSATION_FAILED exception, retried every EXCEPTION_POLL_SECONDS until it settles or an
+operator resolves it.
+"""
+import logging
+import time
+from collections import Counter
+
+from psycopg_pool import ConnectionPool
+
+from shared.db import unit_of_work
+from shared.errors import AppError, Conflict, NotFound
+from shared.logs import bind_request_id
+from shared.money import format_fen
+
+from depository_agent import exception_store, record_store
+from depository_agent.bank_query import BankQuery, BankQueryError
+from depository_agent.notifications import SETTLED, result_status, settle
+from depository_agent.wanxin import WanxinCodec
+
+log = logging.getLogger(__name__)
+
+PENDING = "PENDING"          # the bank knows the request; the user has not confirmed yet
+UNKNOWN = "UNKNOWN"          # the bank does not know it; not yet old enough to expire
+EXPIRED = "EXPIRED"          # the bank does not know it after the expiry window: failed
+ALREADY_FINAL = "ALREADY_FINAL"
+EXCEPTION = "EXCEPTION"
+
+
+def expiry_result(record: dict) -> dict:
+    """The failure result published for a request the bank never received (see WIRE.md)."""
+    result = {"requestNo": record["request_no"], "respCode": "EXPIRED",
+              "respMsg": "the bank never received this request", "status": 2}
+    if record["amount"] is not None:
+        result.update(transactionStatus="FAIL", amount=format_fen(record["amount"]))
+    return result
+
+
+class Compensator:
+    """One compensation pass, the exception retries, and an operator's retry, over the same check."""
+
+    def __init__(self, pool: ConnectionPool, codec: WanxinCodec, bank: BankQuery, config: dict):
+        self.pool = pool
+        self.codec = codec
+        self.bank = bank
+        self.age = config["COMPENSATION_AGE_SECONDS"]
+        self.expiry = config["COMPENSATION_EXPIRY_SECONDS"]
+        self.interval = config["COMPENSATION_INTERVAL_SECONDS"]
+        self.batch_size = config["COMPENSATION_BATCH_SIZE"]
+        self.tries = max(1, config["COMPENSATION_TRIES"])
+        self.try_delay = config["COMPENSATION_TRY_DELAY_MS"] / 1000
+        self.exception_delay = config["EXCEPTION_POLL_SECONDS"]
+
+    def run_pass(self) -> Counter:
+        """Check every due pending record once; return the count of each outcome."""
+        with unit_of_work(self.pool) as conn:
+            due = record_store.claim_due(conn, self.age, self.interval, self.batch_size)
+        return Counter(self.check(record) for record in due)
+
+    def retry_exceptions(self) -> Counter:
+        """Check again the records of COMPENSATION_FAILED exceptions whose retry is due."""
+        with unit_of_work(self.pool) as conn:
+            due = exception_store.claim_due_retries(conn, self.exception_delay, self.batch_size)
+        return Counter(self.check(self._record(row["request_no"])) for row in due)
+
+    def retry(self, exception_id: int) -> str:
+        """An operator's retry of one open COMPENSATION_FAILED exception, now."""
+        with unit_of_work(self.pool) as conn:
+            row = exception_store.get(conn, exception_id)
+        if row is None:
+            raise NotFound(f"no exception {exception_id}")
+        if row["resolved_at"] is not None:
+            raise Conflict(f"exception {exception_id} is already resolved")
+        if row["kind"] != exception_store.COMPENSATION_FAILED:
+            raise Conflict("a conflicting bank result is never applied: investigate, then resolve it")
+        return self.check(self._record(row["request_no"]))
+
+    def check(self, record: dict) -> str:
+        """Query the bank about one record and settle it when the bank has the answer."""
+        bind_request_id(None)
+        request_no = record["request_no"]
+        try:
+            outcome = ALREADY_FINAL if record["request_status"] != 0 else self._settle_from_bank(record)
+        except (BankQueryError, AppError) as exc:
+            with unit_of_work(self.pool) as conn:
+                row = exception_store.open_exception(
+                    conn, request_no, exception_store.COMPENSATION_FAILED, str(exc),
+                    {"error": exc.__class__.__name__}, retry_in_seconds=self.exception_delay)
+            log.warning("compensation of %s failed (exception %s, attempt %s): %s",
+                        request_no, row["id"], row["attempts"], exc)
+            return EXCEPTION
+        with unit_of_work(self.pool) as conn:
+            exception_store.resolve_open(conn, request_no, exception_store.COMPENSATION_FAILED,
+                                         f"compensation outcome {outcome}")
+        log.info("compensation of %s: %s", request_no, outcome)
+        return outcome
+
+    def _settle_from_bank(self, record: dict) -> str:
+        message = self._query(record["request_no"])
+        if message is None:
+            if record["age_seconds"] < self.expiry:
+                return UNKNOWN
+            with unit_of_work(self.pool) as conn:
+                settled = settle(conn, record["service_name"], expiry_result(record), "EXPIRED")
+            return EXPIRED if settled == SETTLED else settled
+        payload = self.codec.open(message)
+        if result_status(payload) == 0:
+            return PENDING
+        with unit_of_work(self.pool) as conn:
+            return settle(conn, message["serviceName"], payload, "QUERY")
+
+    def _query(self, request_no: str) -> dict | None:
+        attempt = 1
+        while True:
+            try:
+                return self.bank.fetch(request_no)
+            except BankQueryError:
+                if attempt >= self.tries:
+                    raise
+                attempt += 1
+                time.sleep(self.try_delay)
+
+    def _record(self, request_no: str) -> dict:
+        with unit_of_work(self.pool) as conn:
+            return record_store.get_with_age(conn, request_no)

@@ -1,0 +1,35 @@
+"""depository-agent settings; every one can be set in the environment (see docs/depository_agent.md)."""
+from shared.config import load_config
+
+from depository_agent import DATABASE
+
+DEFAULTS = {
+    "PLATFORM_NO": "WANXINP2P",
+    "SIGN_HASH": "SHA256",
+    "MIN_KEY_BITS": 2048,
+    "PLATFORM_PRIVATE_KEY_PATH": "",
+    "BANK_PUBLIC_KEY_PATH": "",
+    "BANK_SANDBOX_URL": "http://127.0.0.1:8005",
+    "DEPOSITORY_GATEWAY_URL": "",
+    "MAX_AMOUNT_FEN": 100_000_000,
+    "OUTBOX_BATCH_SIZE": 200,
+    "OUTBOX_POLL_MS": 100,
+    "OUTBOX_CONFIRM_TIMEOUT_SECONDS": 10,
+    "COMPENSATION_AGE_SECONDS": 300,
+    "COMPENSATION_EXPIRY_SECONDS": 1800,
+    "COMPENSATION_INTERVAL_SECONDS": 60,
+    "COMPENSATION_POLL_SECONDS": 5,
+    "COMPENSATION_BATCH_SIZE": 50,
+    "COMPENSATION_TRIES": 3,
+    "COMPENSATION_TRY_DELAY_MS": 200,
+    "EXCEPTION_POLL_SECONDS": 10,
+    "BANK_QUERY_TIMEOUT_SECONDS": 5,
+}
+
+
+def load(overrides: dict | None = None) -> dict:
+    """The agent's configuration from the environment, with ``overrides`` applied last."""
+    config = load_config(DATABASE, DEFAULTS, overrides)
+    if not config["DEPOSITORY_GATEWAY_URL"]:
+        config["DEPOSITORY_GATEWAY_URL"] = f"{config['BANK_SANDBOX_URL'].rstrip('/')}/gateway"
+    return config

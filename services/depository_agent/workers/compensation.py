@@ -1,0 +1,46 @@
+"""Compensation worker: settles requests stuck at status 0 from the bank's answers.
+
+Run as ``python -m depository_agent.workers.compensation``. Each round runs one pass over due
+records and retries the due exceptions, then sleeps COMPENSATION_POLL_SECONDS.
+"""
+import logging
+
+import psycopg
+from psycopg_pool import PoolTimeout
+
+from shared.db import create_pool
+from shared.logs import configure_logging
+
+from depository_agent.bank_query import BankQuery
+from depository_agent.compensation import Compensator
+from depository_agent.config import load
+from depository_agent.wanxin import WanxinCodec
+from depository_agent.workers import stop_on_signals
+
+log = logging.getLogger(__name__)
+
+
+def build_compensator(config: dict) -> Compensator:
+    """A compensator over its own connection pool."""
+    return Compensator(create_pool(config, "depository-agent.compensation"), WanxinCodec(config),
+                       BankQuery(config), config)
+
+
+def main() -> None:
+    config = load()
+    configure_logging("depository-agent.compensation", config["LOG_LEVEL"])
+    stop = stop_on_signals()
+    compensator = build_compensator(config)
+    while not stop.is_set():
+        try:
+            outcomes = compensator.run_pass() + compensator.retry_exceptions()
+            if outcomes:
+                log.info("compensation round: %s", dict(outcomes))
+        except (psycopg.Error, PoolTimeout) as exc:
+            log.warning("compensation round skipped, database unavailable: %s", exc)
+        stop.wait(config["COMPENSATION_POLL_SECONDS"])
+    compensator.pool.close()
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,30 @@
+"""Outbox relay: publishes the agent's outbox rows to ``depository.gateway-notify`` with confirms.
+
+Run as ``python -m depository_agent.workers.outbox_relay``; any number may run side by side.
+"""
+import os
+
+from shared.logs import configure_logging
+from shared.messaging import declare_gateway_notify
+from shared.outbox import OutboxRelay
+
+from depository_agent.config import load
+from depository_agent.workers import stop_on_signals
+
+
+def build_relay(config: dict) -> OutboxRelay:
+    """The relay for the agent's ``outbox`` table."""
+    return OutboxRelay(
+        config["DATABASE_URL"], config["AMQP_URL"], name=f"depository-agent.outbox-relay:{os.getpid()}",
+        declare=declare_gateway_notify, batch_size=config["OUTBOX_BATCH_SIZE"],
+        poll_interval=config["OUTBOX_POLL_MS"] / 1000, confirm_timeout=config["OUTBOX_CONFIRM_TIMEOUT_SECONDS"])
+
+
+def main() -> None:
+    config = load()
+    configure_logging("depository-agent.outbox-relay", config["LOG_LEVEL"])
+    build_relay(config).run(stop_on_signals())
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,286 @@
+"""A transactional outbox: messages written in the business transaction, published later.
+
+A service that must announce a state change to RabbitMQ writes the message into an outbox table in
+the SAME database transaction as the change (:func:`enqueue`). A relay (:class:`OutboxRelay`)
+claims pending rows with ``select ... for update skip locked`` (so several relays may run),
+publishes a whole batch with publisher confirms, and marks a row sent only once the broker has
+confirmed it. A crash at any point leaves unconfirmed rows pending, so every message is
+published at least once; consumers deduplicate by ``message_id``.
+
+The table a service creates in a migration (name it as you like and pass it as ``table``) has
+the columns ``id bigserial primary key``, ``exchange text``, ``routing_key text``, ``message_id text
+unique``, ``content_type text default 'application/json'``, ``headers jsonb default '{}'``, ``body
+text`` (the JSON as published), ``created_at timestamptz default now()`` and ``sent_at timestamptz``
+(null while pending), plus a partial index on ``id where sent_at is null`` so that claiming stays
+cheap however many sent rows are kept. ``services/depository_agent/migrations/001_depository.sql``
+is a complete example.
+"""
+import json
+import logging
+import threading
+import time
+from dataclasses import dataclass, field
+from typing import Callable
+
+import pika
+import psycopg
+from pika.adapters.select_connection import IOLoop, SelectConnection
+from psycopg import sql
+from psycopg.rows import dict_row
+
+from shared.messaging import connect
+
+log = logging.getLogger(__name__)
+
+
+def enqueue(conn: psycopg.Connection, exchange: str, routing_key: str, body: dict, message_id: str,
+            headers: dict | None = None, table: str = "outbox") -> int:
+    """Add a message to the outbox inside the caller's open transaction; return its row id.
+
+    ``message_id`` identifies the message (unique in the table): the relay publishes it with
+    that id so consumers can deduplicate redeliveries.
+    """
+    query = sql.SQL(
+        "insert into {} (exchange, routing_key, message_id, headers, body)"
+        " values (%s, %s, %s, %s, %s) returning id"
+    ).format(sql.Identifier(table))
+    row = conn.execute(query, (exchange, routing_key, message_id, json.dumps(headers or {}),
+                               json.dumps(body, ensure_ascii=False, separators=(",", ":")))).fetchone()
+    return row["id"] if isinstance(row, dict) else row[0]
+
+
+class PublishIncomplete(Exception):
+    """Some messages of a batch were not confirmed (nack, timeout or lost connection)."""
+
+
+@dataclass
+class _Confirms:
+    """Delivery tags awaiting a broker confirm, and the ones acknowledged so far."""
+
+    waiting: set = field(default_factory=set)
+    acked: set = field(default_factory=set)
+
+    def settle(self, tag: int, multiple: bool, ack: bool) -> None:
+        done = {t for t in self.waiting if t <= tag} if multiple else {tag} & self.waiting
+        self.waiting -= done
+        if ack:
+            self.acked |= done
+
+
+class ConfirmingPublisher:
+    """One AMQP channel in confirm mode that keeps a whole batch in flight.
+
+    pika's blocking channel waits for each confirm before the next publish (one broker round
+    trip, and with quorum queues one disk sync, per message). This drives pika's
+    ``SelectConnection`` synchronously instead: publish every message of the batch, then pump
+    the I/O loop until all confirms are in, the connection drops, or ``confirm_timeout`` passes.
+    """
+
+    def __init__(self, amqp_url: str, name: str, confirm_timeout: float = 10.0):
+        self.params = pika.URLParameters(amqp_url)
+        self.params.heartbeat = 30
+        self.params.client_properties = {"connection_name": name}
+        self.confirm_timeout = confirm_timeout
+        self.ioloop: IOLoop | None = None
+        self.connection: SelectConnection | None = None
+        self.channel = None
+        self.closed_reason: Exception | None = None
+        self._confirms = _Confirms()
+        self._next_tag = 0
+
+    @property
+    def is_open(self) -> bool:
+        return self.channel is not None and self.channel.is_open and self.closed_reason is None
+
+    def open(self, timeout: float = 10.0) -> None:
+        """Connect and open a confirm-mode channel; raises :class:`pika.exceptions.AMQPError` on failure."""
+        self.closed_reason = None
+        self.ioloop = IOLoop()
+        self.ioloop.activate_poller()
+        state: dict = {}
+        self.connection = SelectConnection(
+            self.params,
+            on_open_callback=lambda _conn: state.setdefault("connected", True),
+            on_open_error_callback=lambda _conn, error: state.setdefault("error", error),
+            on_close_callback=self._on_connection_closed,
+            custom_ioloop=self.ioloop,
+        )
+        self._pump(lambda: "connected" in state or "error" in state, timeout)
+        if "connected" not in state:
+            raise pika.exceptions.AMQPConnectionError(state.get("error") or "connection timed out")
+        self.connection.channel(on_open_callback=lambda channel: state.setdefault("channel", channel))
+        self._pump(lambda: "channel" in state, timeout)
+        self.channel = state.get("channel")
+        if self.channel is None:
+            raise pika.exceptions.AMQPChannelError("channel did not open")
+        self.channel.add_on_close_callback(self._on_channel_closed)
+        self._confirms, self._next_tag = _Confirms(), 0
+        self.channel.confirm_delivery(ack_nack_callback=self._on_confirm,
+                                      callback=lambda _frame: state.setdefault("confirming", True))
+        self._pump(lambda: "confirming" in state, timeout)
+        if "confirming" not in state:
+            raise pika.exceptions.AMQPChannelError("confirm mode was not enabled")
+
+    def publish_batch(self, messages: list[dict]) -> list[int]:
+        """Publish ``messages`` (dicts with exchange, routing_key, message_id, content_type, headers,
+        body) and return the indexes the broker confirmed, in order."""
+        if not self.is_open:
+            raise pika.exceptions.ConnectionWrongStateError("publisher is not open")
+        tags = {}
+        for index, message in enumerate(messages):
+            properties = pika.BasicProperties(
+                delivery_mode=pika.DeliveryMode.Persistent,
+                content_type=message["content_type"],
+                message_id=message["message_id"],
+                headers=message["headers"] or None,
+                timestamp=int(time.time()),
+            )
+            self.channel.basic_publish(message["exchange"], message["routing_key"],
+                                       message["body"].encode("utf-8"), properties)
+            self._next_tag += 1
+            tags[self._next_tag] = index
+            self._confirms.waiting.add(self._next_tag)
+        self._pump(lambda: not self._confirms.waiting, self.confirm_timeout)
+        acked = sorted(tags[tag] for tag in self._confirms.acked if tag in tags)
+        self._confirms.acked -= set(tags)
+        return acked
+
+    def idle(self, seconds: float) -> None:
+        """Wait ``seconds`` while serving heartbeats and noticing a closed connection."""
+        if self.is_open:
+            self._pump(lambda: False, seconds)
+        else:
+            time.sleep(seconds)
+
+    def close(self) -> None:
+        """Close the connection (quietly when it is already gone) and release the I/O loop."""
+        if self.connection is not None and self.connection.is_open:
+            try:
+                self.connection.close()
+                self._pump(lambda: self.connection.is_closed, 2.0)
+            except pika.exceptions.AMQPError:
+                pass
+        if self.ioloop is not None:
+            self.ioloop.close()
+        self.ioloop = self.connection = self.channel = None
+        self.closed_reason = None
+
+    def _on_confirm(self, frame) -> None:
+        method = frame.method
+        self._confirms.settle(method.delivery_tag, method.multiple, isinstance(method, pika.spec.Basic.Ack))
+
+    def _on_connection_closed(self, _connection, reason: Exception) -> None:
+        self.closed_reason = reason
+
+    def _on_channel_closed(self, _channel, reason: Exception) -> None:
+        self.closed_reason = self.closed_reason or reason
+
+    def _pump(self, done: Callable[[], bool], timeout: float) -> None:
+        """Run the I/O loop until ``done()``, the connection closes, or ``timeout`` passes."""
+        deadline = time.monotonic() + timeout
+        wake = self.ioloop.call_later(timeout, lambda: None)  # bounds each poll by the deadline
+        try:
+            while not done() and self.closed_reason is None and time.monotonic() < deadline:
+                self.ioloop.poll()
+                self.ioloop.process_timeouts()
+        finally:
+            self.ioloop.remove_timeout(wake)
+
+
+class Backoff:
+    """Exponential back-off delays for reconnecting: base, 2*base, ... up to ``cap`` seconds."""
+
+    def __init__(self, base: float = 0.2, cap: float = 5.0):
+        self.base, self.cap, self.failures = base, cap, 0
+
+    def next(self) -> float:
+        delay = min(self.cap, self.base * (2 ** self.failures))
+        self.failures += 1
+        return delay
+
+    def reset(self) -> None:
+        self.failures = 0
+
+
+class OutboxRelay:
+    """Moves outbox rows to RabbitMQ: claim a batch, publish with confirms, mark the confirmed sent.
+
+    ``declare(channel)`` declares the topology on a blocking channel after every (re)connect, so
+    that messages are routed even before their consumer first starts.
+    """
+
+    def __init__(self, database_url: str, amqp_url: str, name: str,
+                 declare: Callable | None = None, table: str = "outbox", batch_size: int = 200,
+                 poll_interval: float = 0.1, confirm_timeout: float = 10.0):
+        self.database_url = database_url
+        self.amqp_url = amqp_url
+        self.name = name
+        self.declare = declare
+        self.batch_size = batch_size
+        self.poll_interval = poll_interval
+        self.publisher = ConfirmingPublisher(amqp_url, name, confirm_timeout)
+        self.db: psycopg.Connection | None = None
+        table_id = sql.Identifier(table)
+        self._claim = sql.SQL(
+            "select id, exchange, routing_key, message_id, content_type, headers, body from {}"
+            " where sent_at is null order by id limit %s for update skip locked"
+        ).format(table_id)
+        self._mark_sent = sql.SQL("update {} set sent_at = now() where id = any(%s)").format(table_id)
+
+    def connect(self) -> None:
+        """Open whatever is not open yet: the database connection and the confirm channel."""
+        if self.db is None or self.db.closed:
+            self.db = psycopg.connect(self.database_url, autocommit=True, row_factory=dict_row,
+                                      application_name=self.name)
+        if not self.publisher.is_open:
+            if self.publisher.closed_reason is not None:
+                log.warning("outbox relay: broker connection lost (%s); reconnecting", self.publisher.closed_reason)
+            self.publisher.close()
+            if self.declare is not None:
+                with connect(self.amqp_url, f"{self.name}:declare") as admin:
+                    self.declare(admin.channel())
+            self.publisher.open()
+            log.info("outbox relay %s: connected", self.name)
+
+    def relay_batch(self) -> int:
+        """Publish one batch of pending rows; return how many were published and marked sent.
+
+        Raises :class:`PublishIncomplete` after marking the confirmed part when the broker did not
+        confirm every message (the rest stays pending for the next attempt).
+        """
+        with self.db.transaction():
+            rows = self.db.execute(self._claim, (self.batch_size,)).fetchall()
+            if not rows:
+                return 0
+            acked = self.publisher.publish_batch(rows)
+            if acked:
+                self.db.execute(self._mark_sent, ([rows[index]["id"] for index in acked],))
+        if len(acked) < len(rows):
+            raise PublishIncomplete(f"{len(rows) - len(acked)} of {len(rows)} messages unconfirmed"
+                                    f" ({self.publisher.closed_reason or 'nack or timeout'})")
+        return len(rows)
+
+    def run(self, stop: threading.Event) -> None:
+        """Relay until ``stop`` is set; reconnect with back-off whenever the broker or database fails."""
+        backoff = Backoff()
+        while not stop.is_set():
+            try:
+                self.connect()
+                published = self.relay_batch()
+                backoff.reset()
+                if published < self.batch_size:
+                    self.publisher.idle(self.poll_interval)
+            except (pika.exceptions.AMQPError, PublishIncomplete, psycopg.Error, OSError) as exc:
+                delay = backoff.next()
+                log.warning("outbox relay: %s: %s; retrying in %.1fs", exc.__class__.__name__, exc, delay)
+                self.publisher.close()
+                if isinstance(exc, psycopg.Error) and self.db is not None:
+                    self.db.close()
+                stop.wait(delay)
+        self.close()
+
+    def close(self) -> None:
+        """Release both connections."""
+        self.publisher.close()
+        if self.db is not None:
+            self.db.close()

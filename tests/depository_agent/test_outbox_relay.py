@@ -1,0 +1,122 @@
+"""The outbox relay: publishes with the agreed properties, marks rows sent only after confirms,
+and loses nothing when killed or when the broker drops its connection."""
+import json
+import subprocess
+import threading
+import time
+import uuid
+
+import psycopg
+
+from shared.messaging import GATEWAY_NOTIFY_EXCHANGE
+from shared.outbox import enqueue
+
+from depository_agent.config import load
+from depository_agent.workers.outbox_relay import build_relay
+
+from tests.depository_agent.conftest import RELAY, SERVICE, bank_result, drain
+
+
+def test_relay_publishes_settled_notifications_with_the_agreed_properties(infra, agent_db, make_request, notify,
+                                                                          db, test_queue):
+    channel, queue = test_queue
+    body, _ = make_request("WITHDRAW")
+    result = bank_result("WITHDRAW", body["requestNo"], amount="50.00")
+    assert notify("WITHDRAW", result).status_code == 200
+    relay = build_relay(load(infra.config(SERVICE)))
+    try:
+        relay.connect()
+        while relay.relay_batch():
+            pass
+    finally:
+        relay.close()
+    message_id = f"WITHDRAW:{body['requestNo']}"
+    [(method, properties, payload)] = drain(channel, queue, {message_id})[message_id]
+    assert method.exchange == GATEWAY_NOTIFY_EXCHANGE and method.routing_key == "WITHDRAW"
+    assert properties.delivery_mode == 2
+    assert properties.content_type == "application/json"
+    assert properties.headers["x-request-id"]
+    assert json.loads(payload) == {**result, "serviceName": "WITHDRAW"}
+    row = db.execute("select sent_at from outbox where message_id = %s", (message_id,)).fetchone()
+    assert row["sent_at"] is not None
+
+
+def test_unconfirmed_rows_stay_pending_when_the_broker_is_unreachable(infra, agent_db, db):
+    message_id = f"TEST:{uuid.uuid4().hex}"
+    with db.transaction():
+        enqueue(db, GATEWAY_NOTIFY_EXCHANGE, "RECHARGE", {"n": 1}, message_id)
+    dead_broker = "amqp://guest:guest@127.0.0.1:1/%2F"
+    relay = build_relay(load(infra.config(SERVICE, AMQP_URL=dead_broker)))
+    stop = threading.Event()
+    worker = threading.Thread(target=relay.run, args=(stop,))
+    worker.start()
+    time.sleep(0.8)
+    stop.set()
+    worker.join(10)
+    assert not worker.is_alive()
+    assert db.execute("select sent_at from outbox where message_id = %s", (message_id,)).fetchone()["sent_at"] is None
+
+
+def _relay_connections(vhost: str) -> list[str]:
+    out = subprocess.run(["rabbitmqctl", "-q", "list_connections", "pid", "vhost", "client_properties"],
+                         capture_output=True, text=True, timeout=60, check=True).stdout
+    return [line.split("\t")[0] for line in out.splitlines()
+            if f"\t{vhost}\t" in line and "outbox-relay" in line and "declare" not in line]
+
+
+def _close_connections(vhost: str) -> int:
+    pids = _relay_connections(vhost)
+    for pid in pids:
+        subprocess.run(["rabbitmqctl", "-q", "close_connection", pid, "test: simulated broker failure"],
+                       capture_output=True, timeout=60)
+    return len(pids)
+
+
+def test_relays_survive_sigkill_and_lost_connections_without_losing_a_row(procs, infra, agent_db, test_queue):
+    channel, queue = test_queue
+    env = infra.service_env(SERVICE, OUTBOX_BATCH_SIZE=25, OUTBOX_POLL_MS=50)
+    first, second = procs.worker(RELAY, env, name="relay-1"), procs.worker(RELAY, env, name="relay-2")
+    ids = [f"TEST:{uuid.uuid4().hex}" for _ in range(1500)]
+    done = threading.Event()
+
+    def produce():
+        with psycopg.connect(agent_db, autocommit=True) as conn:
+            for start in range(0, len(ids), 10):
+                with conn.transaction():
+                    for message_id in ids[start:start + 10]:
+                        enqueue(conn, GATEWAY_NOTIFY_EXCHANGE, "RECHARGE", {"id": message_id}, message_id)
+                time.sleep(0.005)
+        done.set()
+
+    producer = threading.Thread(target=produce)
+    producer.start()
+    time.sleep(0.4)
+    first.kill()                                            # crash mid-run, batches in flight
+    first = procs.worker(RELAY, env, name="relay-1b")
+    closed = _close_connections(infra.vhost)                # the broker drops every relay connection
+    assert closed >= 1
+    producer.join(60)
+    assert done.is_set()
+    received = drain(channel, queue, set(ids), timeout=40)
+    missing = set(ids) - set(received)
+    assert not missing, f"{len(missing)} messages never published"
+    with psycopg.connect(agent_db) as conn:
+        deadline = time.monotonic() + 10
+        while conn.execute("select count(*) from outbox where sent_at is null and message_id = any(%s)",
+                           (ids,)).fetchone()[0] and time.monotonic() < deadline:
+            time.sleep(0.1)
+        assert conn.execute("select count(*) from outbox where sent_at is null and message_id = any(%s)",
+                            (ids,)).fetchone()[0] == 0
+    assert first.alive() and second.alive()
+    for message_id in ids:
+        copies = received[message_id]
+        assert json.loads(copies[0][2]) == {"id": message_id}
+        assert all(properties.delivery_mode == 2 for _, properties, _ in copies)
+
+
+def test_relay_stops_cleanly_on_sigterm(procs, infra, agent_db):
+    relay = procs.worker(RELAY, infra.service_env(SERVICE), name="relay-term")
+    time.sleep(1.0)
+    assert relay.alive()
+    relay.stop(timeout=5)
+    assert relay.popen.returncode == 0, relay.log_tail()
