@@ -1,0 +1,84 @@
+"""Users: registration, login, profile and opening the depository (bank) account."""
+from psycopg_pool import ConnectionPool
+
+from shared.db import unit_of_work
+from shared.errors import AppError, Conflict, Unauthorized
+
+from user_center.agent_client import AgentClient
+from user_center.identifiers import new_request_no, new_user_no
+from user_center.passwords import DUMMY_HASH, hash_password, verify_password
+from user_center.repository import consumers, requests
+from user_center.tokens import issue_token
+
+OPENED = "OPENED"
+
+
+def register(pool: ConnectionPool, mobile: str, password: str, username: str | None) -> dict:
+    """Create a user; :class:`Conflict` when the mobile is taken."""
+    password_hash = hash_password(password)
+    with unit_of_work(pool) as conn:
+        row = consumers.insert(conn, new_user_no(), mobile, username, password_hash)
+    if row is None:
+        raise Conflict("this mobile number is already registered")
+    return {"userNo": row["user_no"], "mobile": row["mobile"], "username": row["username"]}
+
+
+def login(pool: ConnectionPool, config: dict, mobile: str, password: str) -> dict:
+    """An access token for the user; the same 401 for an unknown mobile and a wrong password."""
+    with pool.connection() as conn:
+        row = consumers.find_by_mobile(conn, mobile)
+    matches = verify_password(password, row["password_hash"] if row else DUMMY_HASH)
+    if row is None or not matches:
+        raise Unauthorized("wrong mobile number or password")
+    ttl = config["TOKEN_TTL_SECONDS"]
+    return {"access_token": issue_token(config["TOKEN_SECRET"], row["user_no"], ttl),
+            "token_type": "Bearer", "expires_in": ttl}
+
+
+def load_consumer(conn, user_no: str, for_update: bool = False) -> dict:
+    """The token's user; :class:`Unauthorized` when it no longer exists."""
+    consumer = consumers.find(conn, user_no, for_update)
+    if consumer is None:
+        raise Unauthorized("unknown user, log in again")
+    return consumer
+
+
+def mask_card(card_number: str) -> str:
+    """``6222********1234``: the first and last four digits only."""
+    return card_number[:4] + "*" * max(len(card_number) - 8, 0) + card_number[-4:]
+
+
+def profile(pool: ConnectionPool, user_no: str) -> dict:
+    """The user's own profile with the bound bank card masked (``bankCard`` null before opening)."""
+    with pool.connection() as conn:
+        consumer = load_consumer(conn, user_no)
+    card = None
+    if consumer["card_number"]:
+        card = {"bankCode": consumer["bank_code"], "bankName": consumer["bank_name"],
+                "cardNumber": mask_card(consumer["card_number"])}
+    return {"userNo": consumer["user_no"], "mobile": consumer["mobile"], "username": consumer["username"],
+            "depositoryStatus": consumer["depository_status"], "bankCard": card}
+
+
+def open_account(pool: ConnectionPool, agent: AgentClient, user_no: str, form: dict) -> dict:
+    """Start opening the depository account: store the attempt, then get the signed GatewayRequest.
+
+    ``form`` holds ``fullname, id_number, bank_code, card_number, mobile, role, callback_url``.
+    A new attempt is allowed while the previous one is pending or failed; an open account is a 409.
+    """
+    request_no = new_request_no()
+    with unit_of_work(pool) as conn:
+        if load_consumer(conn, user_no, for_update=True)["depository_status"] == OPENED:
+            raise Conflict("the depository account is already opened")
+        requests.insert_register(conn, request_no, user_no, form)
+        consumers.mark_pending(conn, user_no, request_no)
+    body = {"requestNo": request_no, "userNo": user_no, "fullname": form["fullname"], "idNumber": form["id_number"],
+            "bankCode": form["bank_code"], "cardNumber": form["card_number"], "mobile": form["mobile"],
+            "role": form["role"], "callbackUrl": form["callback_url"]}
+    try:
+        return agent.personal_register(body)
+    except AppError:
+        with unit_of_work(pool) as conn:
+            requests.settle(conn, "PERSONAL_REGISTER", request_no, requests.FAILED)
+            consumers.mark_failed(conn, user_no, request_no)
+        raise

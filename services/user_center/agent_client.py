@@ -1,0 +1,49 @@
+"""user-center's client of depository-agent's ``/l/`` endpoints, which sign gateway requests."""
+import requests
+
+from shared.errors import AppError, BadRequest, Unavailable
+from shared.http import ServiceClient
+
+GATEWAY_FIELDS = ("serviceName", "platformNo", "reqData", "signature", "depositoryUrl")
+
+
+class AgentError(AppError):
+    """The agent refused a request user-center considered valid: a fault between services."""
+
+    status, code = 502, 952
+
+
+class AgentClient:
+    """Obtains GatewayRequests (``{serviceName, platformNo, reqData, signature, depositoryUrl}``)."""
+
+    def __init__(self, base_url: str, config: dict):
+        self.client = ServiceClient(base_url, config, timeout=config["SERVICE_TIMEOUT_SECONDS"])
+
+    def personal_register(self, body: dict) -> dict:
+        return self._gateway_request("/l/consumers", body)
+
+    def recharge(self, body: dict) -> dict:
+        return self._gateway_request("/l/recharges", body)
+
+    def withdraw(self, body: dict) -> dict:
+        return self._gateway_request("/l/withdraws", body)
+
+    def _gateway_request(self, path: str, body: dict) -> dict:
+        try:
+            response = self.client.post(path, json=body)
+        except requests.RequestException as exc:
+            raise Unavailable(f"depository agent unreachable ({exc.__class__.__name__}), try again") from exc
+        try:
+            answer = response.json()
+        except ValueError:
+            answer = {}
+        answer = answer if isinstance(answer, dict) else {}
+        if response.status_code >= 500:
+            raise Unavailable(f"depository agent unavailable ({response.status_code}), try again")
+        if response.status_code == 400:
+            raise BadRequest(f"refused by the depository: {answer.get('msg') or 'bad request'}")
+        result = answer.get("result")
+        if response.status_code not in (200, 201) or answer.get("code") != 0 or not isinstance(result, dict) \
+                or not all(isinstance(result.get(name), str) for name in GATEWAY_FIELDS):
+            raise AgentError(f"depository agent answered {response.status_code}: {answer.get('msg') or 'no result'}")
+        return {name: result[name] for name in GATEWAY_FIELDS}

@@ -1,0 +1,1 @@
+"""user-center's HTTP API: marshmallow schemas and the blueprints that use them."""

@@ -1,0 +1,180 @@
+"""Request and response schemas; they validate input and make the OpenAPI document real."""
+from urllib.parse import urlsplit
+
+from flask import current_app
+from marshmallow import EXCLUDE, Schema, ValidationError, fields, validate, validates_schema
+
+from shared.money import parse_yuan
+
+
+class FullMatch(validate.Regexp):
+    """A pattern the whole value must match (``$`` alone would let a trailing newline through)."""
+
+    def __call__(self, value: str) -> str:
+        if self.regex.fullmatch(value) is None:
+            raise ValidationError(self._format_error(value))
+        return value
+
+
+MOBILE = FullMatch(r"^1[0-9]{10}$", error="must be an 11-digit mobile number starting with 1")
+MAX_URL_LENGTH = 512
+
+
+class Input(Schema):
+    """Inputs ignore unknown fields (clients add their own parameters)."""
+
+    class Meta:
+        unknown = EXCLUDE
+
+
+class Yuan(fields.String):
+    """A user-facing amount in yuan (``"100.00"``) loaded as integer fen; SPEC section 3 rules."""
+
+    def __init__(self, **kwargs):
+        super().__init__(metadata={"description": "yuan, at most two decimals", "example": "100.00"}, **kwargs)
+
+    def _deserialize(self, value, attr, data, **kwargs):
+        return parse_yuan(value, attr or "amount", current_app.config["MAX_AMOUNT_FEN"])
+
+
+def _printable(value: str) -> None:
+    """Refuse control characters (PostgreSQL text cannot even hold NUL)."""
+    if not value.isprintable():
+        raise ValidationError("must not contain control characters")
+
+
+def _http_url(value: str) -> None:
+    try:
+        parts = urlsplit(value)
+    except ValueError:
+        raise ValidationError("must be an http(s) URL") from None
+    if parts.scheme not in ("http", "https") or not parts.netloc or not value.isprintable() or " " in value:
+        raise ValidationError("must be an http(s) URL")
+
+
+CALLBACK_URL = {"required": True, "validate": [validate.Length(max=MAX_URL_LENGTH), _http_url],
+                "metadata": {"description": "where the bank sends the browser back", "example": "http://127.0.0.1:8001/#/callback"}}
+
+
+class RegisterIn(Input):
+    mobile = fields.String(required=True, validate=MOBILE, metadata={"example": "13800138000"})
+    password = fields.String(required=True, validate=validate.Length(8, 64), load_only=True)
+    username = fields.String(load_default=None, allow_none=True, validate=[validate.Length(1, 32), _printable])
+
+
+class TokenIn(Input):
+    mobile = fields.String(required=True, validate=MOBILE)
+    password = fields.String(required=True, validate=validate.Length(1, 128), load_only=True)
+
+
+class OpenAccountIn(Input):
+    fullname = fields.String(required=True, validate=[validate.Length(1, 50), _printable])
+    idNumber = fields.String(required=True, data_key="idNumber", attribute="id_number",
+                             validate=FullMatch(r"^([0-9]{17}[0-9Xx]|[0-9]{15})$",
+                                                      error="must be a 15- or 18-character ID number"))
+    bankCode = fields.String(required=True, attribute="bank_code",
+                             validate=FullMatch(r"^[A-Za-z0-9]{2,20}$", error="must be 2-20 letters or digits"))
+    cardNumber = fields.String(required=True, attribute="card_number",
+                               validate=FullMatch(r"^[0-9]{12,19}$", error="must be 12-19 digits"))
+    mobile = fields.String(required=True, validate=MOBILE)
+    role = fields.String(required=True, validate=validate.OneOf(["I", "B"]),
+                         metadata={"description": "I investor, B borrower"})
+    callbackUrl = fields.String(attribute="callback_url", **CALLBACK_URL)
+
+
+class AmountIn(Input):
+    amount = Yuan(required=True)
+    callbackUrl = fields.String(attribute="callback_url", **CALLBACK_URL)
+
+
+class RecordsQuery(Input):
+    """Without ``amount`` the GET lists records; with it, it is the original API's GET form of a request."""
+
+    page = fields.Integer(load_default=1, validate=validate.Range(min=1, max=10**6))
+    size = fields.Integer(load_default=10, validate=validate.Range(1, 100))
+    amount = Yuan()
+    callbackUrl = fields.String(attribute="callback_url", **{**CALLBACK_URL, "required": False})
+
+    @validates_schema
+    def _request_needs_both(self, data, **kwargs):
+        if ("amount" in data) != ("callback_url" in data):
+            raise ValidationError("amount and callbackUrl go together", "callbackUrl" if "amount" in data else "amount")
+
+
+# ---- responses -------------------------------------------------------------------------------------
+
+class GatewayRequest(Schema):
+    serviceName = fields.String()
+    platformNo = fields.String()
+    reqData = fields.String(metadata={"description": "Base64 of the signed JSON"})
+    signature = fields.String(metadata={"description": "Base64 RSA signature"})
+    depositoryUrl = fields.String()
+
+
+class Registered(Schema):
+    userNo = fields.String()
+    mobile = fields.String()
+    username = fields.String(allow_none=True)
+
+
+class Token(Schema):
+    access_token = fields.String()
+    token_type = fields.String()
+    expires_in = fields.Integer()
+
+
+class BankCard(Schema):
+    bankCode = fields.String()
+    bankName = fields.String(allow_none=True)
+    cardNumber = fields.String(metadata={"description": "masked, e.g. 6222********1234"})
+
+
+class Profile(Schema):
+    userNo = fields.String()
+    mobile = fields.String()
+    username = fields.String(allow_none=True)
+    depositoryStatus = fields.String(validate=validate.OneOf(["NONE", "PENDING", "OPENED", "FAILED"]))
+    bankCard = fields.Nested(BankCard, allow_none=True)
+
+
+class RechargeRecord(Schema):
+    requestNo = fields.String()
+    amount = fields.String(metadata={"example": "100.00"})
+    callbackStatus = fields.Integer(metadata={"description": "0 pending, 1 success, 2 failed"})
+    createDate = fields.String()
+
+
+class WithdrawRecord(RechargeRecord):
+    commission = fields.String(metadata={"example": "0.00"})
+
+
+class RechargePage(Schema):
+    total = fields.Integer()
+    records = fields.List(fields.Nested(RechargeRecord))
+
+
+class WithdrawPage(Schema):
+    total = fields.Integer()
+    records = fields.List(fields.Nested(WithdrawRecord))
+
+
+class Balance(Schema):
+    userNo = fields.String()
+    balance = fields.String(metadata={"example": "123.45"})
+    currency = fields.String()
+
+
+def envelope(name: str, result: fields.Field | type[Schema]) -> type[Schema]:
+    """A RestResponse schema ``{code, msg, result}`` named ``name``; a schema class is nested."""
+    if isinstance(result, type):
+        result = fields.Nested(result)
+    return Schema.from_dict({"code": fields.Integer(), "msg": fields.String(), "result": result}, name=name)
+
+
+def either(name: str, *schemas: type[Schema]) -> type[Schema]:
+    """A RestResponse whose result is one of ``schemas`` (the dual-purpose GET endpoints)."""
+    refs = [{"$ref": f"#/components/schemas/{schema.__name__}"} for schema in schemas]
+    return envelope(name, fields.Raw(metadata={"oneOf": refs}))
+
+
+ErrorResponse = envelope("ErrorResponse", fields.Raw(allow_none=True, metadata={"nullable": True, "example": None}))

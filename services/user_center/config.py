@@ -1,0 +1,36 @@
+"""user-center settings (documented in docs/user_center.md)."""
+from shared.config import load_config, read_key_file
+from shared.money import parse_yuan
+
+from user_center import DATABASE
+
+DEFAULTS = {
+    "DEPOSITORY_AGENT_URL": "http://127.0.0.1:8002",
+    "LEDGER_URL": "http://127.0.0.1:8004",
+    "SERVICE_TIMEOUT_SECONDS": 5,
+    "TOKEN_SECRET": "",
+    "TOKEN_TTL_SECONDS": 3600,
+    "MAX_AMOUNT": "1000000.00",
+    "WITHDRAW_COMMISSION": "0.00",
+    "MAX_DELIVERY_ATTEMPTS": 5,
+    "RETRY_BASE_MS": 1000,
+    "RETRY_MAX_MS": 60_000,
+    "PREFETCH_COUNT": 32,
+    "RECONNECT_MAX_SECONDS": 30,
+}
+
+
+def load(overrides: dict | None = None) -> dict:
+    """The configuration from the environment, with ``overrides`` applied last.
+
+    Adds the derived integer settings ``MAX_AMOUNT_FEN`` and ``WITHDRAW_COMMISSION_FEN`` and
+    resolves ``TOKEN_SECRET`` from ``KEYS_DIR/token_secret`` when the variable is not set.
+    """
+    config = load_config(DATABASE, DEFAULTS, overrides)
+    config["MAX_AMOUNT_FEN"] = parse_yuan(config["MAX_AMOUNT"], "MAX_AMOUNT", max_fen=10**17)
+    commission = config["WITHDRAW_COMMISSION"].strip()
+    config["WITHDRAW_COMMISSION_FEN"] = 0 if commission in {"0", "0.0", "0.00"} else parse_yuan(
+        commission, "WITHDRAW_COMMISSION", max_fen=config["MAX_AMOUNT_FEN"])
+    if not config["TOKEN_SECRET"]:
+        config["TOKEN_SECRET"] = read_key_file(config, "token_secret")
+    return config

@@ -1,0 +1,116 @@
+"""Recharge and withdraw requests, the user's records, and the wallet balance."""
+import logging
+
+from psycopg_pool import ConnectionPool
+
+from shared.db import unit_of_work
+from shared.errors import AppError, Conflict, NotFound, Unprocessable
+from shared.ledger_client import LedgerClient
+from shared.money import format_fen
+
+from user_center.accounts import OPENED, load_consumer
+from user_center.agent_client import AgentClient
+from user_center.identifiers import new_request_no
+from user_center.repository import requests
+
+log = logging.getLogger(__name__)
+NOT_OPENED = "open your depository account first"
+
+
+def _opened_consumer(conn, user_no: str) -> dict:
+    consumer = load_consumer(conn, user_no)
+    if consumer["depository_status"] != OPENED:
+        raise Conflict(NOT_OPENED)
+    return consumer
+
+
+def recharge(pool: ConnectionPool, agent: AgentClient, user_no: str, amount: int, callback_url: str) -> dict:
+    """Store a pending recharge record, then return the agent's signed RECHARGE GatewayRequest."""
+    request_no = new_request_no()
+    with unit_of_work(pool) as conn:
+        _opened_consumer(conn, user_no)
+        requests.insert_recharge(conn, request_no, user_no, amount)
+    try:
+        return agent.recharge({"requestNo": request_no, "userNo": user_no, "amount": format_fen(amount),
+                               "callbackUrl": callback_url})
+    except AppError:
+        with unit_of_work(pool) as conn:
+            requests.settle(conn, "RECHARGE", request_no, requests.FAILED)
+        raise
+
+
+def withdraw(pool: ConnectionPool, agent: AgentClient, ledger: LedgerClient, user_no: str, amount: int,
+             commission: int, callback_url: str) -> dict:
+    """Hold amount + commission in the ledger, then return the agent's signed WITHDRAW GatewayRequest.
+
+    The record is stored before the hold so a hold never exists without its record. An
+    insufficient balance deletes the record (nothing was requested); any later failure releases
+    the hold and marks the record failed.
+    """
+    request_no = new_request_no()
+    with unit_of_work(pool) as conn:
+        consumer = _opened_consumer(conn, user_no)
+        requests.insert_withdraw(conn, request_no, user_no, amount, commission)
+    try:
+        ledger.deduct(user_no, request_no, amount + commission)
+    except (Unprocessable, NotFound):
+        with unit_of_work(pool) as conn:
+            requests.delete_pending(conn, "WITHDRAW", request_no)
+        raise Unprocessable(f"insufficient balance for {format_fen(amount)} plus commission "
+                            f"{format_fen(commission)}") from None
+    except AppError:
+        _release_hold(pool, ledger, user_no, request_no, amount + commission)
+        raise
+    body = {"requestNo": request_no, "userNo": user_no, "amount": format_fen(amount),
+            "commission": format_fen(commission), "cardNumber": consumer["card_number"],
+            "mobile": consumer["card_mobile"], "callbackUrl": callback_url}
+    try:
+        return agent.withdraw(body)
+    except AppError:
+        _release_hold(pool, ledger, user_no, request_no, amount + commission)
+        raise
+
+
+def _release_hold(pool: ConnectionPool, ledger: LedgerClient, user_no: str, request_no: str, held: int) -> None:
+    """Refund a withdraw hold (if it was taken) and mark the record failed.
+
+    When the ledger cannot be reached the record stays pending with its hold; it is logged
+    at ERROR for an operator (see docs/user_center.md).
+    """
+    try:
+        ledger.refund(user_no, request_no, held)
+    except NotFound:
+        pass  # the deduct never happened: nothing is held
+    except AppError as exc:
+        log.error("withdraw %s: hold of %s fen not released: %s", request_no, held, exc.msg,
+                  extra={"fields": {"alert": "withdraw-hold-stuck", "request_no": request_no}})
+        return
+    with unit_of_work(pool) as conn:
+        requests.settle(conn, "WITHDRAW", request_no, requests.FAILED)
+
+
+def list_records(pool: ConnectionPool, service_name: str, user_no: str, page_no: int, size: int) -> dict:
+    """``{total, records}`` of the user's own recharge or withdraw records, newest first."""
+    with pool.connection() as conn:
+        total, rows = requests.page(conn, service_name, user_no, page_no, size)
+    records = []
+    for row in rows:
+        record = {"requestNo": row["request_no"], "amount": format_fen(row["amount"]),
+                  "callbackStatus": row["callback_status"], "createDate": row["created_at"].isoformat()}
+        if "commission" in row:
+            record["commission"] = format_fen(row["commission"])
+        records.append(record)
+    return {"total": total, "records": records}
+
+
+def balance(pool: ConnectionPool, ledger: LedgerClient, user_no: str) -> dict:
+    """The wallet balance from the ledger; ``"0.00"`` before the account is opened."""
+    with pool.connection() as conn:
+        opened = load_consumer(conn, user_no)["depository_status"] == OPENED
+    fen = 0
+    if opened:
+        try:
+            fen = ledger.balance(user_no)["balance"]
+        except NotFound:
+            fen = 0
+    return {"userNo": user_no, "balance": format_fen(fen), "currency": "CNY"}

@@ -1,0 +1,72 @@
+"""The three request tables whose rows wait for a bank result: account opening, recharge, withdraw.
+
+Each has ``request_no`` (unique), ``user_no``, ``callback_status`` (0 pending, 1 success,
+2 failed) and timestamps; the table is chosen by the gateway service name.
+"""
+from psycopg import Connection, sql
+
+PENDING, SUCCESS, FAILED = 0, 1, 2
+TABLES = {
+    "PERSONAL_REGISTER": "depository_register",
+    "RECHARGE": "recharge_record",
+    "WITHDRAW": "withdraw_record",
+}
+
+
+def _table(service_name: str) -> sql.Identifier:
+    return sql.Identifier(TABLES[service_name])
+
+
+def insert_register(conn: Connection, request_no: str, user_no: str, form: dict) -> None:
+    """Store an account-opening attempt (``fullname, bank_code, card_number, mobile, role``)."""
+    conn.execute(
+        "insert into depository_register (request_no, user_no, fullname, bank_code, card_number, mobile, role)"
+        " values (%(request_no)s, %(user_no)s, %(fullname)s, %(bank_code)s, %(card_number)s, %(mobile)s, %(role)s)",
+        {**form, "request_no": request_no, "user_no": user_no},
+    )
+
+
+def insert_recharge(conn: Connection, request_no: str, user_no: str, amount: int) -> None:
+    conn.execute("insert into recharge_record (request_no, user_no, amount) values (%s, %s, %s)",
+                 (request_no, user_no, amount))
+
+
+def insert_withdraw(conn: Connection, request_no: str, user_no: str, amount: int, commission: int) -> None:
+    conn.execute("insert into withdraw_record (request_no, user_no, amount, commission) values (%s, %s, %s, %s)",
+                 (request_no, user_no, amount, commission))
+
+
+def lock(conn: Connection, service_name: str, request_no: str) -> dict | None:
+    """The request row, locked until the transaction ends; ``None`` when unknown."""
+    return conn.execute(
+        sql.SQL("select * from {} where request_no = %s for update").format(_table(service_name)), (request_no,)
+    ).fetchone()
+
+
+def settle(conn: Connection, service_name: str, request_no: str, status: int) -> bool:
+    """Move a pending request to ``status``; False when it was already final."""
+    cursor = conn.execute(
+        sql.SQL("update {} set callback_status = %s, updated_at = now()"
+                " where request_no = %s and callback_status = 0").format(_table(service_name)),
+        (status, request_no),
+    )
+    return cursor.rowcount == 1
+
+
+def delete_pending(conn: Connection, service_name: str, request_no: str) -> None:
+    """Forget a pending request that was refused before anything was sent (e.g. insufficient balance)."""
+    conn.execute(sql.SQL("delete from {} where request_no = %s and callback_status = 0").format(_table(service_name)),
+                 (request_no,))
+
+
+def page(conn: Connection, service_name: str, user_no: str, page_no: int, size: int) -> tuple[int, list[dict]]:
+    """``(total, rows)`` of the user's requests, newest first."""
+    table = _table(service_name)
+    total = conn.execute(sql.SQL("select count(*) as n from {} where user_no = %s").format(table),
+                         (user_no,)).fetchone()["n"]
+    rows = conn.execute(
+        sql.SQL("select * from {} where user_no = %s order by created_at desc, id desc limit %s offset %s")
+        .format(table),
+        (user_no, size, (page_no - 1) * size),
+    ).fetchall()
+    return total, rows

@@ -1,0 +1,194 @@
+"""The GatewayNotifyConsumer as a real process on the run's RabbitMQ vhost and PostgreSQL."""
+import os
+import random
+import subprocess
+import sys
+import time
+
+import pytest
+
+from shared.messaging import GATEWAY_NOTIFY_DLQ, GATEWAY_NOTIFY_QUEUE
+from tests.support.processes import ROOT
+from tests.user_center.conftest import CALLBACK, COMMISSION, notification, open_form, request_no_of, wait_for
+from tests.user_center.standins import LedgerStandIn
+
+WORKER = "user_center.workers.gateway_notify"
+
+
+def status(db, table: str, request_no: str) -> int:
+    return db.execute(f"select callback_status from {table} where request_no = %s", (request_no,)).fetchone()[
+        "callback_status"]
+
+
+def depository_status(db, user_no: str) -> str:
+    return db.execute("select depository_status from consumer where user_no = %s", (user_no,)).fetchone()[
+        "depository_status"]
+
+
+def anomalies(db, *request_nos: str) -> list[dict]:
+    return db.execute("select request_no, reason, occurrences from gateway_notify_anomaly where request_no = any(%s)"
+                      " order by id", (list(request_nos),)).fetchall()
+
+
+@pytest.fixture
+def worker_env(infra, ledger):
+    def env(ledger_url: str = ledger.url, **extra) -> dict:
+        return infra.service_env("user_center", LEDGER_URL=ledger_url, WITHDRAW_COMMISSION=COMMISSION,
+                                 RETRY_BASE_MS=50, RETRY_MAX_MS=200, MAX_DELIVERY_ATTEMPTS=3, **extra)
+
+    return env
+
+
+def run_cli(env: dict, *args: str) -> subprocess.CompletedProcess:
+    full_env = {**os.environ, "PYTHONPATH": f"{ROOT}{os.pathsep}{ROOT / 'services'}", **env}
+    return subprocess.run([sys.executable, "-m", "user_center", *args], env=full_env, cwd=ROOT,
+                          capture_output=True, text=True, timeout=30)
+
+
+def test_each_result_is_applied_once_whatever_the_repeats_and_order(procs, worker_env, publisher, make_user, db,
+                                                                   ledger):
+    worker = procs.worker(WORKER, worker_env())
+    user = make_user()
+    register_no = request_no_of(user.post("/my/consumers", open_form()).json["result"])
+    for _ in range(5):
+        publisher.publish(notification("PERSONAL_REGISTER", register_no))
+    wait_for(lambda: depository_status(db, user.user_no) == "OPENED", what="account opened")
+    assert user.get("/my/consumers").json["result"]["bankCard"]["cardNumber"] == "6222***********1234"
+
+    first = request_no_of(user.post("/my/recharge-records", {"amount": "300.00", "callbackUrl": CALLBACK})
+                          .json["result"])
+    for _ in range(5):
+        publisher.publish(notification("RECHARGE", first, True, "300.00"))
+    wait_for(lambda: status(db, "recharge_record", first) == 1, what="first recharge")
+
+    second = request_no_of(user.post("/my/recharge-records", {"amount": "20.00", "callbackUrl": CALLBACK})
+                           .json["result"])
+    kept = request_no_of(user.post("/my/withdraw-records", {"amount": "100.00", "callbackUrl": CALLBACK})
+                         .json["result"])
+    refused = request_no_of(user.post("/my/withdraw-records", {"amount": "50.00", "callbackUrl": CALLBACK})
+                            .json["result"])
+    assert ledger.balance(user.user_no) == 30000 - 10100 - 5100
+    messages = ([notification("RECHARGE", second, True, "20.00")] * 5 + [notification("WITHDRAW", kept, True, "100.00")]
+                * 5 + [notification("WITHDRAW", refused, False, "50.00")] * 5)
+    random.Random(7).shuffle(messages)
+    for message in messages:
+        publisher.publish(message)
+    wait_for(lambda: (status(db, "recharge_record", second), status(db, "withdraw_record", kept),
+                      status(db, "withdraw_record", refused)) == (1, 1, 2), what="all three settled")
+    time.sleep(0.5)  # let any straggler duplicates through: they must change nothing
+    assert ledger.balance(user.user_no) == 30000 + 2000 - 10100
+    assert sorted(ledger.trade_nos(user.user_no, 1)) == sorted([first, second])
+    assert ledger.trade_nos(user.user_no, 3) == [refused]
+    assert anomalies(db, register_no, first, second, kept, refused) == []
+
+    # the opposite outcome for a final record is an anomaly: recorded once per distinct message, never applied
+    unknown = "REQ_" + "0" * 32
+    opposite = [notification("RECHARGE", second, False, "20.00"), notification("WITHDRAW", refused, True, "50.00"),
+                notification("PERSONAL_REGISTER", register_no, False), notification("RECHARGE", unknown, True, "1.00")]
+    for message in opposite * 2:
+        publisher.publish(message)
+    wait_for(lambda: sum(a["occurrences"] for a in anomalies(db, second, refused, register_no, unknown)) == 8,
+             what="anomalies recorded")
+    rows = anomalies(db, second, refused, register_no, unknown)
+    assert [row["request_no"] for row in rows] == [second, refused, register_no, unknown]
+    assert "conflicting" in rows[0]["reason"] and "unknown requestNo" in rows[3]["reason"]
+    assert (status(db, "recharge_record", second), status(db, "withdraw_record", refused)) == (1, 2)
+    assert depository_status(db, user.user_no) == "OPENED"
+    assert ledger.balance(user.user_no) == 30000 + 2000 - 10100
+    assert '"alert": "gateway-notify-anomaly"' in worker.log_path.read_text()
+
+    worker.stop()
+    assert worker.popen.returncode == 0, worker.log_tail()  # SIGTERM: a clean exit
+    assert publisher.ready(GATEWAY_NOTIFY_QUEUE) == 0  # everything was acked (unacked would be back to ready)
+
+
+@pytest.fixture
+def slow_ledger(infra):
+    """A stand-in ledger, so a test can stop the worker between the ledger's posting and its answer."""
+    standin = LedgerStandIn(infra.internal_token).start()
+    yield standin
+    standin.stop()
+
+
+def test_a_crash_after_the_ledger_call_is_repaired_by_the_redelivery(procs, worker_env, publisher, opened_user, db,
+                                                                     slow_ledger):
+    ledger = slow_ledger
+    user = opened_user()
+    request_no = request_no_of(user.post("/my/recharge-records", {"amount": "42.00", "callbackUrl": CALLBACK})
+                               .json["result"])
+    ledger.add_delay = 5
+    worker = procs.worker(WORKER, worker_env(ledger.url), name="crashing-worker")
+    publisher.publish(notification("RECHARGE", request_no, True, "42.00"))
+    assert ledger.add_applied.wait(15), worker.log_tail()
+    worker.kill()  # the ledger has the posting; user-center has not committed
+    ledger.add_delay = 0
+    assert status(db, "recharge_record", request_no) == 0
+    procs.worker(WORKER, worker_env(ledger.url), name="restarted-worker")
+    wait_for(lambda: status(db, "recharge_record", request_no) == 1, what="redelivery applied")
+    assert ledger.accounts[user.user_no] == 4200
+    assert [p["trade_no"] for p in ledger.postings(user.user_no, 1)] == [request_no]
+
+
+def test_unreachable_ledger_dead_letters_then_replay_applies(procs, worker_env, publisher, opened_user, db, infra,
+                                                            ledger):
+    ledger_env = infra.service_env("beanpay_ledger")
+    flaky = procs.web("beanpay_ledger", ledger_env)  # a second ledger process (same database) to take down
+    env = worker_env(flaky.url)
+    worker = procs.worker(WORKER, env)
+    user = opened_user()
+    first, second = (request_no_of(user.post("/my/recharge-records", {"amount": amount, "callbackUrl": CALLBACK})
+                                   .json["result"]) for amount in ("10.00", "20.00"))
+    flaky.kill()
+    publisher.publish(notification("RECHARGE", first, True, "10.00"))
+    publisher.publish(notification("RECHARGE", second, True, "20.00"))
+    publisher.publish(b"{not json")
+    wait_for(lambda: publisher.ready(GATEWAY_NOTIFY_DLQ) == 3, what="three messages dead-lettered")
+    assert (status(db, "recharge_record", first), status(db, "recharge_record", second)) == (0, 0)
+    log = worker.log_path.read_text()
+    assert "attempt 2 failed" in log and "failed 3 times, dead-lettered" in log
+
+    listed = run_cli(env, "dlq", "list")
+    assert listed.returncode == 0, listed.stderr
+    assert f"RECHARGE:{first}\tattempts=3" in listed.stdout and "malformed" in listed.stdout
+    assert "3 message(s)" in listed.stdout
+    assert publisher.ready(GATEWAY_NOTIFY_DLQ) == 3  # listing leaves them parked
+
+    procs.web("beanpay_ledger", ledger_env, port=flaky.port)
+    try:
+        one = run_cli(env, "dlq", "replay", f"RECHARGE:{first}")
+        assert one.returncode == 0 and "replayed 1 message(s)" in one.stdout, one.stderr
+        wait_for(lambda: status(db, "recharge_record", first) == 1, what="replayed message applied")
+        assert ledger.balance(user.user_no) == 1000 and status(db, "recharge_record", second) == 0
+        assert run_cli(env, "dlq", "replay", "RECHARGE:REQ_NOPE").returncode == 1
+
+        everything = run_cli(env, "dlq", "replay", "--all")
+        assert "replayed 2 message(s)" in everything.stdout
+        wait_for(lambda: status(db, "recharge_record", second) == 1, what="second replay applied")
+        # the malformed message cannot be applied: it is parked again at once
+        wait_for(lambda: publisher.ready(GATEWAY_NOTIFY_DLQ) == 1, what="malformed message parked again")
+        assert ledger.balance(user.user_no) == 3000
+    finally:
+        run_cli(env, "dlq", "replay", "--all")
+        publisher.channel.queue_purge(GATEWAY_NOTIFY_DLQ)
+
+
+def test_worker_reconnects_when_the_broker_drops_its_connection(procs, worker_env, publisher, opened_user, db, infra):
+    worker = procs.worker(WORKER, worker_env())
+    wait_for(lambda: publisher.consumers(GATEWAY_NOTIFY_QUEUE) == 1, what="worker consuming")
+    for pid in _worker_connections(infra):
+        subprocess.run(["rabbitmqctl", "-q", "close_connection", pid, "test: broker restart"], check=True,
+                       capture_output=True, timeout=30)
+    user = opened_user()
+    request_no = request_no_of(user.post("/my/recharge-records", {"amount": "5.00", "callbackUrl": CALLBACK})
+                               .json["result"])
+    publisher.publish(notification("RECHARGE", request_no, True, "5.00"))
+    wait_for(lambda: status(db, "recharge_record", request_no) == 1, timeout=20, what="applied after reconnect")
+    assert "reconnecting" in worker.log_path.read_text()
+
+
+def _worker_connections(infra) -> list[str]:
+    """The broker-side pids of the worker's connections."""
+    out = subprocess.run(["rabbitmqctl", "-q", "list_connections", "--no-table-headers", "-p", infra.vhost, "pid",
+                          "client_properties"],
+                         capture_output=True, text=True, timeout=30).stdout
+    return [line.split("\t")[0] for line in out.splitlines() if "user-center-gateway-notify" in line]
