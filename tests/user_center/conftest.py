@@ -12,7 +12,8 @@ import pytest
 from psycopg.rows import dict_row
 
 from shared.ledger_client import LedgerClient
-from shared.messaging import GATEWAY_NOTIFY_EXCHANGE, connect, declare_gateway_notify
+from shared.messaging import (GATEWAY_NOTIFY_DLQ, GATEWAY_NOTIFY_EXCHANGE, GATEWAY_NOTIFY_QUEUE, connect,
+                              declare_gateway_notify)
 from tests.support.processes import WebService
 from tests.user_center.standins import AgentStandIn
 
@@ -232,6 +233,9 @@ class Publisher:
 
 @pytest.fixture
 def publisher(infra):
+    """A publisher on this run's vhost, starting from empty queues (other suites publish there too)."""
     pub = Publisher(infra.amqp_url)
+    pub.channel.queue_purge(GATEWAY_NOTIFY_QUEUE)
+    pub.channel.queue_purge(GATEWAY_NOTIFY_DLQ)
     yield pub
     pub.close()
