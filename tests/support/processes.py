@@ -1,5 +1,6 @@
 """Real service processes for integration and end-to-end tests: gunicorn apps and worker loops."""
 import os
+import shutil
 import signal
 import socket
 import subprocess
@@ -97,3 +98,25 @@ class Worker(Process):
 
     def __init__(self, module: str, env: dict, log_dir: Path, name: str | None = None):
         super().__init__(name or module.rsplit(".", 1)[-1], [sys.executable, "-m", module], env, log_dir)
+
+
+class RedisServer(Process):
+    """A private, real redis-server on a free port, so a test can stop and restart it at will."""
+
+    def __init__(self, log_dir: Path, port: int | None = None):
+        self.port = port or free_port()
+        self.url = f"redis://127.0.0.1:{self.port}/0"
+        binary = shutil.which("redis-server") or "/usr/bin/redis-server"
+        argv = [binary, "--bind", "127.0.0.1", "--port", str(self.port), "--save", "", "--appendonly", "no"]
+        super().__init__(f"redis-{self.port}", argv, {}, log_dir)
+
+    def start(self, timeout: float = 10) -> "RedisServer":
+        super().start()
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            try:
+                with socket.create_connection(("127.0.0.1", self.port), timeout=0.5):
+                    return self
+            except OSError:
+                time.sleep(0.05)
+        raise RuntimeError(f"redis-server did not listen on {self.port}:\n{self.log_tail()}")
