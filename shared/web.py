@@ -17,6 +17,7 @@ from werkzeug.exceptions import HTTPException
 
 from shared.errors import HTTP_STATUS_CODES, INTERNAL_ERROR_CODE, AppError, BadRequest
 from shared.logs import REQUEST_ID_HEADER, bind_request_id, configure_logging
+from shared.metrics import install_metrics
 
 log = logging.getLogger(__name__)
 
@@ -55,7 +56,7 @@ class _RestApi(flask_smorest.Api):
 
 
 def create_base_app(name: str, config: dict, title: str, envelope: str = "plain") -> Flask:
-    """A Flask app with JSON logging, request ids, error envelope, /healthz, /readyz and /docs.
+    """A Flask app with JSON logging, request ids, error envelope, /healthz, /readyz, /metrics and /docs.
 
     ``envelope`` is ``"plain"`` (``{code, msg}``) or ``"rest"`` (``{code, msg, result}``).
     """
@@ -79,6 +80,7 @@ def create_base_app(name: str, config: dict, title: str, envelope: str = "plain"
     _register_request_id(app)
     _register_error_handlers(app)
     _register_health(app)
+    install_metrics(app, name)
     return app
 
 

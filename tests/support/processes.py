@@ -74,7 +74,8 @@ class WebService(Process):
     def __init__(self, package: str, env: dict, log_dir: Path, workers: int = 2, port: int | None = None):
         self.port = port or free_port()
         self.url = f"http://127.0.0.1:{self.port}"
-        argv = [sys.executable, "-m", "gunicorn", "--workers", str(workers), "--bind", f"127.0.0.1:{self.port}",
+        argv = [sys.executable, "-m", "gunicorn", "-c", str(ROOT / "deploy" / "gunicorn.conf.py"),
+                "--workers", str(workers), "--bind", f"127.0.0.1:{self.port}",
                 "--graceful-timeout", "5", "--log-level", "warning", f"{package}.wsgi:app"]
         super().__init__(f"{package}-{self.port}", argv, env, log_dir)
 
