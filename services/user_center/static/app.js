@@ -1,109 +1,341 @@
-// The users' single page: plain JS, hash routes, the API with a bearer token kept in sessionStorage.
+// The users' single page: plain JS, hash routes, the user-center API with a bearer token in sessionStorage.
+// Server text is only ever set with textContent (never parsed as HTML).
 "use strict";
 
 const TOKEN_KEY = "user-center.token";
-const STATUS_TEXT = { 0: "pending", 1: "succeeded", 2: "failed" };
-const DEPOSITORY_TEXT = {
-  NONE: "not opened", PENDING: "waiting for the bank", OPENED: "opened", FAILED: "failed, you may try again",
-};
-const pages = { recharge: 1, withdraw: 1 };
+const EXPIRES_KEY = "user-center.token-expires";
+const PENDING_KEY = "user-center.pending"; // the request the browser took to the bank, read back on return
 const PAGE_SIZE = 10;
+const POLL_INTERVAL_MS = 1000;
+const POLL_LIMIT_MS = 60000;
+
+const RECORD_STATUS = { 0: ["处理中", "pending"], 1: ["成功", "ok"], 2: ["失败", "failed"] };
+const DEPOSITORY_STATUS = {
+  NONE: ["未开通", "muted"], PENDING: ["开户处理中", "pending"], OPENED: ["已开通", "ok"], FAILED: ["开户失败", "failed"],
+};
+const OPEN_NOTES = {
+  NONE: "填写实名信息后将跳转到存管银行页面设置交易密码。",
+  PENDING: "上一次开户尚未完成（可能未在银行页面确认）。可以重新发起开户。",
+  FAILED: "上一次开户未成功，请核对信息后重新开通。",
+};
+const SERVICE_TITLES = { PERSONAL_REGISTER: "开通存管账户", RECHARGE: "充值", WITHDRAW: "提现" };
+const RECORD_KINDS = { RECHARGE: "recharge", WITHDRAW: "withdraw" };
+// The depository bank's result codes (the `code` it adds to callbackUrl), in words for the user.
+const BANK_CODES = {
+  "00000": "银行已受理并确认",
+  "10000": "等待您在银行页面确认",
+  "20001": "银行卡余额不足",
+  "20002": "存管账户余额不足（含手续费）",
+  "20003": "您在银行页面取消了本次操作",
+  "20005": "尚未在银行开通存管账户",
+  "20006": "该用户已在银行开户",
+};
+const HUIFU_ROUTES = {
+  BankUserRegisterCallback: { title: "汇付开户结果", ok: "汇付账户开通成功", failed: "汇付账户开通未成功" },
+  NetSaveCallback: { title: "汇付充值结果", ok: "汇付充值成功，资金将在几秒内计入余额", failed: "汇付充值未成功" },
+};
+const HUIFU_SUCCESS = "000";
+const WANXIN_SUCCESS = "00000";
 
 const $ = (id) => document.getElementById(id);
+const pages = { recharge: 1, withdraw: 1 };
+let renderGeneration = 0; // a newer render stops the polling of an older one
+let navUser = "";
 
-function token() { return sessionStorage.getItem(TOKEN_KEY); }
+// ---------------------------------------------------------------- session
 
-function showMessage(text, kind) {
-  const box = $("message");
-  box.textContent = text;
-  box.className = kind || "info";
-  box.hidden = !text;
+function token() {
+  const expires = Number(sessionStorage.getItem(EXPIRES_KEY) || 0);
+  if (expires && Date.now() > expires) {
+    forgetSession();
+    showMessage("error", "登录已过期，请重新登录。");
+  }
+  return sessionStorage.getItem(TOKEN_KEY);
 }
 
-// Calls the API; resolves with `result`, rejects with an Error carrying the server's message.
+function rememberSession(result) {
+  sessionStorage.setItem(TOKEN_KEY, result.access_token);
+  sessionStorage.setItem(EXPIRES_KEY, String(Date.now() + Number(result.expires_in || 0) * 1000));
+}
+
+function forgetSession() {
+  [TOKEN_KEY, EXPIRES_KEY, PENDING_KEY].forEach((key) => sessionStorage.removeItem(key));
+  navUser = "";
+}
+
+// ---------------------------------------------------------------- API
+
+class ApiError extends Error {
+  constructor(status, code, msg, retryAfter) {
+    super(msg || "HTTP " + status);
+    this.status = status; // 0: the server could not be reached
+    this.code = code;
+    this.retryAfter = retryAfter;
+  }
+}
+
+// Calls the API; resolves with the RestResponse `result`, rejects with an ApiError.
 async function api(method, path, body) {
   const headers = { Accept: "application/json" };
   if (body !== undefined) headers["Content-Type"] = "application/json";
-  if (token()) headers.Authorization = "Bearer " + token();
+  const bearer = token();
+  if (bearer) headers.Authorization = "Bearer " + bearer;
   let response;
   try {
     response = await fetch(path, { method, headers, body: body === undefined ? undefined : JSON.stringify(body) });
   } catch (err) {
-    throw new Error("The server cannot be reached. Check your connection and try again.");
+    throw new ApiError(0, null, "");
   }
   let answer = null;
   try { answer = await response.json(); } catch (err) { answer = null; }
-  if (response.status === 401 && token()) {
-    sessionStorage.removeItem(TOKEN_KEY);
-    render();
-  }
-  if (!response.ok || !answer || answer.code !== 0) {
-    const reason = answer && answer.msg ? answer.msg : "unexpected answer (HTTP " + response.status + ")";
-    throw new Error(reason);
-  }
-  return answer.result;
+  if (response.ok && answer && answer.code === 0) return answer.result;
+  if (response.status === 401 && bearer) forgetSession();
+  throw new ApiError(response.status, answer && answer.code, answer && answer.msg,
+    response.headers.get("Retry-After"));
 }
 
-// Sends the browser to the bank with the GatewayRequest's four fields URL-encoded.
-function goToBank(gateway) {
-  const query = new URLSearchParams({
-    serviceName: gateway.serviceName, platformNo: gateway.platformNo,
-    reqData: gateway.reqData, signature: gateway.signature,
+// What went wrong, in words for the user; `action` says which call it was (for 401 and 409).
+function explain(err, action) {
+  if (!(err instanceof ApiError)) return "页面出错：" + err.message;
+  const conflicts = {
+    register: "该手机号已注册，请直接登录。",
+    open: "存管账户已开通，无需重复开户。",
+    recharge: "请先开通存管账户，再充值。",
+    withdraw: "请先开通存管账户，再提现。",
+  };
+  if (err.status === 0) return "无法连接服务器，请检查网络后重试。";
+  if (err.status === 401) return action === "login" ? "手机号或密码错误。" : "登录已过期，请重新登录。";
+  if (err.status === 429) {
+    const wait = Number(err.retryAfter);
+    const when = wait >= 60 ? " " + Math.ceil(wait / 60) + " 分钟后" : wait > 0 ? " " + wait + " 秒后" : "稍后";
+    return "操作过于频繁，请" + when + "再试。";
+  }
+  if (err.status === 409) return conflicts[action] || "当前状态不允许此操作。";
+  if (err.status === 422) return "余额不足：提现金额加手续费超过了可用余额，未发起提现。";
+  if (err.status === 400) return "填写的信息有误，请检查后重试。";
+  if (err.status === 404) return "请求的内容不存在。";
+  if (err.status >= 500) return "服务暂时不可用，请稍后重试。";
+  return "请求未成功（HTTP " + err.status + "）。";
+}
+
+function errorDetail(err) {
+  if (!(err instanceof ApiError) || err.status === 0) return "";
+  const parts = [];
+  if (err.message && !err.message.startsWith("HTTP ")) parts.push(err.message);
+  parts.push("HTTP " + err.status + (err.code ? " / 错误码 " + err.code : ""));
+  return parts.join(" · ");
+}
+
+// ---------------------------------------------------------------- page helpers
+
+function showMessage(kind, text, detail) {
+  const box = $("message");
+  $("message-text").textContent = text || "";
+  $("message-detail").textContent = detail || "";
+  box.className = "message " + (kind || "info");
+  box.hidden = !text;
+}
+
+function showError(err, action) {
+  showMessage("error", explain(err, action), errorDetail(err));
+}
+
+function showView(name, route) {
+  document.querySelectorAll(".view").forEach((view) => { view.hidden = view.id !== "view-" + name; });
+  const signedIn = Boolean(token());
+  $("nav").hidden = !signedIn;
+  $("nav-user").textContent = signedIn ? navUser : "";
+  document.querySelectorAll("#nav a").forEach((link) => {
+    link.classList.toggle("active", link.dataset.route === route);
   });
-  window.location.assign(gateway.depositoryUrl + "?" + query.toString());
 }
 
-function callbackUrl() {
-  return window.location.origin + "/#/callback";
+function badge(element, [text, kind]) {
+  element.textContent = text;
+  element.className = "badge " + kind;
+}
+
+function addRow(list, label, value, className) {
+  const dt = document.createElement("dt");
+  const dd = document.createElement("dd");
+  dt.textContent = label;
+  dd.textContent = value;
+  if (className) dd.className = className;
+  list.append(dt, dd);
+  return dd;
+}
+
+function cell(row, text, className) {
+  const td = document.createElement("td");
+  td.textContent = text;
+  if (className) td.className = className;
+  row.appendChild(td);
+  return td;
+}
+
+function pad(number) { return String(number).padStart(2, "0"); }
+
+function formatDate(iso) {
+  const date = new Date(iso);
+  if (Number.isNaN(date.getTime())) return iso || "";
+  return date.getFullYear() + "-" + pad(date.getMonth() + 1) + "-" + pad(date.getDate()) + " "
+    + pad(date.getHours()) + ":" + pad(date.getMinutes()) + ":" + pad(date.getSeconds());
+}
+
+function maskMobile(mobile) {
+  return mobile && mobile.length === 11 ? mobile.slice(0, 3) + "****" + mobile.slice(7) : mobile || "";
+}
+
+// Adds two yuan strings exactly (in fen, as integers), e.g. amount + commission.
+function addYuan(a, b) {
+  const fen = (yuan) => {
+    const [whole, fraction = ""] = String(yuan || "0").split(".");
+    return Number(whole) * 100 + Number((fraction + "00").slice(0, 2));
+  };
+  const total = fen(a) + fen(b);
+  return Math.floor(total / 100) + "." + pad(total % 100);
+}
+
+function isZero(yuan) { return !yuan || /^0*(\.0*)?$/.test(yuan); }
+
+// ---------------------------------------------------------------- forms
+
+// Checks the form's fields with the browser's constraints and shows each field's own message.
+function validate(form) {
+  let first = null;
+  form.querySelectorAll("input, select").forEach((field) => {
+    field.setCustomValidity("");
+    if (field.dataset.amount !== undefined && field.value.trim() && isZero(field.value.trim())) {
+      field.setCustomValidity("zero");
+    }
+    const hint = field.parentElement.querySelector(".field-error");
+    if (hint) hint.remove();
+    field.classList.toggle("invalid", !field.checkValidity());
+    if (!field.checkValidity()) {
+      const note = document.createElement("small");
+      note.className = "field-error";
+      note.textContent = field.dataset.error || "请检查此项";
+      field.parentElement.appendChild(note);
+      first = first || field;
+    }
+  });
+  if (first) {
+    first.focus();
+    showMessage("error", "请按提示修改标红的内容。", first.dataset.error || "");
+  }
+  return !first;
 }
 
 function formData(form) {
-  return Object.fromEntries(new FormData(form).entries());
+  const data = Object.fromEntries(new FormData(form).entries());
+  Object.keys(data).forEach((key) => { data[key] = data[key].trim(); });
+  return data;
 }
 
-// Wraps a form submit: disables the button, shows the error message when the call fails.
-function onSubmit(form, handler) {
+// Wraps a form submit: validates, disables the button while the call runs, explains a failure.
+function onSubmit(form, action, handler) {
   form.addEventListener("submit", async (event) => {
     event.preventDefault();
+    showMessage("");
+    if (!validate(form)) return;
     const button = form.querySelector("button[type=submit]");
     button.disabled = true;
-    showMessage("");
     try {
       await handler(formData(form));
     } catch (err) {
-      showMessage(err.message, "error");
+      showError(err, action);
+      // A stale page (signed out, or the account state changed in another tab): show the current state.
+      if ((err.status === 401 && action !== "login") || err.status === 409) render();
     } finally {
       button.disabled = false;
     }
   });
 }
 
-function showView(name) {
-  document.querySelectorAll(".view").forEach((view) => { view.hidden = view.id !== "view-" + name; });
-  $("nav").hidden = !token();
+// ---------------------------------------------------------------- the bank
+
+// The signed request's own JSON (reqData is Base64 of UTF-8 JSON): requestNo, amount, commission.
+function decodeReqData(reqData) {
+  try {
+    const bytes = Uint8Array.from(atob(reqData), (char) => char.charCodeAt(0));
+    return JSON.parse(new TextDecoder().decode(bytes));
+  } catch (err) {
+    return {};
+  }
+}
+
+function bankUrl(gateway) {
+  const query = new URLSearchParams({
+    serviceName: gateway.serviceName, platformNo: gateway.platformNo,
+    reqData: gateway.reqData, signature: gateway.signature,
+  });
+  return gateway.depositoryUrl + (gateway.depositoryUrl.includes("?") ? "&" : "?") + query.toString();
+}
+
+function callbackUrl() {
+  return window.location.origin + "/#/callback";
+}
+
+// Remembers what goes to the bank, shows it, and sends the browser to the bank's page.
+function goToBank(gateway) {
+  const request = decodeReqData(gateway.reqData);
+  const pending = {
+    service: gateway.serviceName, requestNo: request.requestNo || "",
+    amount: request.amount || "", commission: request.commission || "",
+  };
+  sessionStorage.setItem(PENDING_KEY, JSON.stringify(pending));
+  showView("handoff", "");
+  $("handoff-title").textContent = "正在前往存管银行" + (SERVICE_TITLES[pending.service] || "") + "…";
+  const details = $("handoff-details");
+  details.replaceChildren();
+  describeRequest(details, pending);
+  const url = bankUrl(gateway);
+  $("handoff-link").href = url;
+  window.location.assign(url);
+}
+
+function describeRequest(list, pending) {
+  addRow(list, "业务", SERVICE_TITLES[pending.service] || pending.service || "—");
+  if (pending.amount) addRow(list, "金额", "¥" + pending.amount, "money");
+  if (pending.service === "WITHDRAW") {
+    addRow(list, "手续费", isZero(pending.commission) ? "无" : "¥" + pending.commission);
+    if (!isZero(pending.commission)) addRow(list, "合计冻结", "¥" + addYuan(pending.amount, pending.commission));
+  }
+  if (pending.requestNo) addRow(list, "请求号", pending.requestNo, "mono");
+}
+
+function readPending() {
+  try { return JSON.parse(sessionStorage.getItem(PENDING_KEY) || "null"); } catch (err) { return null; }
+}
+
+// ---------------------------------------------------------------- views
+
+async function ensureNavUser() {
+  if (navUser || !token()) return;
+  const profile = await api("GET", "/my/consumers");
+  navUser = profile.username || maskMobile(profile.mobile);
+  $("nav-user").textContent = navUser;
 }
 
 async function renderHome() {
-  showView("home");
+  showView("home", "");
   const profile = await api("GET", "/my/consumers");
+  navUser = profile.username || maskMobile(profile.mobile);
+  $("nav-user").textContent = navUser;
   $("p-mobile").textContent = profile.mobile;
   $("p-username").textContent = profile.username || "—";
   $("p-userno").textContent = profile.userNo;
-  $("p-status").textContent = DEPOSITORY_TEXT[profile.depositoryStatus] || profile.depositoryStatus;
+  badge($("p-status"), DEPOSITORY_STATUS[profile.depositoryStatus] || [profile.depositoryStatus, "muted"]);
   const card = profile.bankCard;
-  $("p-card").textContent = card ? [card.bankName || card.bankCode, card.cardNumber].join(" ") : "—";
+  $("p-card").textContent = card ? (card.bankName || card.bankCode) + "  " + card.cardNumber : "未绑定";
   const opened = profile.depositoryStatus === "OPENED";
   $("open-form").hidden = opened;
+  $("open-note").textContent = OPEN_NOTES[profile.depositoryStatus] || OPEN_NOTES.NONE;
   $("recharge-form").hidden = !opened;
   $("withdraw-form").hidden = !opened;
   const balance = await api("GET", "/my/balances");
-  $("p-balance").textContent = "¥" + balance.balance + " " + balance.currency;
-}
-
-function cell(row, text) {
-  const td = document.createElement("td");
-  td.textContent = text;
-  row.appendChild(td);
+  $("p-balance").textContent = "¥" + balance.balance;
+  $("p-balance-note").textContent = opened ? balance.currency + " · 存管账户余额" : "开通存管账户后可充值";
 }
 
 async function renderRecordList(kind) {
@@ -112,20 +344,22 @@ async function renderRecordList(kind) {
   body.replaceChildren();
   page.records.forEach((record) => {
     const row = document.createElement("tr");
-    cell(row, record.requestNo);
-    cell(row, "¥" + record.amount);
-    if (kind === "withdraw") cell(row, "¥" + record.commission);
-    cell(row, STATUS_TEXT[record.callbackStatus] || String(record.callbackStatus));
-    cell(row, new Date(record.createDate).toLocaleString());
+    row.dataset.requestNo = record.requestNo;
+    cell(row, record.requestNo, "mono");
+    cell(row, record.amount, "num");
+    if (kind === "withdraw") cell(row, record.commission, "num");
+    badge(cell(row, "").appendChild(document.createElement("span")),
+      RECORD_STATUS[record.callbackStatus] || [String(record.callbackStatus), "muted"]);
+    cell(row, formatDate(record.createDate));
     body.appendChild(row);
   });
   if (!page.records.length) {
     const row = document.createElement("tr");
-    cell(row, "No records yet.");
+    cell(row, "暂无记录", "empty").colSpan = kind === "withdraw" ? 5 : 4;
     body.appendChild(row);
   }
   const pageCount = Math.max(1, Math.ceil(page.total / PAGE_SIZE));
-  $(kind + "-page").textContent = "page " + pages[kind] + " of " + pageCount + " (" + page.total + " in all)";
+  $(kind + "-page").textContent = "第 " + pages[kind] + " / " + pageCount + " 页 · 共 " + page.total + " 条";
   document.querySelectorAll("button[data-kind=" + kind + "]").forEach((button) => {
     const target = pages[kind] + Number(button.dataset.step);
     button.disabled = target < 1 || target > pageCount;
@@ -133,89 +367,185 @@ async function renderRecordList(kind) {
 }
 
 async function renderRecords() {
-  showView("records");
-  await Promise.all([renderRecordList("recharge"), renderRecordList("withdraw")]);
+  showView("records", "records");
+  await Promise.all([renderRecordList("recharge"), renderRecordList("withdraw"), ensureNavUser()]);
 }
 
-// The bank's return: wanxin adds code/msg, Huifu pages add RespCode/RespDesc (in the query or the hash).
-function renderResult(route, params) {
-  showView("result");
-  const huifu = route !== "callback";
-  const code = params.get(huifu ? "RespCode" : "code");
-  const msg = params.get(huifu ? "RespDesc" : "msg");
-  const titles = {
-    BankUserRegisterCallback: "Bank account registration", NetSaveCallback: "Online recharge", callback: "Result from the bank",
-  };
-  $("result-title").textContent = titles[route];
-  $("result-code-label").textContent = huifu ? "RespCode" : "Code";
-  $("result-msg-label").textContent = huifu ? "RespDesc" : "Message";
-  $("result-code").textContent = code === null ? "(none)" : code;
-  $("result-msg").textContent = msg === null ? "(none)" : msg;
-  $("result-note").textContent = "The bank confirms the result to the platform separately; "
-    + "your account and records update as soon as that notification arrives.";
+function setResult(state, title, headline) {
+  $("view-result").dataset.state = state; // waiting, ok, failed
+  $("result-icon").className = "result-icon " + state;
+  $("result-title").textContent = title;
+  $("result-headline").textContent = headline;
 }
+
+// Starts the result card with the bank's own code and message (shown as received, decoded).
+function resetResult(codeLabel, msgLabel, code, msg) {
+  const details = $("result-details");
+  details.replaceChildren();
+  addRow(details, codeLabel, code === null ? "（无）" : code, "mono").id = "result-code";
+  addRow(details, msgLabel, msg === null ? "（无）" : msg).id = "result-msg";
+  $("result-progress").hidden = true;
+  $("result-note").textContent = "";
+}
+
+// Huifu page callbacks: RespCode / RespDesc as bank-callback forwarded them (URL-decoded, Chinese text).
+function renderHuifuResult(route, params) {
+  showView("result", route);
+  const page = HUIFU_ROUTES[route];
+  const code = params.get("RespCode");
+  resetResult("返回码 RespCode", "说明 RespDesc", code, params.get("RespDesc"));
+  const ok = code === HUIFU_SUCCESS;
+  setResult(ok ? "ok" : "failed", page.title, ok ? page.ok : page.failed);
+  $("result-note").textContent = "该结果来自汇付页面回调；以银行的后台通知为准。";
+}
+
+// The wanxin bank's redirect (`code`, `msg`), then the platform's own final state once notified.
+async function renderWanxinResult(params, generation) {
+  showView("result", "callback");
+  const code = params.get("code");
+  const pending = readPending();
+  const title = pending && SERVICE_TITLES[pending.service] ? SERVICE_TITLES[pending.service] + "结果" : "银行处理结果";
+  resetResult("银行返回码", "银行说明", code, params.get("msg"));
+  const meaning = code === null ? "未收到银行返回码" : BANK_CODES[code] || "银行未完成本次操作";
+  addRow($("result-details"), "含义", meaning).id = "result-meaning";
+  setResult(code === WANXIN_SUCCESS ? "waiting" : "failed", title, meaning);
+  if (pending) describeRequest($("result-details"), pending);
+  if (!pending || !pending.requestNo) {
+    $("result-note").textContent = "最终结果以银行通知平台为准，请在交易记录中查看。";
+    return;
+  }
+  if (!token()) {
+    $("result-note").textContent = "登录后可在交易记录中查看这笔业务的最终状态。";
+    return;
+  }
+  ensureNavUser().catch(() => {}); // only the greeting in the bar; the poll reports its own errors
+  await pollFinalState(pending, generation);
+}
+
+// The platform's view of the request: null while pending, else {ok} once the bank's notification is applied.
+async function platformState(pending) {
+  if (pending.service === "PERSONAL_REGISTER") {
+    const profile = await api("GET", "/my/consumers");
+    if (profile.depositoryStatus === "OPENED") return { ok: true };
+    return profile.depositoryStatus === "FAILED" ? { ok: false } : null;
+  }
+  const kind = RECORD_KINDS[pending.service];
+  const page = await api("GET", "/my/" + kind + "-records?page=1&size=50");
+  const record = page.records.find((item) => item.requestNo === pending.requestNo);
+  if (!record || record.callbackStatus === 0) return null;
+  return { ok: record.callbackStatus === 1 };
+}
+
+function finalHeadline(pending, ok) {
+  const total = addYuan(pending.amount, pending.commission);
+  const lines = {
+    PERSONAL_REGISTER: ["存管账户已开通，可以充值了", "存管账户开通未成功，可重新开通"],
+    RECHARGE: ["充值成功，¥" + pending.amount + " 已到账", "充值未成功，资金未变动"],
+    WITHDRAW: ["提现成功，¥" + pending.amount + " 已转入银行卡", "提现未成功，冻结的 ¥" + total + " 已退回余额"],
+  };
+  return lines[pending.service][ok ? 0 : 1];
+}
+
+async function pollFinalState(pending, generation) {
+  const progress = $("result-progress");
+  progress.hidden = false;
+  const started = Date.now();
+  while (generation === renderGeneration) {
+    let state = null;
+    try {
+      state = await platformState(pending);
+    } catch (err) {
+      if (err.status === 401) { showError(err); return; }
+      progress.textContent = "查询状态失败：" + explain(err) + " 正在重试…";
+    }
+    if (generation !== renderGeneration) return;
+    if (state) {
+      sessionStorage.removeItem(PENDING_KEY);
+      progress.hidden = true;
+      setResult(state.ok ? "ok" : "failed", $("result-title").textContent, finalHeadline(pending, state.ok));
+      const balance = await api("GET", "/my/balances");
+      addRow($("result-details"), "当前余额", "¥" + balance.balance, "money").id = "result-balance";
+      $("result-note").textContent = "银行已通知平台，本笔业务已完成。";
+      return;
+    }
+    const waited = Math.round((Date.now() - started) / 1000);
+    if (Date.now() - started > POLL_LIMIT_MS) {
+      progress.textContent = "银行的通知尚未到达平台，请稍后在交易记录中查看结果。";
+      return;
+    }
+    progress.textContent = "正在等待银行通知平台… 已等待 " + waited + " 秒";
+    await new Promise((resolve) => { setTimeout(resolve, POLL_INTERVAL_MS); });
+  }
+}
+
+// ---------------------------------------------------------------- routing
 
 function parseRoute() {
   const hash = window.location.hash.replace(/^#\/?/, "");
-  const [route, query] = hash.split("?");
+  const cut = hash.indexOf("?");
+  const route = cut < 0 ? hash : hash.slice(0, cut);
   const params = new URLSearchParams(window.location.search);
-  new URLSearchParams(query || "").forEach((value, key) => params.set(key, value));
-  return { route: route || "", params };
+  new URLSearchParams(cut < 0 ? "" : hash.slice(cut + 1)).forEach((value, key) => params.set(key, value));
+  return { route, params };
 }
 
 async function render() {
+  renderGeneration += 1;
+  const generation = renderGeneration;
   const { route, params } = parseRoute();
   try {
-    if (["callback", "BankUserRegisterCallback", "NetSaveCallback"].includes(route)) {
-      renderResult(route, params);
+    if (HUIFU_ROUTES[route]) {
+      renderHuifuResult(route, params);
+    } else if (route === "callback") {
+      await renderWanxinResult(params, generation);
     } else if (!token()) {
-      showView("auth");
+      showView("auth", "");
     } else if (route === "records") {
       await renderRecords();
     } else {
       await renderHome();
     }
   } catch (err) {
-    showMessage(err.message, "error");
+    showError(err);
+    if (err.status === 401) showView("auth", "");
   }
 }
 
 // Logs in, keeps the token for this browser tab, and shows the account.
 async function signIn(mobile, password, greeting) {
-  const result = await api("POST", "/tokens", { mobile, password });
-  sessionStorage.setItem(TOKEN_KEY, result.access_token);
+  rememberSession(await api("POST", "/tokens", { mobile, password }));
   history.replaceState(null, "", "#/"); // no hashchange: the greeting stays
-  showMessage(greeting, "info");
+  showMessage("success", greeting);
   await render();
 }
 
 function setUp() {
-  onSubmit($("login-form"), (data) => signIn(data.mobile, data.password, "Welcome back."));
-  onSubmit($("register-form"), async (data) => {
+  onSubmit($("login-form"), "login", (data) => signIn(data.mobile, data.password, "登录成功，欢迎回来。"));
+  onSubmit($("register-form"), "register", async (data) => {
     const body = { mobile: data.mobile, password: data.password };
     if (data.username) body.username = data.username;
     await api("POST", "/consumers", body);
-    await signIn(data.mobile, data.password, "Registered. Open your depository account to start.");
+    await signIn(data.mobile, data.password, "注册成功。请先开通银行存管账户。");
   });
-  onSubmit($("open-form"), async (data) => {
+  onSubmit($("open-form"), "open", async (data) => {
     goToBank(await api("POST", "/my/consumers", { ...data, callbackUrl: callbackUrl() }));
   });
-  ["recharge-form", "withdraw-form"].forEach((id) => {
+  [["recharge-form", "recharge"], ["withdraw-form", "withdraw"]].forEach(([id, action]) => {
     const form = $(id);
-    onSubmit(form, async (data) => {
-      goToBank(await api("POST", form.dataset.path, { amount: data.amount.trim(), callbackUrl: callbackUrl() }));
+    onSubmit(form, action, async (data) => {
+      goToBank(await api("POST", form.dataset.path, { amount: data.amount, callbackUrl: callbackUrl() }));
     });
   });
   document.querySelectorAll(".pager button").forEach((button) => {
     button.addEventListener("click", async () => {
       pages[button.dataset.kind] += Number(button.dataset.step);
-      try { await renderRecordList(button.dataset.kind); } catch (err) { showMessage(err.message, "error"); }
+      try { await renderRecordList(button.dataset.kind); } catch (err) { showError(err); }
     });
   });
   $("logout").addEventListener("click", () => {
-    sessionStorage.removeItem(TOKEN_KEY);
+    forgetSession();
     history.replaceState(null, "", "#/");
-    showMessage("Logged out.", "info");
+    showMessage("info", "已退出登录。");
     render();
   });
   window.addEventListener("hashchange", () => { showMessage(""); render(); });
