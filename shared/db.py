@@ -10,7 +10,9 @@ from psycopg_pool import ConnectionPool
 def create_pool(config: dict, name: str, autocommit: bool = False) -> ConnectionPool:
     """A pool that opens lazily in the background: creating it never blocks on the database.
 
-    ``autocommit`` suits services whose every call is one self-contained statement.
+    ``autocommit`` suits services whose every call is one self-contained statement. Each
+    connection is checked as it leaves the pool, so that after a database restart or a terminated
+    session the next request gets a fresh connection instead of an error.
     """
     pool = ConnectionPool(
         config["DATABASE_URL"],
@@ -20,6 +22,7 @@ def create_pool(config: dict, name: str, autocommit: bool = False) -> Connection
         name=name,
         open=False,
         timeout=10,
+        check=ConnectionPool.check_connection,
     )
     pool.open(wait=False)
     return pool

@@ -1,4 +1,4 @@
-"""The migration runner against the real PostgreSQL: once, in order, recorded, concurrent-safe."""
+"""The migration runner and the connection pool against the real PostgreSQL."""
 import threading
 
 import psycopg
@@ -55,3 +55,24 @@ def test_concurrent_runners_apply_each_file_once(scratch_db, tmp_path):
         thread.join()
     assert not errors
     assert sorted(v for applied in results for v in applied) == ["001_create", "002_seed"]
+
+
+def test_pool_replaces_terminated_connections(scratch_db, tmp_path):
+    """After the server ends every session, the pool's next checkout is a working connection."""
+    from shared.db import create_pool, unit_of_work
+
+    (tmp_path / "001_create.sql").write_text("create table t (id int primary key);")
+    migrate(scratch_db, tmp_path)
+    pool = create_pool({"DATABASE_URL": scratch_db, "DB_POOL_MIN": 2, "DB_POOL_MAX": 2}, "pool-test")
+    try:
+        pool.wait(timeout=10)
+        with psycopg.connect(scratch_db, autocommit=True) as admin:
+            admin.execute("select pg_terminate_backend(pid) from pg_stat_activity"
+                          " where datname = current_database() and pid <> pg_backend_pid()")
+        for value in (1, 2, 3):
+            with unit_of_work(pool) as conn:
+                conn.execute("insert into t values (%s)", (value,))
+        with psycopg.connect(scratch_db) as conn:
+            assert conn.execute("select count(*) from t").fetchone()[0] == 3
+    finally:
+        pool.close()
