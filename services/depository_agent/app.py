@@ -10,11 +10,15 @@ from depository_agent.wanxin import WanxinCodec
 
 
 def create_app(config: dict | None = None) -> Flask:
-    """Build the agent app; ``config`` overrides the environment (tests pass their own)."""
+    """Build the agent app; ``config`` overrides the environment (tests pass their own).
+
+    In production it refuses to start unless both keys load and have at least 2048 bits.
+    """
     settings = agent_config.load(config)
+    codec = WanxinCodec(settings)
+    codec.check_keys_in_production()
     app = create_base_app("depository-agent", settings, "depository-agent", envelope="rest")
     pool = create_pool(settings, "depository-agent")
-    codec = WanxinCodec(settings)
     app.extensions["db"] = pool
     app.extensions["wanxin"] = codec
     add_ready_check(app, "database", lambda: ping(pool))

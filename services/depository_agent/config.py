@@ -24,12 +24,26 @@ DEFAULTS = {
     "COMPENSATION_TRY_DELAY_MS": 200,
     "EXCEPTION_POLL_SECONDS": 10,
     "BANK_QUERY_TIMEOUT_SECONDS": 5,
+    "USER_CENTER_URL": "http://127.0.0.1:8001",
+    "LEDGER_URL": "http://127.0.0.1:8004",
+    "RECONCILE_TIMEZONE": "Asia/Shanghai",
+    "RECONCILE_VERIFY_SECONDS": 30,
+    "RECONCILE_PROGRESS_EVERY": 500,
+    "RECONCILE_HTTP_TIMEOUT_SECONDS": 10,
 }
+
+# PRODUCTION=true never accepts an RSA key shorter than this, whatever MIN_KEY_BITS says.
+PRODUCTION_MIN_KEY_BITS = 2048
 
 
 def load(overrides: dict | None = None) -> dict:
-    """The agent's configuration from the environment, with ``overrides`` applied last."""
+    """The agent's configuration from the environment, with ``overrides`` applied last.
+
+    In production (``PRODUCTION=true``) ``MIN_KEY_BITS`` is raised to at least 2048.
+    """
     config = load_config(DATABASE, DEFAULTS, overrides)
     if not config["DEPOSITORY_GATEWAY_URL"]:
         config["DEPOSITORY_GATEWAY_URL"] = f"{config['BANK_SANDBOX_URL'].rstrip('/')}/gateway"
+    if config["PRODUCTION"]:
+        config["MIN_KEY_BITS"] = max(config["MIN_KEY_BITS"], PRODUCTION_MIN_KEY_BITS)
     return config

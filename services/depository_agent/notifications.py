@@ -14,7 +14,7 @@ from shared.messaging import GATEWAY_NOTIFY_EXCHANGE
 from shared.money import format_fen, parse_yuan
 from shared.outbox import enqueue
 
-from depository_agent import exception_store, record_store
+from depository_agent import exception_store, outbox_store, record_store
 
 log = logging.getLogger(__name__)
 
@@ -72,6 +72,31 @@ def check_result(service_name: str, payload: dict) -> tuple[str, int, int | None
     return request_no, status, amount
 
 
+def message_id(service_name: str, request_no: str) -> str:
+    """The outbox / RabbitMQ message id of a request's result (consumers deduplicate by it)."""
+    return f"{service_name}:{request_no}"
+
+
+def publish_result(conn: psycopg.Connection, service_name: str, payload: dict) -> None:
+    """Write the outbox row announcing a settled result, inside the caller's transaction."""
+    request_id = current_request_id()
+    enqueue(conn, GATEWAY_NOTIFY_EXCHANGE, service_name, {**payload, "serviceName": service_name},
+            message_id=message_id(service_name, payload["requestNo"]),
+            headers={"x-request-id": request_id} if request_id else None)
+
+
+def republish(conn: psycopg.Connection, record: dict) -> None:
+    """Announce a final record's result again (reconciliation's repair when user-center missed it).
+
+    The sent outbox row goes back to pending, so the relay publishes the same message again;
+    a record settled before its outbox row existed gets a new one from its stored result.
+    """
+    if record["request_status"] == 0 or record["response_data"] is None:
+        raise Conflict(f"{record['request_no']} has no final result to publish")
+    if not outbox_store.requeue(conn, message_id(record["service_name"], record["request_no"])):
+        publish_result(conn, record["service_name"], record["response_data"])
+
+
 def settle(conn: psycopg.Connection, service_name: str, payload: dict, source: str) -> str:
     """Apply a verified bank result inside the caller's transaction.
 
@@ -90,10 +115,7 @@ def settle(conn: psycopg.Connection, service_name: str, payload: dict, source: s
         raise Conflict(f"notified amount {format_fen(amount)} differs from the request's {format_fen(record['amount'])}")
     if record["request_status"] == 0:
         record_store.finish(conn, record["id"], status, payload, source)
-        request_id = current_request_id()
-        enqueue(conn, GATEWAY_NOTIFY_EXCHANGE, service_name, {**payload, "serviceName": service_name},
-                message_id=f"{service_name}:{request_no}",
-                headers={"x-request-id": request_id} if request_id else None)
+        publish_result(conn, service_name, payload)
         return SETTLED
     if record["request_status"] == status:
         return DUPLICATE

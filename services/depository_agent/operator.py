@@ -1,4 +1,4 @@
-"""Operator commands on the exception table: ``python -m depository_agent exceptions ...``."""
+"""Operator commands: ``python -m depository_agent exceptions ...`` and ``reconcile`` (see reconciliation/)."""
 import argparse
 import json
 
@@ -8,6 +8,7 @@ from psycopg.rows import dict_row
 from shared.errors import AppError
 
 from depository_agent import exception_store
+from depository_agent.reconciliation import command as reconciliation_command
 from depository_agent.workers.compensation import build_compensator
 
 
@@ -61,4 +62,5 @@ def run(config: dict, args: argparse.Namespace) -> int:
         return 1
 
 
-COMMANDS = {"exceptions": ("list, retry or resolve the exceptions an operator must look at", add_arguments, run)}
+COMMANDS = {"exceptions": ("list, retry or resolve the exceptions an operator must look at", add_arguments, run),
+            "reconcile": reconciliation_command.COMMAND}

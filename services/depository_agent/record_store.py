@@ -57,3 +57,17 @@ def get_with_age(conn: psycopg.Connection, request_no: str) -> dict | None:
     return conn.execute(
         "select *, extract(epoch from now() - created_at)::float8 as age_seconds"
         " from depository_record where request_no = %s", (request_no,)).fetchone()
+
+
+def money_requests_between(conn: psycopg.Connection, start, end) -> list[dict]:
+    """RECHARGE and WITHDRAW records created or confirmed in ``[start, end)`` (aware datetimes)."""
+    return conn.execute(
+        "select * from depository_record where request_type in ('RECHARGE', 'WITHDRAW')"
+        " and ((created_at >= %(start)s and created_at < %(end)s)"
+        "      or (confirm_date >= %(start)s and confirm_date < %(end)s)) order by created_at, id",
+        {"start": start, "end": end}).fetchall()
+
+
+def get_many(conn: psycopg.Connection, request_nos: list[str]) -> list[dict]:
+    """The records of ``request_nos`` that exist (any order)."""
+    return conn.execute("select * from depository_record where request_no = any(%s)", (list(request_nos),)).fetchall()

@@ -3,11 +3,20 @@ from urllib.parse import urlsplit
 
 from marshmallow import EXCLUDE, Schema, ValidationError, fields, validate
 
+class FullMatch(validate.Regexp):
+    """A pattern the whole value must match: ``$`` alone lets a trailing newline through."""
+
+    def __call__(self, value: str) -> str:
+        if self.regex.fullmatch(value) is None:
+            raise ValidationError(self._format_error(value))
+        return value
+
+
 REQUEST_NO_PATTERN = r"^REQ_[0-9A-F]{32}$"
 USER_NO_PATTERN = r"^USR_[0-9A-F]{32}$"
-REQUEST_NO = validate.Regexp(REQUEST_NO_PATTERN, error="must be REQ_ followed by 32 upper-case hex characters")
-USER_NO = validate.Regexp(USER_NO_PATTERN, error="must be USR_ followed by 32 upper-case hex characters")
-AMOUNT = validate.Regexp(r"^[0-9]{1,15}(\.[0-9]{1,2})?$", error="must be an amount in yuan such as \"100.00\"")
+REQUEST_NO = FullMatch(REQUEST_NO_PATTERN, error="must be REQ_ followed by 32 upper-case hex characters")
+USER_NO = FullMatch(USER_NO_PATTERN, error="must be USR_ followed by 32 upper-case hex characters")
+AMOUNT = FullMatch(r"^[0-9]{1,15}(\.[0-9]{1,2})?$", error="must be an amount in yuan such as \"100.00\"")
 
 
 def _printable(value: str) -> None:
@@ -22,7 +31,7 @@ def _http_url(value: str) -> None:
 
 
 def _text(pattern: str, error: str, example: str) -> fields.String:
-    return fields.String(required=True, validate=validate.Regexp(pattern, error=error), metadata={"example": example})
+    return fields.String(required=True, validate=FullMatch(pattern, error=error), metadata={"example": example})
 
 
 class _RequestBase(Schema):

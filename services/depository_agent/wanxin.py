@@ -23,6 +23,7 @@ class WanxinCodec:
         self.platform_no = config["PLATFORM_NO"]
         self.hash_name = hash_setting(config["SIGN_HASH"])
         self.min_bits = config["MIN_KEY_BITS"]
+        self.production = config["PRODUCTION"]
         self.gateway_url = config["DEPOSITORY_GATEWAY_URL"]
         self.private_key_path = key_path(config, "PLATFORM_PRIVATE_KEY_PATH", "platform_private.pem")
         self.bank_key_path = key_path(config, "BANK_PUBLIC_KEY_PATH", "bank_public.pem")
@@ -48,3 +49,9 @@ class WanxinCodec:
         """Raise unless both keys load and are long enough (readiness)."""
         load_key(self.private_key_path, self.min_bits)
         load_key(self.bank_key_path, self.min_bits)
+
+    def check_keys_in_production(self) -> None:
+        """In production, refuse to start (raise) unless both keys load with at least MIN_KEY_BITS
+        (which production raises to 2048): better no process than one that accepts weak keys."""
+        if self.production:
+            self.check_keys()

@@ -1,11 +1,12 @@
-"""Operator commands: ``python -m user_center --help`` (migrate, dlq list, dlq replay)."""
+"""Operator commands: ``python -m user_center --help`` (migrate, dlq list|replay, holds list|release)."""
 from shared.cli import build_cli, run
 
 from user_center import DATABASE, MIGRATIONS_DIR
 from user_center.config import load
 from user_center.dead_letters import DLQ_COMMAND
+from user_center.holds import HOLDS_COMMAND
 
-main = build_cli(DATABASE, load, MIGRATIONS_DIR, {"dlq": DLQ_COMMAND})
+main = build_cli(DATABASE, load, MIGRATIONS_DIR, {"dlq": DLQ_COMMAND, "holds": HOLDS_COMMAND})
 
 if __name__ == "__main__":
     run(main)

@@ -6,6 +6,7 @@ from shared.errors import AppError, Conflict, Unauthorized
 
 from user_center.agent_client import AgentClient
 from user_center.identifiers import new_request_no, new_user_no
+from user_center.login_throttle import LoginThrottle
 from user_center.passwords import DUMMY_HASH, hash_password, verify_password
 from user_center.repository import consumers, requests
 from user_center.tokens import issue_token
@@ -23,13 +24,20 @@ def register(pool: ConnectionPool, mobile: str, password: str, username: str | N
     return {"userNo": row["user_no"], "mobile": row["mobile"], "username": row["username"]}
 
 
-def login(pool: ConnectionPool, config: dict, mobile: str, password: str) -> dict:
-    """An access token for the user; the same 401 for an unknown mobile and a wrong password."""
+def login(pool: ConnectionPool, config: dict, throttle: LoginThrottle, mobile: str, password: str,
+          address: str) -> dict:
+    """An access token for the user; the same 401 for an unknown mobile and a wrong password.
+
+    Refused with 429 once the mobile or the client ``address`` has too many recent failures.
+    """
+    throttle.check(mobile, address)
     with pool.connection() as conn:
         row = consumers.find_by_mobile(conn, mobile)
     matches = verify_password(password, row["password_hash"] if row else DUMMY_HASH)
     if row is None or not matches:
+        throttle.failed(mobile, address)
         raise Unauthorized("wrong mobile number or password")
+    throttle.succeeded(mobile)
     ttl = config["TOKEN_TTL_SECONDS"]
     return {"access_token": issue_token(config["TOKEN_SECRET"], row["user_no"], ttl),
             "token_type": "Bearer", "expires_in": ttl}

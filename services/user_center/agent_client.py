@@ -28,6 +28,16 @@ class AgentClient:
     def withdraw(self, body: dict) -> dict:
         return self._gateway_request("/l/withdraws", body)
 
+    def knows(self, request_no: str) -> bool:
+        """Whether the agent has a depository record of ``request_no`` (``GET /l/records/<requestNo>``)."""
+        try:
+            response = self.client.get(f"/l/records/{request_no}")
+        except requests.RequestException as exc:
+            raise Unavailable(f"depository agent unreachable ({exc.__class__.__name__}), try again") from exc
+        if response.status_code in (200, 404):
+            return response.status_code == 200
+        raise Unavailable(f"depository agent answered {response.status_code} for record {request_no}")
+
     def _gateway_request(self, path: str, body: dict) -> dict:
         try:
             response = self.client.post(path, json=body)

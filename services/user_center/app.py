@@ -3,13 +3,15 @@ from flask import Flask
 
 from shared.db import create_pool, ping
 from shared.ledger_client import LedgerClient
-from shared.web import add_ready_check, create_base_app
+from shared.web import add_ready_check, create_base_app, error_response
 
 from user_center import config as user_center_config
 from user_center import frontend
 from user_center.agent_client import AgentClient
-from user_center.api import my, public
+from user_center.api import internal, my, public
 from user_center.api.schemas import RechargePage, WithdrawPage
+from user_center.holds import HoldReleaser
+from user_center.login_throttle import LoginThrottle, LoginThrottled
 
 
 def create_app(config: dict | None = None) -> Flask:
@@ -25,13 +27,23 @@ def create_app(config: dict | None = None) -> Flask:
     app.extensions["db"] = pool
     app.extensions["agent"] = AgentClient(settings["DEPOSITORY_AGENT_URL"], settings)
     app.extensions["ledger"] = LedgerClient(settings["LEDGER_URL"], settings, settings["SERVICE_TIMEOUT_SECONDS"])
+    app.extensions["holds"] = HoldReleaser(pool, app.extensions["ledger"], app.extensions["agent"], settings)
+    app.extensions["login_throttle"] = LoginThrottle(settings)
     add_ready_check(app, "database", lambda: ping(pool))
+
+    @app.errorhandler(LoginThrottled)
+    def _throttled(exc: LoginThrottled):
+        body, status = error_response(exc.status, exc.code, exc.msg)
+        body.headers["Retry-After"] = str(exc.retry_after)
+        return body, status
 
     api = app.extensions["api"]
     api.spec.components.security_scheme("bearerAuth", {"type": "http", "scheme": "bearer"})
+    api.spec.components.security_scheme("serviceToken", {"type": "http", "scheme": "bearer"})
     for page in (RechargePage, WithdrawPage):  # referenced by the dual-purpose GET responses
         api.spec.components.schema(page.__name__, schema=page)
     api.register_blueprint(public.bp)
     api.register_blueprint(my.bp)
+    api.register_blueprint(internal.bp)
     app.register_blueprint(frontend.bp)
     return app

@@ -3,7 +3,9 @@
 One message = one database transaction: lock the request row, check whether it is already
 final, make the idempotent ledger call, settle the row, commit. A crash after the ledger call
 but before the commit is repaired by the redelivery, because the ledger ignores a trade number
-it has already applied. Results that must not be applied are stored as anomalies.
+it has already applied. A duplicate of a money result re-asserts its ledger posting (a replay
+there changes nothing), so re-announcing a result repairs a posting the ledger lost.
+Results that must not be applied are stored as anomalies.
 """
 import json
 import logging
@@ -62,6 +64,8 @@ def apply(pool: ConnectionPool, ledger: LedgerClient, payload: dict, message_id:
         if row is None:
             return _anomaly(conn, "unknown requestNo", payload, message_id)
         if row["callback_status"] == new_status:
+            if service in _LEDGER_SERVICES:  # re-assert the idempotent posting: repairs a lost one
+                _APPLIERS[service](conn, ledger, row, payload, success)
             return DUPLICATE
         if row["callback_status"] != requests.PENDING:
             return _anomaly(conn, f"conflicting result: record is final with callback_status "
@@ -127,4 +131,5 @@ def _apply_withdraw(conn, ledger: LedgerClient, row: dict, payload: dict, succes
         log.warning("withdraw %s failed with no hold in the ledger: nothing to refund", row["request_no"])
 
 
+_LEDGER_SERVICES = ("RECHARGE", "WITHDRAW")
 _APPLIERS = {"PERSONAL_REGISTER": _apply_register, "RECHARGE": _apply_recharge, "WITHDRAW": _apply_withdraw}

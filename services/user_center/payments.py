@@ -1,6 +1,4 @@
 """Recharge and withdraw requests, the user's records, and the wallet balance."""
-import logging
-
 from psycopg_pool import ConnectionPool
 
 from shared.db import unit_of_work
@@ -10,10 +8,10 @@ from shared.money import format_fen
 
 from user_center.accounts import OPENED, load_consumer
 from user_center.agent_client import AgentClient
+from user_center.holds import HoldReleaser
 from user_center.identifiers import new_request_no
 from user_center.repository import requests
 
-log = logging.getLogger(__name__)
 NOT_OPENED = "open your depository account first"
 
 
@@ -39,54 +37,37 @@ def recharge(pool: ConnectionPool, agent: AgentClient, user_no: str, amount: int
         raise
 
 
-def withdraw(pool: ConnectionPool, agent: AgentClient, ledger: LedgerClient, user_no: str, amount: int,
-             commission: int, callback_url: str) -> dict:
+def withdraw(pool: ConnectionPool, agent: AgentClient, ledger: LedgerClient, releaser: HoldReleaser, user_no: str,
+             amount: int, commission: int, callback_url: str) -> dict:
     """Hold amount + commission in the ledger, then return the agent's signed WITHDRAW GatewayRequest.
 
     The record is stored before the hold so a hold never exists without its record. An
     insufficient balance deletes the record (nothing was requested); any later failure releases
-    the hold and marks the record failed.
+    the hold (durably: see :mod:`user_center.holds`) and marks the record failed.
     """
     request_no = new_request_no()
+    held = amount + commission
     with unit_of_work(pool) as conn:
         consumer = _opened_consumer(conn, user_no)
         requests.insert_withdraw(conn, request_no, user_no, amount, commission)
     try:
-        ledger.deduct(user_no, request_no, amount + commission)
+        ledger.deduct(user_no, request_no, held)
     except (Unprocessable, NotFound):
         with unit_of_work(pool) as conn:
             requests.delete_pending(conn, "WITHDRAW", request_no)
         raise Unprocessable(f"insufficient balance for {format_fen(amount)} plus commission "
                             f"{format_fen(commission)}") from None
-    except AppError:
-        _release_hold(pool, ledger, user_no, request_no, amount + commission)
+    except AppError as exc:
+        releaser.release_now(user_no, request_no, held, f"ledger deduct failed: {exc.msg}")
         raise
     body = {"requestNo": request_no, "userNo": user_no, "amount": format_fen(amount),
             "commission": format_fen(commission), "cardNumber": consumer["card_number"],
             "mobile": consumer["card_mobile"], "callbackUrl": callback_url}
     try:
         return agent.withdraw(body)
-    except AppError:
-        _release_hold(pool, ledger, user_no, request_no, amount + commission)
-        raise
-
-
-def _release_hold(pool: ConnectionPool, ledger: LedgerClient, user_no: str, request_no: str, held: int) -> None:
-    """Refund a withdraw hold (if it was taken) and mark the record failed.
-
-    When the ledger cannot be reached the record stays pending with its hold; it is logged
-    at ERROR for an operator (see docs/user_center.md).
-    """
-    try:
-        ledger.refund(user_no, request_no, held)
-    except NotFound:
-        pass  # the deduct never happened: nothing is held
     except AppError as exc:
-        log.error("withdraw %s: hold of %s fen not released: %s", request_no, held, exc.msg,
-                  extra={"fields": {"alert": "withdraw-hold-stuck", "request_no": request_no}})
-        return
-    with unit_of_work(pool) as conn:
-        requests.settle(conn, "WITHDRAW", request_no, requests.FAILED)
+        releaser.release_now(user_no, request_no, held, f"agent refused: {exc.msg}")
+        raise
 
 
 def list_records(pool: ConnectionPool, service_name: str, user_no: str, page_no: int, size: int) -> dict:

@@ -108,7 +108,15 @@ def test_browser_facing_urls_use_localhost(services):
     assert agent["DEPOSITORY_GATEWAY_URL"] == "http://localhost:8005/gateway"
     callback = env_dict(services["bank-callback"]["environment"])
     assert callback["FRONTEND_ENV"] == "local"
-    assert callback["USER_CENTER_URL"] == "http://localhost:8001"
+    assert callback["FRONTEND_BASE"] == "http://localhost:8001/"
+
+
+def test_service_to_service_urls_use_compose_names(services):
+    """Server-side calls (e.g. the agent's reconciliation asking user-center) use compose service names."""
+    for name in ("depository-agent", "user-center", "bank-callback"):
+        env = env_dict(services[name]["environment"])
+        assert env["USER_CENTER_URL"] == "http://user-center:8001", name
+        assert env["LEDGER_URL"] == "http://beanpay-ledger:8004", name
 
 
 def test_sandbox_is_only_in_its_profile(services):

@@ -118,10 +118,19 @@ class AgentStandIn(HttpStandIn):
         self.private_key = load_key(f"{keys_dir}/platform_private.pem")
         self.calls: list[tuple[str, dict]] = []
         self.fail_with: int | None = None  # answer this HTTP status instead of a GatewayRequest
+        self.signed: set[str] = set()  # requestNos answered with a GatewayRequest (the agent's records)
         app = Flask("agent-standin")
         for path in SERVICE_NAMES:
             app.add_url_rule(path, path, self._gateway_request, methods=["POST"])
+        app.add_url_rule("/l/records/<request_no>", "record", self._record)
         super().__init__(app)
+
+    def _record(self, request_no: str):
+        if request.headers.get("Authorization") != f"Bearer {self.token}":
+            return jsonify(code=901, msg="service token required", result=None), 401
+        if request_no not in self.signed:
+            return jsonify(code=908, msg=f"no depository record {request_no}", result=None), 404
+        return jsonify(code=0, msg="success", result={"requestNo": request_no, "requestStatus": 0})
 
     def _gateway_request(self):
         if request.headers.get("Authorization") != f"Bearer {self.token}":
@@ -129,6 +138,7 @@ class AgentStandIn(HttpStandIn):
         self.calls.append((request.path, request.json))
         if self.fail_with:
             return jsonify(code=950, msg="agent trouble", result=None), self.fail_with
+        self.signed.add(request.json["requestNo"])
         req_data, signature = encode_wanxin(request.json, self.private_key)
         return jsonify(code=0, msg="success", result={
             "serviceName": SERVICE_NAMES[request.path], "platformNo": "WANXINP2P", "reqData": req_data,

@@ -24,7 +24,7 @@ def test_gunicorn_serves_the_api_and_the_page(procs, infra, ledger, agent):
     balance = requests.get(f"{web.url}/my/balances", headers={"Authorization": f"Bearer {token}"}, timeout=5)
     assert balance.json()["result"]["balance"] == "0.00"
     page = requests.get(f"{web.url}/", timeout=5)
-    assert page.status_code == 200 and "Wanxin P2P" in page.text
+    assert page.status_code == 200 and "text/html" in page.headers["Content-Type"] and "/assets/app.js" in page.text
 
 
 def test_migrate_command_creates_the_schema(infra):

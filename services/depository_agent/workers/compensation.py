@@ -21,9 +21,10 @@ log = logging.getLogger(__name__)
 
 
 def build_compensator(config: dict) -> Compensator:
-    """A compensator over its own connection pool."""
-    return Compensator(create_pool(config, "depository-agent.compensation"), WanxinCodec(config),
-                       BankQuery(config), config)
+    """A compensator over its own connection pool (refusing weak keys in production)."""
+    codec = WanxinCodec(config)
+    codec.check_keys_in_production()
+    return Compensator(create_pool(config, "depository-agent.compensation"), codec, BankQuery(config), config)
 
 
 def main() -> None:

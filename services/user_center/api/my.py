@@ -33,8 +33,8 @@ def _gateway_request(service_name: str, args: dict) -> dict:
     extensions = current_app.extensions
     if service_name == "RECHARGE":
         return payments.recharge(_db(), extensions["agent"], current_user_no(), args["amount"], args["callback_url"])
-    return payments.withdraw(_db(), extensions["agent"], extensions["ledger"], current_user_no(), args["amount"],
-                             current_app.config["WITHDRAW_COMMISSION_FEN"], args["callback_url"])
+    return payments.withdraw(_db(), extensions["agent"], extensions["ledger"], extensions["holds"], current_user_no(),
+                             args["amount"], current_app.config["WITHDRAW_COMMISSION_FEN"], args["callback_url"])
 
 
 def _records_or_request(service_name: str, args: dict) -> dict:

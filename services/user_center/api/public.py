@@ -5,6 +5,7 @@ from shared.web import Blueprint
 
 from user_center import accounts
 from user_center.api.responses import ok
+from user_center.login_throttle import client_address
 from user_center.api.schemas import ErrorResponse, Registered, RegisterIn, Token, TokenIn, envelope
 
 bp = Blueprint("consumers", __name__, description="registration and login")
@@ -23,6 +24,10 @@ def register(args):
 @bp.arguments(TokenIn)
 @bp.response(200, envelope("TokenResponse", Token))
 @bp.alt_response(401, schema=ErrorResponse, description="wrong mobile or password")
+@bp.alt_response(429, schema=ErrorResponse, description="too many failed logins; see the Retry-After header",
+                 headers={"Retry-After": {"description": "seconds to wait", "schema": {"type": "integer"}}})
 def create_token(args):
     """Log in: a bearer access token."""
-    return ok(accounts.login(current_app.extensions["db"], current_app.config, args["mobile"], args["password"]))
+    extensions = current_app.extensions
+    return ok(accounts.login(extensions["db"], current_app.config, extensions["login_throttle"], args["mobile"],
+                             args["password"], client_address(current_app.config["TRUSTED_PROXY_COUNT"])))

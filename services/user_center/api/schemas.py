@@ -101,6 +101,29 @@ class RecordsQuery(Input):
             raise ValidationError("amount and callbackUrl go together", "callbackUrl" if "amount" in data else "amount")
 
 
+REQUEST_NO = FullMatch(r"^REQ_[0-9A-F]{32}$", error="must be REQ_ followed by 32 upper-case hex characters")
+MAX_REQUEST_NOS = 200
+MAX_INTERNAL_PAGE = 500
+
+
+class InternalRecordsQuery(Input):
+    """Either ``requestNo`` (repeated, at most 200) or a ``[from, to)`` window with ``page`` and ``size``."""
+
+    requestNo = fields.List(fields.String(validate=REQUEST_NO), validate=validate.Length(1, MAX_REQUEST_NOS))
+    start = fields.AwareDateTime(data_key="from", metadata={"description": "ISO 8601 with offset, inclusive"})
+    end = fields.AwareDateTime(data_key="to", metadata={"description": "ISO 8601 with offset, exclusive"})
+    page = fields.Integer(load_default=1, validate=validate.Range(min=1, max=10**6))
+    size = fields.Integer(load_default=100, validate=validate.Range(1, MAX_INTERNAL_PAGE))
+
+    @validates_schema
+    def _one_selection(self, data, **kwargs):
+        window = "start" in data or "end" in data
+        if ("requestNo" in data) == window:
+            raise ValidationError("give either requestNo or both from and to", "requestNo")
+        if window and not ("start" in data and "end" in data and data["start"] < data["end"]):
+            raise ValidationError("from and to go together, from before to", "to")
+
+
 # ---- responses -------------------------------------------------------------------------------------
 
 class GatewayRequest(Schema):
@@ -156,6 +179,22 @@ class RechargePage(Schema):
 class WithdrawPage(Schema):
     total = fields.Integer()
     records = fields.List(fields.Nested(WithdrawRecord))
+
+
+class InternalRecord(Schema):
+    requestNo = fields.String()
+    serviceName = fields.String(metadata={"description": "RECHARGE or WITHDRAW"})
+    userNo = fields.String()
+    amount = fields.Integer(metadata={"description": "fen"})
+    commission = fields.Integer(metadata={"description": "fen; 0 for a recharge"})
+    callbackStatus = fields.Integer(metadata={"description": "0 pending, 1 success, 2 failed"})
+    createDate = fields.String()
+    updateDate = fields.String()
+
+
+class InternalRecordPage(Schema):
+    total = fields.Integer()
+    records = fields.List(fields.Nested(InternalRecord))
 
 
 class Balance(Schema):

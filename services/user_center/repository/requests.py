@@ -70,3 +70,29 @@ def page(conn: Connection, service_name: str, user_no: str, page_no: int, size: 
         (user_no, size, (page_no - 1) * size),
     ).fetchall()
     return total, rows
+
+
+_MONEY_RECORDS = (
+    "select request_no, 'RECHARGE' as service_name, user_no, amount, 0::bigint as commission, callback_status,"
+    " created_at, updated_at from recharge_record where {where}"
+    " union all "
+    "select request_no, 'WITHDRAW', user_no, amount, commission, callback_status, created_at, updated_at"
+    " from withdraw_record where {where}")
+
+
+def money_records_by_request_no(conn: Connection, request_nos: list[str]) -> list[dict]:
+    """Recharge and withdraw records of ``request_nos`` (for reconciliation), in no particular order."""
+    query = _MONEY_RECORDS.format(where="request_no = any(%(nos)s)")
+    return conn.execute(query, {"nos": request_nos}).fetchall()
+
+
+def money_records_between(conn: Connection, start, end, limit: int, offset: int) -> tuple[int, list[dict]]:
+    """``(total, rows)`` of recharge and withdraw records created or updated in ``[start, end)``."""
+    where = ("(created_at >= %(start)s and created_at < %(end)s)"
+             " or (updated_at >= %(start)s and updated_at < %(end)s)")
+    params = {"start": start, "end": end}
+    union = _MONEY_RECORDS.format(where=where)
+    total = conn.execute(f"select count(*) as n from ({union}) money", params).fetchone()["n"]
+    rows = conn.execute(f"{union} order by created_at, request_no limit %(limit)s offset %(offset)s",
+                        {**params, "limit": limit, "offset": offset}).fetchall()
+    return total, rows

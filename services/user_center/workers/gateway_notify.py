@@ -5,7 +5,8 @@ manual acks, after its own commit. A transient failure (ledger or database unrea
 retried after a back-off: the message stays unacked while a timer of the connection's IO loop
 waits (heartbeats keep flowing), then a copy with the next attempt number is published
 (confirmed) and the original acked. After ``MAX_DELIVERY_ATTEMPTS`` the message goes to the DLQ,
-published with confirms before the original is acked. The worker reconnects with back-off when
+published with confirms before the original is acked. Between messages, every HOLD_SWEEP_MS, the
+loop also retries withdraw holds waiting to be released (:mod:`user_center.holds`). The worker reconnects with back-off when
 RabbitMQ restarts and exits cleanly on SIGTERM.
 """
 import functools
@@ -24,6 +25,7 @@ from shared.messaging import GATEWAY_NOTIFY_QUEUE, connect, declare_gateway_noti
 from user_center import config as user_center_config
 from user_center import notifications
 from user_center.dead_letters import ATTEMPT_HEADER, ROUTING_KEY_HEADER, dead_letter, publish_to_queue
+from user_center.holds import build_releaser
 
 log = logging.getLogger("user_center.gateway_notify")
 
@@ -40,6 +42,8 @@ class GatewayNotifyConsumer:
         # after a transient failure, hold further messages back until the back-off ends, so a
         # dead ledger or database is not hit by every prefetched message in turn
         self.paused_until = 0.0
+        self.releaser = build_releaser(config, self.pool)
+        self.next_sweep = 0.0
 
     def stop(self, *_signal) -> None:
         self.stopping = True
@@ -74,9 +78,24 @@ class GatewayNotifyConsumer:
             log.info("consuming %s", GATEWAY_NOTIFY_QUEUE)
             while not self.stopping:
                 self.connection.process_data_events(time_limit=1)
+                self._sweep_holds_when_due()
         finally:
             if self.connection.is_open:
                 self.connection.close()  # unacked messages return to the queue
+
+    def _sweep_holds_when_due(self) -> None:
+        """Every HOLD_SWEEP_MS, retry the withdraw holds waiting to be released (see user_center.holds)."""
+        now = time.monotonic()
+        if now < self.next_sweep:
+            return
+        self.next_sweep = now + self.config["HOLD_SWEEP_MS"] / 1000
+        try:
+            outcomes = self.releaser.sweep()
+        except Exception as exc:  # the sweep must never stop the consumer; it runs again next time
+            log.warning("withdraw hold sweep failed: %s: %s", exc.__class__.__name__, getattr(exc, "msg", exc))
+            return
+        if outcomes:
+            log.info("withdraw hold sweep: %s", dict(outcomes))
 
     def _on_message(self, channel, method, properties, body: bytes) -> None:
         wait = self.paused_until - time.monotonic()
