@@ -8,7 +8,7 @@ URLS := user-center=http://127.0.0.1:8001 depository-agent=http://127.0.0.1:8002
 export PYTHONPATH := $(CURDIR):$(CURDIR)/services
 export PATH := $(CURDIR)/$(VENV)/bin:$(PATH)
 
-.PHONY: venv keys servers migrate run up down test bench clean
+.PHONY: venv keys servers migrate run up down test bench chaos clean
 
 $(VENV)/.installed: pyproject.toml
 	python3 -m venv $(VENV)
@@ -51,6 +51,9 @@ test: venv
 
 bench: venv servers
 	$(PY) -m bench
+
+chaos: venv servers
+	$(PY) -m chaos
 
 clean: down
 	rm -rf $(VENV) .run .pytest_cache .hypothesis
