@@ -1,8 +1,10 @@
 """Fault knobs, observed at the receiver: duplicates, dropped first attempts, delay, reordering."""
+import random
 import time
 
 from bank_sandbox.app import create_app
 from bank_sandbox.domain.delivery import run_once
+from bank_sandbox.domain.faults import Faults, stamp
 from tests.bank_sandbox.conftest import fetch_all
 from tests.bank_sandbox.test_notifier import drain
 
@@ -44,7 +46,8 @@ def test_faults_need_the_service_token_and_validate(client, infra):
     token = {"Authorization": f"Bearer {infra.internal_token}"}
     shown = client.get("/sandbox/faults", headers=token).json
     assert shown["source"] == "configuration" and shown["duplicates"] == 0 and shown["reorder"] == "none"
-    for bad in ({"duplicates": -1}, {"reorder": "sideways"}, {"duplicateProbability": 2}, {"surprise": 1}):
+    for bad in ({"duplicates": -1}, {"reorder": "sideways"}, {"duplicateProbability": 2}, {"dropProbability": -0.1},
+                {"surprise": 1}):
         assert client.post("/sandbox/faults", json=bad, headers=token).status_code == 400, bad
     assert _set(client, infra, dropFirst=2)["source"] == "api"
     assert _set(client, infra, delaySeconds=1.5) | {"source": "api"} == {**shown, "dropFirst": 2, "delaySeconds": 1.5,
@@ -84,6 +87,17 @@ def test_drop_first_attempts_are_failures_not_sends(client, pool, settings, plat
     assert [(row["attempt"], row["kind"], row["accepted"]) for row in _attempts(pool, request_no)] == [
         (1, "drop", False), (2, "drop", False), (3, "send", True)]
     assert _sent(receiver, platform) == [request_no]
+
+
+def test_drop_probability_drops_the_first_attempts_of_some_deliveries_only():
+    rng = random.Random(7)
+    knobs = Faults(dropFirst=2, dropProbability=0.25, duplicates=1, duplicateProbability=0.5)
+    stamps = [stamp(knobs, rng) for _ in range(2000)]
+    dropped = [s.drops for s in stamps if s.drops]
+    assert set(dropped) == {2} and 400 <= len(dropped) <= 600  # about a quarter, each with all its drops
+    assert 900 <= sum(s.duplicates for s in stamps) <= 1100
+    assert {stamp(Faults(dropFirst=1, dropProbability=0), rng).drops for _ in range(50)} == {0}
+    assert {stamp(Faults(dropFirst=1), rng).drops for _ in range(50)} == {1}  # the default: every delivery
 
 
 def test_delay_holds_new_deliveries(client, pool, settings, platform, receiver, infra, opened_user):

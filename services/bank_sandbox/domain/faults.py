@@ -24,6 +24,7 @@ class Faults:
     duplicateProbability: float = 1.0
     delaySeconds: float = 0.0
     dropFirst: int = 0
+    dropProbability: float = 1.0
     reorder: str = "none"
     reorderBatch: int = 2
     reorderHoldSeconds: float = 5.0
@@ -48,6 +49,7 @@ def from_config(config: dict) -> Faults:
         "duplicateProbability": float(config["SANDBOX_FAULT_DUPLICATE_PROBABILITY"]),
         "delaySeconds": seconds(config, "SANDBOX_FAULT_DELAY_SECONDS"),
         "dropFirst": config["SANDBOX_FAULT_DROP_FIRST"],
+        "dropProbability": float(config["SANDBOX_FAULT_DROP_PROBABILITY"]),
         "reorder": config["SANDBOX_FAULT_REORDER"],
         "reorderBatch": config["SANDBOX_FAULT_REORDER_BATCH"],
         "reorderHoldSeconds": seconds(config, "SANDBOX_FAULT_REORDER_HOLD_SECONDS"),
@@ -71,7 +73,8 @@ def validated(base: Faults, changes: dict) -> Faults:
             low = 1 if name == "reorderBatch" else 0
             if isinstance(value, bool) or not isinstance(value, int) or not low <= value <= _LIMITS[name]:
                 raise BadRequest(f"{name} must be a whole number from {low} to {_LIMITS[name]}")
-    for name, high in (("duplicateProbability", 1), ("delaySeconds", 3600), ("reorderHoldSeconds", 3600)):
+    for name, high in (("duplicateProbability", 1), ("dropProbability", 1), ("delaySeconds", 3600),
+                       ("reorderHoldSeconds", 3600)):
         if name in changes:
             value = changes[name]
             if isinstance(value, bool) or not isinstance(value, (int, float)) or not 0 <= value <= high:
@@ -86,4 +89,5 @@ def stamp(faults: Faults, rng: random.Random | None = None) -> Stamp:
     """Decide the duplicates, dropped first attempts and delay of one new delivery."""
     rng = rng or random
     duplicates = faults.duplicates if faults.duplicates and rng.random() < faults.duplicateProbability else 0
-    return Stamp(duplicates=duplicates, drops=faults.dropFirst, delay=timedelta(seconds=faults.delaySeconds))
+    drops = faults.dropFirst if faults.dropFirst and rng.random() < faults.dropProbability else 0
+    return Stamp(duplicates=duplicates, drops=drops, delay=timedelta(seconds=faults.delaySeconds))

@@ -63,6 +63,7 @@ class Faults(Schema):
     duplicateProbability = fields.Float(metadata={"description": "chance (0..1) a delivery gets the duplicates"})
     delaySeconds = fields.Float(metadata={"description": "new deliveries wait this long before the first attempt"})
     dropFirst = fields.Integer(strict=True, metadata={"description": "first attempts counted as failed, not sent"})
+    dropProbability = fields.Float(metadata={"description": "chance (0..1) a delivery gets the dropped attempts"})
     reorder = fields.String(validate=validate.OneOf(REORDER_MODES))
     reorderBatch = fields.Integer(strict=True, metadata={"description": "hold first attempts until this many wait"})
     reorderHoldSeconds = fields.Float(metadata={"description": "or until the oldest has waited this long"})

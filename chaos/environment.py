@@ -1,0 +1,75 @@
+"""The campaign's own world: per-run databases, RabbitMQ vhost and Redis prefix (tests.support.infra),
+a private redis-server that can be stopped, fresh dev keys, and the whole stack as real processes."""
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+from dataclasses import dataclass
+from pathlib import Path
+
+from shared.devkeys import generate
+from tests.support.infra import Infra
+from tests.support.processes import ROOT, RedisServer, Worker
+from tests.support.stack import Stack, start_stack
+
+from chaos.options import Options
+
+PG_SERVER_URL = os.environ.get("TEST_PG_SERVER_URL", "postgresql://postgres@127.0.0.1:5432")
+AMQP_SERVER_URL = os.environ.get("TEST_AMQP_SERVER_URL", "amqp://guest:guest@127.0.0.1:5672")
+
+
+@dataclass
+class Environment:
+    """Everything one campaign started; :meth:`close` removes it all."""
+
+    infra: Infra
+    redis: RedisServer
+    stack: Stack
+    work_dir: Path
+    extra_notifiers: list
+
+    @property
+    def log_dir(self) -> Path:
+        return self.stack.log_dir
+
+    def run_command(self, package: str, *args: str, timeout: float = 120) -> subprocess.CompletedProcess:
+        """``python -m <package> <args>`` with the service's environment (an operator command)."""
+        env = {**os.environ, **self.stack.env(package),
+               "PYTHONPATH": f"{ROOT}{os.pathsep}{ROOT / 'services'}"}
+        return subprocess.run([sys.executable, "-m", package, *args], env=env, cwd=ROOT, capture_output=True,
+                              text=True, timeout=timeout)
+
+    def close(self, keep_logs: bool = False) -> None:
+        for worker in self.extra_notifiers:
+            worker.stop()
+        self.stack.stop()
+        try:
+            self.infra.teardown()
+        finally:
+            self.redis.stop()
+            if not keep_logs:
+                shutil.rmtree(self.work_dir, ignore_errors=True)
+
+
+def start(options: Options) -> Environment:
+    """Create the run's infrastructure and start every service and worker; returns when all answer."""
+    work_dir = Path(tempfile.mkdtemp(prefix="chaos-"))
+    keys = work_dir / "keys"
+    keys.mkdir()
+    generate(str(keys))
+    redis_server = RedisServer(work_dir).start()
+    infra = Infra(pg_server_url=PG_SERVER_URL, amqp_server_url=AMQP_SERVER_URL, redis_url=redis_server.url,
+                  keys_dir=str(keys), internal_token=(keys / "internal_token").read_text().strip())
+    infra.setup()
+    try:
+        stack = start_stack(infra, work_dir, settings=options.stack_settings(), workers=options.web_workers)
+    except Exception:
+        infra.teardown()
+        redis_server.stop()
+        raise
+    notifiers = []
+    for number in range(2, options.notifiers + 1):
+        notifiers.append(Worker("bank_sandbox.workers.notifier", stack.env("bank_sandbox"), work_dir,
+                                name=f"notifier-{number}").start())
+    return Environment(infra, redis_server, stack, work_dir, notifiers)

@@ -1,0 +1,206 @@
+"""The faults a campaign injects while the traffic runs, each fired when the traffic reaches a given
+share of its operations, and counted.
+
+- the bank misbehaves (sandbox knobs): duplicated, dropped and reordered notifications;
+- crashes: SIGKILL of the GatewayNotifyConsumer and of the outbox relay, restarted at once;
+- RabbitMQ stopped and started (``rabbitmqctl stop_app`` / ``start_app``, the machine's broker);
+- PostgreSQL: every connection to the run's databases terminated (``pg_terminate_backend``);
+- the private Redis stopped while Huifu callbacks flow, started again, and the cache rebuilt.
+"""
+import logging
+import shutil
+import subprocess
+import threading
+import time
+from dataclasses import dataclass, field
+
+import psycopg
+import requests
+
+from tests.support.infra import SERVICES
+
+from chaos.environment import Environment
+from chaos.options import Options
+
+log = logging.getLogger("chaos.faults")
+
+
+@dataclass
+class Event:
+    """One injected fault: what, when (seconds into the traffic, share of it done) and its details."""
+
+    kind: str
+    at: float
+    progress: float
+    seconds: float = 0.0
+    detail: dict = field(default_factory=dict)
+
+
+def spread(count: int, start: float, end: float) -> list[float]:
+    """``count`` points evenly spaced over [start, end] (the middle when there is one)."""
+    if count <= 0:
+        return []
+    if count == 1:
+        return [(start + end) / 2]
+    return [start + (end - start) * index / (count - 1) for index in range(count)]
+
+
+class FaultInjector:
+    """Fires the planned faults from its own thread as the traffic's progress reaches them."""
+
+    def __init__(self, env: Environment, options: Options, traffic):
+        self.env = env
+        self.options = options
+        self.traffic = traffic
+        self.progress = traffic.progress
+        self.events: list[Event] = []
+        self.errors: list[str] = []
+        self.started = time.monotonic()
+        self.finished = threading.Event()
+        self.lock = threading.Lock()
+        # the reorder windows follow each other in one thread; every other fault has its own
+        plan = self._plan()
+        self.threads = [threading.Thread(target=self._fire, args=(plan[0],), daemon=True)]
+        self.threads += [threading.Thread(target=self._fire, args=([step],), daemon=True) for step in plan[1:]]
+
+    def _plan(self) -> list:
+        """``[reorder windows, fault, fault, ...]``; each step is ``(share of the traffic, action, argument)``."""
+        o = self.options
+        windows = [(0.08, self.set_reorder, "shuffle"), (0.3, self.set_reorder, "none"),
+                   (0.62, self.set_reorder, "shuffle"), (0.78, self.set_reorder, "none")]
+        steps = [(at, self.kill_worker, "gateway_notify") for at in spread(o.consumer_kills, 0.12, 0.72)]
+        steps += [(at, self.kill_worker, "outbox_relay") for at in spread(o.relay_kills, 0.17, 0.77)]
+        steps += [(at, self.restart_rabbitmq, None) for at in spread(o.rabbitmq_restarts, 0.45, 0.6)]
+        steps += [(at, self.terminate_postgres, None) for at in spread(o.pg_terminations, 0.8, 0.9)]
+        steps += [(at, self.stop_redis, None) for at in spread(o.redis_stops, 0.25, 0.35)]
+        return [windows, *steps]
+
+    # -- driving ---------------------------------------------------------------------------
+    def arm_bank(self) -> None:
+        """Set the sandbox's standing fault knobs: some notifications duplicated, some first attempts dropped."""
+        self.set_faults(duplicates=1, duplicateProbability=self.options.duplicate_rate,
+                        dropFirst=1, dropProbability=self.options.drop_rate,
+                        reorderBatch=6, reorderHoldSeconds=0.3)
+
+    def start(self) -> None:
+        """Fire the plan in the background as the traffic progresses."""
+        self.started = time.monotonic()
+        for thread in self.threads:
+            thread.start()
+
+    def finish(self, timeout: float = 180) -> None:
+        """Fire whatever the plan has left (the traffic ended), wait for it, and calm the bank down."""
+        self.finished.set()
+        for thread in self.threads:
+            thread.join(timeout)
+        self.set_faults(reorder="none")
+
+    def _fire(self, steps: list) -> None:
+        for at, action, argument in steps:
+            while self.progress() < at and not self.finished.is_set():
+                time.sleep(0.02)
+            try:
+                action(argument) if argument is not None else action()
+            except Exception as exc:  # a fault that could not be injected is a campaign failure
+                log.exception("fault %s failed", action.__name__)
+                self.errors.append(f"{action.__name__}({argument or ''}): {exc.__class__.__name__}: {exc}")
+
+    def _record(self, kind: str, began: float, progress: float, **detail) -> None:
+        event = Event(kind, round(began - self.started, 2), round(progress, 3), round(time.monotonic() - began, 2),
+                      detail)
+        with self.lock:
+            self.events.append(event)
+        log.warning("fault injected: %s at %.1fs (%.0f%% of the traffic) %s", kind, event.at,
+                    event.progress * 100, detail)
+
+    def counts(self) -> dict:
+        counted: dict = {}
+        for event in self.events:
+            counted[event.kind] = counted.get(event.kind, 0) + 1
+        return counted
+
+    # -- the faults ------------------------------------------------------------------------
+    def set_faults(self, **knobs) -> None:
+        """Change the sandbox's fault knobs (retried while its database is briefly away)."""
+        for attempt in range(50):
+            try:
+                answer = requests.post(f"{self.env.stack.url('bank_sandbox')}/sandbox/faults", json=knobs,
+                                       timeout=10, headers={"Authorization": f"Bearer {self.env.infra.internal_token}"})
+                if answer.status_code == 200:
+                    return
+                if answer.status_code < 500:
+                    raise RuntimeError(f"sandbox refused fault knobs {knobs}: {answer.status_code} {answer.text[:200]}")
+            except requests.RequestException:
+                pass
+            time.sleep(0.2)
+        raise RuntimeError(f"sandbox did not take fault knobs {knobs}")
+
+    def set_reorder(self, mode: str) -> None:
+        began, progress = time.monotonic(), self.progress()
+        self.set_faults(reorder=mode)
+        self._record("reorder_window_" + ("opened" if mode != "none" else "closed"), began, progress, mode=mode)
+
+    def kill_worker(self, name: str) -> None:
+        """SIGKILL the worker (a crash, mid-message) and start a new one."""
+        began, progress = time.monotonic(), self.progress()
+        worker = self.env.stack.workers[name]
+        pid = worker.popen.pid
+        worker.kill()
+        time.sleep(0.3)
+        self.env.stack.start_worker(name)
+        self._record(f"sigkill_{name}", began, progress, pid=pid)
+
+    def restart_rabbitmq(self) -> None:
+        """Stop the broker's application, keep it down a moment, start it and wait until it serves."""
+        began, progress = time.monotonic(), self.progress()
+        _rabbitmqctl("stop_app")
+        time.sleep(self.options.rabbitmq_down_seconds)
+        _rabbitmqctl("start_app")
+        _rabbitmqctl("await_startup")
+        self._record("rabbitmq_restart", began, progress)
+
+    def terminate_postgres(self) -> None:
+        """Terminate every connection to this run's databases (and only those)."""
+        began, progress = time.monotonic(), self.progress()
+        names = [self.env.infra.database_url(service).rsplit("/", 1)[1] for service in SERVICES]
+        with psycopg.connect(f"{self.env.infra.pg_server_url}/postgres", autocommit=True) as conn:
+            terminated = conn.execute(
+                "select count(*) filter (where pg_terminate_backend(pid)) from pg_stat_activity"
+                " where datname = any(%s) and pid <> pg_backend_pid()", (names,)).fetchone()[0]
+        self._record("postgres_connections_terminated", began, progress, connections=terminated)
+
+    def stop_redis(self) -> None:
+        """Stop the private Redis while Huifu callbacks flow; start it again; rebuild the cache.
+
+        A Huifu customer is let in as Redis goes down, and Redis stays down (at least
+        ``redis_down_seconds``, at most a minute) until a registration and a recharge have been
+        stored without it.
+        """
+        began, progress = time.monotonic(), self.progress()
+        before = self._huifu_rows()
+        self.env.redis.stop()
+        newcomer = self.traffic.release_customer()
+        during = before
+        while time.monotonic() - began < 60:
+            time.sleep(0.2)
+            during = self._huifu_rows()
+            enough = (during[0] > before[0] or not newcomer) and during[1] > before[1]
+            if enough and time.monotonic() - began >= self.options.redis_down_seconds:
+                break
+        self.env.redis.start()
+        rebuilt = self.env.run_command("bank_callback", "cache", "rebuild")
+        if rebuilt.returncode != 0:
+            raise RuntimeError(f"cache rebuild exited {rebuilt.returncode}: {rebuilt.stderr[-500:]}")
+        self._record("redis_stop", began, progress, customers_stored_while_down=during[0] - before[0],
+                     netsaves_stored_while_down=during[1] - before[1], cache_rebuilt=True)
+
+    def _huifu_rows(self) -> tuple[int, int]:
+        with psycopg.connect(self.env.infra.database_url("bank_callback")) as conn:
+            customers = conn.execute("select count(*) from bank_customers").fetchone()[0]
+            netsaves = conn.execute("select count(*) from bank_netsave").fetchone()[0]
+        return customers, netsaves
+
+
+def _rabbitmqctl(*args: str) -> None:
+    binary = shutil.which("rabbitmqctl") or "/usr/sbin/rabbitmqctl"
+    subprocess.run([binary, "-q", *args], check=True, capture_output=True, timeout=120)

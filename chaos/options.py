@@ -1,0 +1,91 @@
+"""What a campaign does: how much traffic, which faults, how fast the platform retries."""
+import argparse
+from dataclasses import dataclass, field, fields
+from pathlib import Path
+
+RESULTS_DIR = Path(__file__).resolve().parent / "results"
+
+
+@dataclass
+class Options:
+    """Every knob of one campaign; the defaults are the full run of ``make chaos``."""
+
+    recharges: int = 5000
+    withdraws: int = 1000
+    users: int = 100
+    huifu_users: int = 30
+    netsaves: int = 300
+    threads: int = 12
+    fail_rate: float = 0.1          # confirmations answered with outcome "fail"
+    abandon_rate: float = 0.01      # gateway requests never brought to the bank (expire by compensation)
+    commission: str = "0.50"        # user-center WITHDRAW_COMMISSION, held and paid with each withdraw
+    duplicate_rate: float = 0.2     # sandbox: share of notifications delivered twice
+    drop_rate: float = 0.1          # sandbox: share of notifications whose first attempt is dropped
+    consumer_kills: int = 3
+    relay_kills: int = 3
+    rabbitmq_restarts: int = 1
+    pg_terminations: int = 1
+    redis_stops: int = 1
+    redis_down_seconds: float = 5.0
+    rabbitmq_down_seconds: float = 3.0
+    expiry_seconds: int = 20        # compensation: a request the bank never saw fails after this
+    settle_timeout: float = 300.0
+    web_workers: int = 2
+    notifiers: int = 2
+    seed: int = 20240601
+    results_dir: Path = field(default=RESULTS_DIR)
+    results_name: str = "campaign"
+
+    def stack_settings(self) -> dict:
+        """Environment of every service process: fast retries and polling, so the run settles in seconds."""
+        return {
+            "NOTIFIER_BACKOFF_BASE_SECONDS": "0.2",
+            "NOTIFIER_BACKOFF_MAX_SECONDS": "2",
+            "NOTIFIER_POLL_SECONDS": "0.05",
+            "OUTBOX_POLL_MS": "50",
+            "COMPENSATION_AGE_SECONDS": "5",
+            "COMPENSATION_INTERVAL_SECONDS": "3",
+            "COMPENSATION_POLL_SECONDS": "1",
+            "COMPENSATION_EXPIRY_SECONDS": str(self.expiry_seconds),
+            "EXCEPTION_POLL_SECONDS": "2",
+            "RETRY_BASE_MS": "200",
+            "RETRY_MAX_MS": "2000",
+            "MAX_DELIVERY_ATTEMPTS": "10",
+            "RECONNECT_MAX_SECONDS": "2",
+            "HOLD_SWEEP_MS": "1000",
+            "HOLD_RETRY_BASE_SECONDS": "1",
+            "HOLD_RETRY_MAX_SECONDS": "5",
+            "HOLD_ORPHAN_SECONDS": "15",
+            "CREDIT_POLL_MS": "200",
+            "CREDIT_MAX_BACKOFF_MS": "1000",
+            "WITHDRAW_COMMISSION": self.commission,
+            # The bank's transaction-password hash cost: cheap here, the campaign measures delivery, not scrypt.
+            "SANDBOX_SCRYPT_N": "1024",
+        }
+
+
+_HELP = {
+    "recharges": "recharge requests (wanxin)", "withdraws": "withdraw requests (wanxin)",
+    "users": "platform users with an opened depository account", "huifu_users": "Huifu customers (openids)",
+    "netsaves": "Huifu recharges", "threads": "client threads", "fail_rate": "share confirmed with outcome fail",
+    "abandon_rate": "share of gateway requests never confirmed", "commission": "withdraw commission (yuan)",
+    "duplicate_rate": "share of bank notifications duplicated", "drop_rate": "share whose first attempt is dropped",
+    "consumer_kills": "SIGKILLs of the GatewayNotifyConsumer", "relay_kills": "SIGKILLs of the outbox relay",
+    "rabbitmq_restarts": "RabbitMQ stop_app/start_app cycles", "pg_terminations": "pg_terminate_backend rounds",
+    "redis_stops": "stops of the private Redis", "redis_down_seconds": "how long Redis stays down",
+    "rabbitmq_down_seconds": "how long RabbitMQ stays stopped", "expiry_seconds": "COMPENSATION_EXPIRY_SECONDS",
+    "settle_timeout": "longest wait for the platform to settle (s)", "web_workers": "gunicorn workers per service",
+    "notifiers": "bank-sandbox notifier processes", "seed": "random seed of the workload",
+    "results_dir": "where the figures are written", "results_name": "file name of the figures (.json, .txt)",
+}
+
+
+def parse(argv: list[str] | None = None) -> Options:
+    """Options from the command line (``--recharges 150 --consumer-kills 1 ...``)."""
+    parser = argparse.ArgumentParser(prog="python -m chaos", description=__doc__)
+    for option in fields(Options):
+        default = option.default
+        kind = Path if option.name == "results_dir" else type(default)
+        parser.add_argument(f"--{option.name.replace('_', '-')}", type=kind, default=default,
+                            help=f"{_HELP[option.name]} (default: {default})")
+    return Options(**vars(parser.parse_args(argv)))

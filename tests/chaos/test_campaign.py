@@ -1,0 +1,51 @@
+"""The fault campaign, small: every fault at least once against the real stack, then the proof.
+
+The same code as ``make chaos`` (``python -m chaos``) with less traffic: 150 recharges, 40 withdraws,
+Huifu registrations and recharges; one SIGKILL of the GatewayNotifyConsumer and of the outbox relay,
+a RabbitMQ restart, every PostgreSQL connection of the run terminated, the private Redis stopped while
+Huifu callbacks flow; duplicated, dropped and reordered bank notifications throughout.
+"""
+import json
+
+import pytest
+
+from chaos.campaign import run
+from chaos.options import Options
+
+ARGS = ["--recharges", "150", "--withdraws", "40", "--users", "10", "--huifu-users", "5", "--netsaves", "30",
+        "--threads", "6", "--consumer-kills", "1", "--relay-kills", "1", "--redis-down-seconds", "2",
+        "--expiry-seconds", "10", "--settle-timeout", "60"]
+
+
+@pytest.mark.e2e
+def test_a_small_campaign_loses_nothing_and_doubles_nothing(tmp_path):
+    options = Options(recharges=150, withdraws=40, users=10, huifu_users=5, netsaves=30, threads=6,
+                      consumer_kills=1, relay_kills=1, redis_down_seconds=2, expiry_seconds=10, settle_timeout=60,
+                      results_dir=tmp_path, results_name="campaign")
+    figures = run(options, ARGS)
+
+    results, faults, requests = figures["results"], figures["faults"], figures["requests"]
+    assert figures["violations"] == [], figures.get("logs")
+    assert (results["lost"], results["doubled"]) == (0, 0)
+    assert results["settled"] and figures["passed"]
+    assert results["balances_checked"] == 15 and results["balances_mismatched"] == 0
+    assert results["cache_entries"] == 5
+
+    # the traffic really happened, with failures and abandoned requests among it
+    assert requests["recharges"] == 150 and requests["withdraws"] + requests.get("withdraws_skipped_no_funds", 0) == 40
+    assert requests["recharges_success"] > 100 and requests["recharges_failed"] > 0
+    assert requests["netsaves"] == 30 and requests["netsaves_success"] > 0
+    assert results["expired_by_compensation"] == requests["recharges_abandoned"] + requests["withdraws_abandoned"]
+
+    # and so did every fault
+    for kind in ("sigkill_gateway_notify", "sigkill_outbox_relay", "rabbitmq_restart",
+                 "postgres_connections_terminated", "redis_stop"):
+        assert faults[kind] == 1, kind
+    assert faults["postgres_connections_killed"] > 5
+    assert faults["duplicate_deliveries"] > 0 and faults["dropped_first_attempts"] > 0
+    assert faults["deliveries_out_of_order"] > 0
+    [outage] = [event for event in figures["fault_events"] if event["kind"] == "redis_stop"]
+    assert outage["detail"]["customers_stored_while_down"] >= 1 and outage["detail"]["netsaves_stored_while_down"] >= 1
+
+    written = json.loads((tmp_path / "campaign.json").read_text())
+    assert written["results"]["lost"] == 0 and "lost: 0   doubled: 0" in (tmp_path / "campaign.txt").read_text()
