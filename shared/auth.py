@@ -13,15 +13,23 @@ def bearer_token() -> str:
     return token.strip() if scheme.lower() == "bearer" else ""
 
 
+NO_SERVICE_TOKEN = "service credentials required: Authorization: Bearer <internal token>"
+
+
+def token_accepted(authorization: str, accepted: tuple[str, ...]) -> bool:
+    """True when an ``Authorization`` header value carries one of ``accepted`` (constant-time compare)."""
+    scheme, _, token = authorization.partition(" ")
+    token = token.strip() if scheme.lower() == "bearer" else ""
+    return bool(token) and any(hmac.compare_digest(token.encode(), ok.encode()) for ok in accepted)
+
+
 def require_service_token() -> None:
     """Refuse the request with 401 unless it carries one of ``INTERNAL_TOKENS``.
 
-    Meant as a blueprint ``before_request`` hook; compares in constant time.
+    Meant as a blueprint ``before_request`` hook.
     """
-    token = bearer_token()
-    accepted = current_app.config["INTERNAL_TOKENS"]
-    if not token or not any(hmac.compare_digest(token.encode(), ok.encode()) for ok in accepted):
-        raise Unauthorized("service credentials required: Authorization: Bearer <internal token>")
+    if not token_accepted(request.headers.get("Authorization", ""), current_app.config["INTERNAL_TOKENS"]):
+        raise Unauthorized(NO_SERVICE_TOKEN)
 
 
 def service_headers(config: dict) -> dict:

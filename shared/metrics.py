@@ -49,6 +49,12 @@ class _ScrapeGauges:
             yield family
 
 
+def observe_request(service: str, method: str, endpoint: str, status: int, seconds: float) -> None:
+    """Count and time one answered request (for paths served outside Flask's hooks too)."""
+    REQUESTS.labels(service, method, endpoint, str(status)).inc()
+    LATENCY.labels(service, endpoint).observe(seconds)
+
+
 def add_gauge(app: Flask, name: str, help_text: str, function: GaugeFunction) -> None:
     """Expose ``function``'s value as gauge ``name`` on the app's /metrics."""
     app.extensions["metric_gauges"].append((name, help_text, function))
@@ -65,10 +71,8 @@ def install_metrics(app: Flask, service: str) -> None:
     @app.after_request
     def _record(response):
         endpoint = request.url_rule.rule if request.url_rule else "unmatched"
-        REQUESTS.labels(service, request.method, endpoint, str(response.status_code)).inc()
-        started = g.get("metrics_started")
-        if started is not None:
-            LATENCY.labels(service, endpoint).observe(time.perf_counter() - started)
+        started = g.get("metrics_started", time.perf_counter())
+        observe_request(service, request.method, endpoint, response.status_code, time.perf_counter() - started)
         return response
 
     @app.get("/metrics")

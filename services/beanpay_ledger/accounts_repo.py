@@ -1,7 +1,11 @@
-"""SQL of wallet accounts and postings; each call is one statement (see migrations/001_accounts.sql)."""
+"""SQL of wallet accounts and postings; each call is one statement (migrations 001 and 003)."""
 from datetime import datetime
+from typing import Sequence
 
-from beanpay_ledger.store import fetch, fetch_all
+import psycopg
+from psycopg.rows import tuple_row
+
+from beanpay_ledger.store import fetch
 
 
 def open_account(eid: str, name: str, kind: str, credit: int) -> tuple[bool, str]:
@@ -24,21 +28,20 @@ def balance_json(eid: str) -> str | None:
 
 def set_status(eid: str, status: int) -> str | None:
     """Lock (1) or unlock (0) the account; its JSON text after, or None when unknown."""
-    row = fetch("update account set status = %s where eid = %s returning account_json(account)::text",
-                (status, eid))
-    return row[0] if row else None
+    return fetch("select account_set_status(%s, %s::int2)::text", (eid, status))[0]
 
 
-def post(change_type: int, eid: str, trade_no: str, amount: int) -> tuple[str, str | None]:
-    """Apply one posting: ``(outcome, record JSON text)``; outcomes are listed in the migration."""
-    return fetch("select outcome, record::text from ledger_post(%s::int2, %s, %s, %s)",
-                 (change_type, eid, trade_no, amount))
+def post_batch(conn: psycopg.Connection, change_types: Sequence[int], eids: Sequence[str],
+               trade_nos: Sequence[str], amounts: Sequence[int]) -> list[tuple[str, str | None]]:
+    """Apply postings in order, in one transaction and round trip: ``[(outcome, record JSON text)]`` in order.
 
-
-def post_many(change_types: list[int], eids: list[str], trade_nos: list[str], amounts: list[int]) -> list[tuple]:
-    """Apply postings in order in one transaction and round trip: ``[(index, outcome, record JSON)]``."""
-    return fetch_all("select op_index, outcome, record::text from ledger_post_batch(%s::int2[], %s, %s, %s)",
-                     (change_types, eids, trade_nos, amounts))
+    Outcomes are listed in migrations/003_set_based_postings.sql. ``conn`` is in autocommit mode, so the
+    rows arrive only once the transaction has committed.
+    """
+    with conn.cursor(row_factory=tuple_row) as cursor:
+        return cursor.execute("select outcome, record from ledger_post_batch(%s::int2[], %s::text[], %s::text[],"
+                              " %s::int8[])", (list(change_types), list(eids), list(trade_nos), list(amounts)),
+                              prepare=True).fetchall()
 
 
 def records_json(eid: str, change_type: int | None, start: datetime | None, end: datetime | None,

@@ -6,35 +6,17 @@ message); the valid ones run in order inside one SQL call, each refusal affectin
 import json
 
 from flask import current_app
-from marshmallow import ValidationError, fields, validate
 
-from beanpay_ledger import accounts_repo
+from beanpay_ledger import accounts_repo, store
 from beanpay_ledger.outcomes import CHANGE_TYPES, SUCCESS_STATUS, refusal
 from beanpay_ledger.responses import json_response
 from beanpay_ledger.routing import LedgerBlueprint
-from beanpay_ledger.schemas import BatchArgs, BatchResultsSchema, PostingArgs, ErrorBodySchema
+from beanpay_ledger.schemas import BatchArgs, BatchResultsSchema, ErrorBodySchema
+from beanpay_ledger.validation import load, one_of, posting_rules
 from shared.errors import AppError, BadRequest
 
 bp = LedgerBlueprint("batch", __name__, description="many postings in one call")
-
-
-class BatchOperationArgs(PostingArgs):
-    op = fields.String(required=True, validate=validate.OneOf(tuple(CHANGE_TYPES)))
-
-
-_OPERATION = BatchOperationArgs()
-
-
-def _parse(operation) -> dict:
-    """The operation's arguments, or :class:`BadRequest` worded as the endpoint alone would word it."""
-    if not isinstance(operation, dict):
-        raise BadRequest("invalid input: each operation must be a JSON object")
-    try:
-        return _OPERATION.load(operation)
-    except ValidationError as exc:
-        detail = "; ".join(f"{field}: {', '.join(map(str, problems)) if isinstance(problems, list) else problems}"
-                           for field, problems in exc.messages.items())
-        raise BadRequest(f"invalid input: {detail}") from None
+NOT_AN_OBJECT = BadRequest("invalid input: each operation must be a JSON object")
 
 
 def _refused(error: AppError) -> str:
@@ -44,22 +26,30 @@ def _refused(error: AppError) -> str:
 
 def run_batch(operations: list) -> list[str]:
     """Each operation's result as JSON text ``{status, code, msg, record}``, in the given order."""
+    rules = (*posting_rules(current_app.config["LEDGER_MAX_AMOUNT"]), ("op", one_of(CHANGE_TYPES)))
     results: list[str | None] = [None] * len(operations)
-    accepted = []
+    accepted: list[int] = []
+    change_types, eids, trade_nos, amounts = [], [], [], []
     for index, operation in enumerate(operations):
         try:
-            accepted.append((index, _parse(operation)))
+            if not isinstance(operation, dict):
+                raise NOT_AN_OBJECT
+            eid, trade_no, amount, change_type = load(operation, rules)
         except BadRequest as error:
             results[index] = _refused(error)
+            continue
+        accepted.append(index)
+        change_types.append(change_type)
+        eids.append(eid)
+        trade_nos.append(trade_no)
+        amounts.append(amount)
     if accepted:
-        rows = accounts_repo.post_many([CHANGE_TYPES[args["op"]] for _, args in accepted],
-                                       [args["eid"] for _, args in accepted],
-                                       [args["trade_no"] for _, args in accepted],
-                                       [args["amount"] for _, args in accepted])
-        for (index, args), (_, outcome, record) in zip(accepted, rows):
+        with store.connection() as conn:
+            outcomes = accounts_repo.post_batch(conn, change_types, eids, trade_nos, amounts)
+        for index, eid, trade_no, (outcome, record) in zip(accepted, eids, trade_nos, outcomes):
             status = SUCCESS_STATUS.get(outcome)
             if status is None:
-                results[index] = _refused(refusal(outcome, f"eid {args['eid']}, trade_no {args['trade_no']}"))
+                results[index] = _refused(refusal(outcome, f"eid {eid}, trade_no {trade_no}"))
             else:
                 results[index] = f'{{"status":{status},"code":0,"msg":"success","record":{record}}}'
     return results

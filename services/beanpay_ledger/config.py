@@ -10,7 +10,10 @@ DEFAULTS = {
     "LEDGER_MAX_BATCH": 1000,
     # A full batch of 1,000 operations is about 100 KB of JSON.
     "MAX_CONTENT_LENGTH": 512 * 1024,
-    # The ledger runs gthread workers (8 threads each, see Procfile): one connection per thread.
+    # Most single postings one group commit applies together (see group_commit.py).
+    "LEDGER_GROUP_MAX": 100,
+    # Connections per process: single postings need one (the group committer's), batches and queries
+    # take one each while their one statement runs.
     "DB_POOL_MAX": 8,
 }
 

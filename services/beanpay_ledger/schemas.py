@@ -1,7 +1,7 @@
 """Request and response schemas of the ledger API (they also make the OpenAPI document).
 
-Whole numbers arrive as JSON integers or, in query strings and forms, as digit strings; a
-fraction ("1.5"), a float, an exponent, a sign or a bool is refused, never rounded.
+The input rules themselves live in :mod:`beanpay_ledger.validation`, shared with the posting fast
+path and the batch.
 """
 import re
 from datetime import datetime, timedelta
@@ -9,9 +9,8 @@ from datetime import datetime, timedelta
 from flask import current_app
 from marshmallow import EXCLUDE, Schema, ValidationError, fields, validate
 
-_DIGITS = re.compile(r"0|[1-9][0-9]{0,18}")
-# Identifiers: 1-64 characters, no whitespace or control characters (PostgreSQL text refuses NUL).
-_IDENTIFIER = re.compile(r"\A[^\s\x00-\x1f\x7f]{1,64}\Z")
+from beanpay_ledger.validation import IDENTIFIER, identifier, whole_number
+
 _DAY_FORMATS = ("%Y%m%d", "%Y-%m-%d")
 _TIME_FORMATS = ("%Y%m%d%H%M%S", "%Y-%m-%dT%H:%M:%S", "%Y-%m-%d %H:%M:%S")
 RECORD_PAGE_MAX = 100
@@ -28,24 +27,24 @@ class WholeNumber(fields.Integer):
         self.maximum = maximum
 
     def _deserialize(self, value, attr, data, **kwargs):
-        if isinstance(value, bool):
-            raise ValidationError("must be a whole number, not a boolean")
-        if isinstance(value, str) and _DIGITS.fullmatch(value.strip()):
-            value = int(value.strip())
-        if not isinstance(value, int):
-            raise ValidationError(f"must be a whole number, got {str(value)[:32]!r}")
         maximum = self.maximum if isinstance(self.maximum, int) else current_app.config[self.maximum]
-        if not self.minimum <= value <= maximum:
-            raise ValidationError(f"must be between {self.minimum} and {maximum}")
-        return value
+        try:
+            return whole_number(value, self.minimum, maximum)
+        except ValueError as exc:
+            raise ValidationError(str(exc)) from None
 
 
 class Identifier(fields.String):
     """An eid, trade_no or spkg_id: 1-64 characters without whitespace or control characters."""
 
     def __init__(self, **kwargs):
-        super().__init__(validate=validate.Regexp(_IDENTIFIER, error="must be 1-64 characters without spaces"),
-                         **kwargs)
+        super().__init__(metadata={"pattern": IDENTIFIER.pattern, **kwargs.pop("metadata", {})}, **kwargs)
+
+    def _deserialize(self, value, attr, data, **kwargs):
+        try:
+            return identifier(value)
+        except ValueError as exc:
+            raise ValidationError(str(exc)) from None
 
 
 class Label(fields.String):

@@ -22,10 +22,3 @@ def fetch(query: str, params: tuple) -> tuple | None:
     with connection() as conn:
         with conn.cursor(row_factory=psycopg.rows.tuple_row) as cursor:
             return cursor.execute(query, params, prepare=True).fetchone()
-
-
-def fetch_all(query: str, params: tuple) -> list[tuple]:
-    """Every row of ``query`` as tuples."""
-    with connection() as conn:
-        with conn.cursor(row_factory=psycopg.rows.tuple_row) as cursor:
-            return cursor.execute(query, params, prepare=True).fetchall()

@@ -19,9 +19,14 @@ def ids(api, db):
     return account_id, package_id
 
 
-def _record(account_id, change_type, amount, trade_no="raw"):
-    return ("insert into account_record (account_id, trade_no, change_type, amount, balance)"
-            f" values ({account_id}, '{trade_no}', {change_type}, {amount}, 0)")
+def _record(account_id, change_type, amount, trade_no="raw", balance=None, extra=""):
+    """A raw record insert; by default it carries the right balance after it, so that a refusal comes
+    from the rule the case is about (``extra``: more columns and values, e.g. ``("refunded", 5)``)."""
+    if balance is None:
+        balance = f"(select balance from account where account_id = {account_id}) + ({amount})"
+    columns, values = (f", {extra[0]}", f", {extra[1]}") if extra else ("", "")
+    return (f"insert into account_record (account_id, trade_no, change_type, amount, balance{columns})"
+            f" values ({account_id}, '{trade_no}', {change_type}, {amount}, {balance}{values})")
 
 
 REFUSED = {
@@ -34,6 +39,15 @@ REFUSED = {
     "refund without a deduct": lambda a, p: _record(a, 3, 1, "none"),
     "duplicate trade": lambda a, p: _record(a, 1, 1000, "A"),
     "overdraft beyond credit": lambda a, p: _record(a, 2, -801),
+    "a balance after that is not the running balance": lambda a, p: _record(a, 1, 5, balance=0),
+    "a statement whose second balance skips": lambda a, p: (
+        "insert into account_record (account_id, trade_no, change_type, amount, balance) select"
+        f" {a}, t, 1, 5, balance + 5 from account, unnest(array['s1', 's2']) t where account_id = {a}"),
+    "a new record dated in the past": lambda a, p: _record(a, 1, 5, extra=("create_time", "now() - interval '1 day'")),
+    "a new deduct claiming a refund": lambda a, p: _record(a, 2, -5, extra=("refunded", 5)),
+    "a record of no account": lambda a, p: _record(-1, 1, 5, balance=5),
+    "deleting an account": lambda a, p: f"delete from account where account_id = {a}",
+    "truncating accounts": lambda a, p: "truncate account cascade",
     "deleting a record": lambda a, p: f"delete from account_record where account_id = {a}",
     "editing a record": lambda a, p: f"update account_record set amount = 1 where account_id = {a}",
     "raising refunded directly": lambda a, p: f"update account_record set refunded = 1 where account_id = {a}"
@@ -69,3 +83,19 @@ def test_database_accepts_a_valid_raw_record_and_keeps_balance_in_step(ids, db):
     assert db.execute("select balance from account where account_id = %s", (ids[0],)).fetchone()[0] == 1000
     assert db.execute("select refunded from account_record where account_id = %s and change_type = 2",
                       (ids[0],)).fetchone()[0] == 300
+
+
+def test_database_accepts_a_statement_of_records_carrying_their_running_balances(ids, db):
+    db.execute("insert into account_record (account_id, trade_no, change_type, amount, balance)"
+               " select %s, t, c, a, balance + s from account,"
+               " unnest(array['m1', 'm2', 'm2'], array[1, 2, 3]::int2[], array[50, -30, 30], array[50, 20, 50])"
+               " as r(t, c, a, s) where account_id = %s", (ids[0], ids[0]))
+    assert db.execute("select balance, (select sum(amount) from account_record where account_id = %s)"
+                      " from account where account_id = %s", (ids[0], ids[0])).fetchone() == (750, 750)
+
+
+def test_database_refuses_records_of_a_locked_account(ids, db):
+    db.execute("update account set status = 1 where account_id = %s", (ids[0],))
+    with pytest.raises(psycopg.errors.ObjectNotInPrerequisiteState):
+        db.execute(_record(ids[0], 1, 5))
+    assert db.execute("select balance from account where account_id = %s", (ids[0],)).fetchone()[0] == 700

@@ -53,3 +53,31 @@ def test_postings_follow_the_model(api, db, ops, credit):
     records = api.get("/account/record/query", {"eid": eid, "ps": 100})[1]
     assert records["count"] == len(model.records)
     assert_invariants(db)
+
+
+batch_operations = st.lists(st.tuples(st.sampled_from([0, 1]), st.sampled_from(["add", "deduct", "refund"]),
+                                      st.sampled_from(["t1", "t2", "t3"]), st.integers(min_value=1, max_value=400)),
+                            min_size=1, max_size=30)
+
+
+@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(ops=batch_operations, credit=st.sampled_from([0, 250]))
+def test_a_batch_answers_as_its_operations_one_by_one(api, db, ops, credit):
+    """One call decides set-wise (in-call replays, refunds of in-call deducts): the same answers as alone."""
+    eids = [new_id("pb"), new_id("pb")]
+    for eid in eids:
+        api.post("/account/create", {"eid": eid, "name": "p", "credit": credit})
+    models = [Model(credit), Model(credit)]
+    operations = [{"op": op, "eid": eids[who], "trade_no": trade_no, "amount": amount}
+                  for who, op, trade_no, amount in ops]
+    status, body = api.post("/account/balance/batch", {"operations": operations})
+    assert status == 200
+    for (who, op, trade_no, amount), result in zip(ops, body["results"]):
+        assert result["status"] == models[who].apply(op, trade_no, amount), (who, op, trade_no, amount, result)
+        if result["status"] in (200, 201):
+            assert result["record"]["amount"] == models[who].records[(op, trade_no)]
+        if result["status"] == 200:
+            assert result["record"]["balance"] == models[who].balance
+    for eid, model in zip(eids, models):
+        assert api.get("/account/balance/query", {"eid": eid})[1]["balance"] == model.balance
+    assert_invariants(db)

@@ -125,3 +125,13 @@ def test_documented_error_schema_is_the_real_envelope(envelope, fields):
     schemas = spec["components"]["schemas"]
     error = next(body for name, body in schemas.items() if name.endswith("Error"))
     assert set(error["properties"]) == fields
+
+
+@pytest.mark.parametrize("header,accepted", [
+    ("Bearer secret-token", True), ("bearer secret-token", True), ("Bearer  secret-token ", True),
+    ("Bearer other", False), ("Basic secret-token", False), ("secret-token", False), ("", False), ("Bearer ", False),
+])
+def test_token_accepted(header, accepted):
+    from shared.auth import token_accepted
+
+    assert token_accepted(header, ("secret-token", "second")) is accepted

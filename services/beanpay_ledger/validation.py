@@ -1,0 +1,86 @@
+"""The rules of ledger parameters, worded as the API answers them.
+
+One implementation serves the marshmallow schemas (OpenAPI document, form bodies), the posting fast
+path and each operation of a batch, so every way in refuses the same input with the same message.
+Whole numbers arrive as JSON integers or, in query strings and forms, as digit strings; a fraction
+("1.5"), a float, an exponent, a sign or a bool is refused, never rounded.
+"""
+import re
+from typing import Any, Callable, Mapping, Sequence
+
+from shared.errors import BadRequest
+
+DIGITS = re.compile(r"0|[1-9][0-9]{0,18}")
+# Identifiers: 1-64 characters, no whitespace or control characters (PostgreSQL text refuses NUL).
+IDENTIFIER = re.compile(r"\A[^\s\x00-\x1f\x7f]{1,64}\Z")
+MISSING = "Missing data for required field."
+NULL = "Field may not be null."
+NOT_A_STRING = "Not a valid string."
+IDENTIFIER_RULE = "must be 1-64 characters without spaces"
+_ABSENT = object()
+
+Rules = Sequence[tuple[str, Callable[[Any], Any]]]
+
+
+def whole_number(value: Any, minimum: int, maximum: int) -> int:
+    """``value`` as an int within ``minimum..maximum``; ValueError with the reason otherwise."""
+    if isinstance(value, bool):
+        raise ValueError("must be a whole number, not a boolean")
+    if isinstance(value, str) and DIGITS.fullmatch(value.strip()):
+        value = int(value.strip())
+    if not isinstance(value, int):
+        raise ValueError(f"must be a whole number, got {str(value)[:32]!r}")
+    if not minimum <= value <= maximum:
+        raise ValueError(f"must be between {minimum} and {maximum}")
+    return value
+
+
+def identifier(value: Any) -> str:
+    """An eid, trade_no or spkg_id; ValueError with the reason otherwise."""
+    if not isinstance(value, str):
+        raise ValueError(NOT_A_STRING)
+    if not IDENTIFIER.match(value):
+        raise ValueError(IDENTIFIER_RULE)
+    return value
+
+
+def one_of(choices: Mapping[str, Any]) -> Callable[[Any], Any]:
+    """A parser accepting the keys of ``choices`` and answering their values."""
+    refusal = f"Must be one of: {', '.join(choices)}."
+
+    def parse(value: Any) -> Any:
+        if not isinstance(value, str):
+            raise ValueError(NOT_A_STRING)
+        if value not in choices:
+            raise ValueError(refusal)
+        return choices[value]
+
+    return parse
+
+
+def posting_rules(max_amount: int) -> Rules:
+    """The fields of a wallet posting: eid, trade_no, amount (1..``max_amount`` fen)."""
+    return (("eid", identifier), ("trade_no", identifier),
+            ("amount", lambda value: whole_number(value, 1, max_amount)))
+
+
+def load(data: Mapping, rules: Rules) -> list:
+    """The value of each required field of ``rules`` found in ``data``, parsed, in order.
+
+    Raises :class:`BadRequest` naming every problem: ``invalid input: field: reason; ...``.
+    """
+    values, problems = [], []
+    for name, parse in rules:
+        value = data.get(name, _ABSENT)
+        if value is _ABSENT:
+            problems.append(f"{name}: {MISSING}")
+        elif value is None:
+            problems.append(f"{name}: {NULL}")
+        else:
+            try:
+                values.append(parse(value))
+            except ValueError as exc:
+                problems.append(f"{name}: {exc}")
+    if problems:
+        raise BadRequest("invalid input: " + "; ".join(problems))
+    return values
