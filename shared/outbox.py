@@ -33,6 +33,17 @@ from shared.messaging import connect
 log = logging.getLogger(__name__)
 
 
+def message_row(exchange: str, routing_key: str, body: dict, message_id: str, headers: dict | None = None) -> dict:
+    """The column values of an outbox row (``exchange, routing_key, message_id, headers, body``), serialised.
+
+    :func:`enqueue` inserts it; a service that writes its outbox row inside a larger statement (one
+    round trip for the state change and the message) binds these values itself.
+    """
+    return {"exchange": exchange, "routing_key": routing_key, "message_id": message_id,
+            "headers": json.dumps(headers or {}),
+            "body": json.dumps(body, ensure_ascii=False, separators=(",", ":"))}
+
+
 def enqueue(conn: psycopg.Connection, exchange: str, routing_key: str, body: dict, message_id: str,
             headers: dict | None = None, table: str = "outbox") -> int:
     """Add a message to the outbox inside the caller's open transaction; return its row id.
@@ -42,10 +53,9 @@ def enqueue(conn: psycopg.Connection, exchange: str, routing_key: str, body: dic
     """
     query = sql.SQL(
         "insert into {} (exchange, routing_key, message_id, headers, body)"
-        " values (%s, %s, %s, %s, %s) returning id"
+        " values (%(exchange)s, %(routing_key)s, %(message_id)s, %(headers)s, %(body)s) returning id"
     ).format(sql.Identifier(table))
-    row = conn.execute(query, (exchange, routing_key, message_id, json.dumps(headers or {}),
-                               json.dumps(body, ensure_ascii=False, separators=(",", ":")))).fetchone()
+    row = conn.execute(query, message_row(exchange, routing_key, body, message_id, headers)).fetchone()
     return row["id"] if isinstance(row, dict) else row[0]
 
 

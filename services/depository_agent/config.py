@@ -12,6 +12,8 @@ DEFAULTS = {
     "BANK_SANDBOX_URL": "http://127.0.0.1:8005",
     "DEPOSITORY_GATEWAY_URL": "",
     "MAX_AMOUNT_FEN": 100_000_000,
+    # Most notifications one group commit settles together (see group_settle.py).
+    "GATEWAY_GROUP_MAX": 64,
     "OUTBOX_BATCH_SIZE": 200,
     "OUTBOX_POLL_MS": 100,
     "OUTBOX_CONFIRM_TIMEOUT_SECONDS": 10,

@@ -59,3 +59,10 @@ def claim_due_retries(conn: psycopg.Connection, lease_seconds: int, limit: int) 
         "       and next_attempt_at <= now() order by next_attempt_at limit %(limit)s for update skip locked) due"
         " where x.id = due.id returning x.*",
         {"lease": lease_seconds, "limit": limit}).fetchall()
+
+
+def open_by_kind(conn: psycopg.Connection) -> dict[str, int]:
+    """How many exceptions are open, per kind present."""
+    rows = conn.execute("select kind, count(*) as n from depository_exception where resolved_at is null"
+                        " group by kind").fetchall()
+    return {row["kind"]: row["n"] for row in rows}

@@ -1,18 +1,20 @@
-"""Bank results: verify, then settle the record and write the outbox row in one transaction.
+"""Bank results: validate, then settle the record and write the outbox row in one statement.
 
-The same :func:`settle` serves the bank's notifications at ``/gateway`` and compensation (the
-bank's answer to a query, or the expiry of a request the bank never saw).
+The same statement and outcomes serve the bank's notifications at ``/gateway`` (in groups, see
+group_settle.py) and compensation (:func:`settle`: the bank's answer to a query, or the expiry of a
+request the bank never saw).
 """
 import logging
 import re
+from dataclasses import dataclass
 
 import psycopg
 
 from shared.errors import BadRequest, Conflict, NotFound
-from shared.logs import current_request_id
+from shared.logs import bind_request_id, current_request_id
 from shared.messaging import GATEWAY_NOTIFY_EXCHANGE
 from shared.money import format_fen, parse_yuan
-from shared.outbox import enqueue
+from shared.outbox import enqueue, message_row
 
 from depository_agent import exception_store, outbox_store, record_store
 
@@ -77,12 +79,19 @@ def message_id(service_name: str, request_no: str) -> str:
     return f"{service_name}:{request_no}"
 
 
+def _message(service_name: str, payload: dict) -> tuple:
+    """The announcement of a settled result: ``(exchange, routing_key, body, message_id, headers)``.
+
+    Its ``x-request-id`` header is the request id in force (the notification's X-Request-Id, or the
+    compensation check's); a fresh one when none is.
+    """
+    return (GATEWAY_NOTIFY_EXCHANGE, service_name, {**payload, "serviceName": service_name},
+            message_id(service_name, payload["requestNo"]), {"x-request-id": current_request_id() or bind_request_id()})
+
+
 def publish_result(conn: psycopg.Connection, service_name: str, payload: dict) -> None:
     """Write the outbox row announcing a settled result, inside the caller's transaction."""
-    request_id = current_request_id()
-    enqueue(conn, GATEWAY_NOTIFY_EXCHANGE, service_name, {**payload, "serviceName": service_name},
-            message_id=message_id(service_name, payload["requestNo"]),
-            headers={"x-request-id": request_id} if request_id else None)
+    enqueue(conn, *_message(service_name, payload))
 
 
 def republish(conn: psycopg.Connection, record: dict) -> None:
@@ -97,32 +106,61 @@ def republish(conn: psycopg.Connection, record: dict) -> None:
         publish_result(conn, record["service_name"], record["response_data"])
 
 
+@dataclass(frozen=True)
+class BankResult:
+    """A verified, validated bank result ready to apply, with the outbox row announcing it."""
+
+    service_name: str
+    request_no: str
+    status: int
+    amount: int | None  # fen; None for PERSONAL_REGISTER (not checked)
+    payload: dict
+    source: str  # NOTIFICATION, QUERY or EXPIRED
+    message: dict  # shared.outbox.message_row
+
+
+def bank_result(service_name: str, payload: dict, source: str) -> BankResult:
+    """Validate a result (4xx :class:`BadRequest` otherwise) and build its outbox row under the request id in force."""
+    request_no, status, amount = check_result(service_name, payload)
+    return BankResult(service_name, request_no, status, amount, payload, source,
+                      message_row(*_message(service_name, payload)))
+
+
+def conclude(conn: psycopg.Connection, result: BankResult, record: dict | None) -> str:
+    """The outcome of ``result`` from the record as :func:`record_store.apply_results` found it.
+
+    Raises 404 for an unknown request and 409 when the result does not fit the record (nothing was
+    changed). A result contradicting a final record opens a CONFLICTING_RESULT exception on ``conn``:
+    a final status never changes again, so this needs no lock on the record.
+    """
+    if record is None:
+        raise NotFound(f"unknown requestNo {result.request_no}")
+    if record["service_name"] != result.service_name:
+        raise Conflict(f"serviceName {result.service_name} does not match the request's {record['service_name']}")
+    if result.amount is not None and result.amount != record["amount"]:
+        raise Conflict(f"notified amount {format_fen(result.amount)} differs from the request's "
+                       f"{format_fen(record['amount'])}")
+    if record["settled"]:
+        return SETTLED
+    if record["request_status"] == result.status:
+        return DUPLICATE
+    exception_store.open_exception(
+        conn, result.request_no, exception_store.CONFLICTING_RESULT,
+        f"bank reported status {result.status} for a request already final with status {record['request_status']}",
+        {"recordStatus": record["request_status"], "result": result.payload, "source": result.source})
+    log.error("conflicting bank result for %s: record %s, bank %s (not applied; see exceptions list)",
+              result.request_no, record["request_status"], result.status)
+    return CONFLICTING
+
+
 def settle(conn: psycopg.Connection, service_name: str, payload: dict, source: str) -> str:
-    """Apply a verified bank result inside the caller's transaction.
+    """Apply a verified bank result (one statement, atomic on its own; the caller may hold a transaction).
 
     Returns SETTLED (record moved from 0, outbox row written), DUPLICATE (already final with the
     same outcome: nothing changes) or CONFLICTING (final with the other outcome: recorded as an
     exception, never applied). Raises a 4xx error, changing nothing, when the result does not
-    fit the record.
+    fit the record. ``/gateway`` applies its notifications in groups instead (group_settle.py).
     """
-    request_no, status, amount = check_result(service_name, payload)
-    record = record_store.lock(conn, request_no)
-    if record is None:
-        raise NotFound(f"unknown requestNo {request_no}")
-    if record["service_name"] != service_name:
-        raise Conflict(f"serviceName {service_name} does not match the request's {record['service_name']}")
-    if amount is not None and amount != record["amount"]:
-        raise Conflict(f"notified amount {format_fen(amount)} differs from the request's {format_fen(record['amount'])}")
-    if record["request_status"] == 0:
-        record_store.finish(conn, record["id"], status, payload, source)
-        publish_result(conn, service_name, payload)
-        return SETTLED
-    if record["request_status"] == status:
-        return DUPLICATE
-    exception_store.open_exception(
-        conn, request_no, exception_store.CONFLICTING_RESULT,
-        f"bank reported status {status} for a request already final with status {record['request_status']}",
-        {"recordStatus": record["request_status"], "result": payload, "source": source})
-    log.error("conflicting bank result for %s: record %s, bank %s (not applied; see exceptions list)",
-              request_no, record["request_status"], status)
-    return CONFLICTING
+    result = bank_result(service_name, payload, source)
+    [record] = record_store.apply_results(conn, [result])
+    return conclude(conn, result, record)

@@ -1,4 +1,6 @@
 """SQL for ``depository_record``: one row per signed request, moved once from 0 to 1 or 2."""
+import json
+
 import psycopg
 from psycopg.types.json import Jsonb
 
@@ -21,18 +23,53 @@ def get(conn: psycopg.Connection, request_no: str) -> dict | None:
 
 
 def lock(conn: psycopg.Connection, request_no: str) -> dict | None:
-    """The record, locked until the end of the transaction (serialises concurrent results)."""
+    """The record, locked until the end of the transaction."""
     return conn.execute("select * from depository_record where request_no = %s for update",
                         (request_no,)).fetchone()
 
 
-def finish(conn: psycopg.Connection, record_id: int, status: int, response: dict, source: str) -> None:
-    """Move a pending record to its final status with the bank's result."""
-    conn.execute(
-        "update depository_record set request_status = %s, response_data = %s, result_source = %s,"
-        " confirm_date = now(), updated_at = now() where id = %s and request_status = 0",
-        (status, Jsonb(response), source, record_id),
-    )
+# One statement for any number of results (distinct requestNos), passed as one JSON array (cheaper to
+# bind than ten arrays): lock the records in id order (so that concurrent groups cannot deadlock),
+# settle those pending that match the result's service and amount (a NULL amount is not checked), and
+# write one outbox row per settled record.
+_APPLY_RESULTS = """
+with input as (
+    select * from jsonb_to_recordset(%s::jsonb) as i(n int, request_no text, service_name text, status smallint,
+        amount bigint, response jsonb, source text, exchange text, routing_key text, message_id text,
+        headers text, body text)
+), locked as (
+    select id, request_no, service_name, amount, request_status from depository_record
+    where request_no = any (array(select request_no from input)) order by id for update
+), settled as (
+    update depository_record r set request_status = i.status, response_data = i.response, result_source = i.source,
+           confirm_date = now(), updated_at = now()
+    from locked l join input i using (request_no)
+    where r.id = l.id and l.request_status = 0 and l.service_name = i.service_name
+      and l.amount is not distinct from coalesce(i.amount, l.amount)
+    returning r.request_no
+), published as (
+    insert into outbox (exchange, routing_key, message_id, headers, body)
+    select i.exchange, i.routing_key, i.message_id, i.headers::jsonb, i.body
+    from input i join settled using (request_no)
+)
+select l.id is not null as known, l.service_name, l.amount, l.request_status, settled.request_no is not null as settled
+from input i left join locked l using (request_no) left join settled using (request_no) order by i.n
+"""
+
+
+def apply_results(conn: psycopg.Connection, results: list) -> list[dict | None]:
+    """Apply bank results (``notifications.BankResult``, distinct requestNos) in ONE statement.
+
+    One round trip and, in autocommit, one commit for the whole list. For each result, in order:
+    None for an unknown request, else the record's ``service_name, amount, request_status`` as they
+    were before and ``settled`` (whether this call applied the result). A concurrent statement for
+    the same record waits for its lock and then sees the final status, so exactly one settles.
+    """
+    rows = conn.execute(_APPLY_RESULTS, (json.dumps([
+        {"n": n, "request_no": r.request_no, "service_name": r.service_name, "status": r.status, "amount": r.amount,
+         "response": r.payload, "source": r.source, **r.message} for n, r in enumerate(results)],
+        ensure_ascii=False, separators=(",", ":")),)).fetchall()
+    return [row if row["known"] else None for row in rows]
 
 
 def claim_due(conn: psycopg.Connection, age_seconds: int, interval_seconds: int, limit: int) -> list[dict]:
@@ -71,3 +108,16 @@ def money_requests_between(conn: psycopg.Connection, start, end) -> list[dict]:
 def get_many(conn: psycopg.Connection, request_nos: list[str]) -> list[dict]:
     """The records of ``request_nos`` that exist (any order)."""
     return conn.execute("select * from depository_record where request_no = any(%s)", (list(request_nos),)).fetchall()
+
+
+def pending_by_type(conn: psycopg.Connection) -> dict[str, int]:
+    """How many records wait for the bank's result (status 0), per request_type present."""
+    rows = conn.execute("select request_type, count(*) as n from depository_record where request_status = 0"
+                        " group by request_type").fetchall()
+    return {row["request_type"]: row["n"] for row in rows}
+
+
+def oldest_pending_age(conn: psycopg.Connection) -> float:
+    """Seconds since the oldest still-pending record was created; 0 when none is pending."""
+    return conn.execute("select coalesce(extract(epoch from now() - min(created_at)), 0)::float8 as age"
+                        " from depository_record where request_status = 0").fetchone()["age"]

@@ -5,11 +5,11 @@ from marshmallow import ValidationError
 
 from shared.auth import require_service_token
 from shared.db import unit_of_work
-from shared.errors import BadRequest, NotFound
+from shared.errors import AppError, BadRequest, NotFound
 from shared.money import format_fen
 from shared.web import Blueprint, RestErrorSchema, request_data
 
-from depository_agent import gateway_requests, notifications, record_store
+from depository_agent import gateway_requests, metrics, record_store
 from depository_agent.schemas import (
     REQUEST_NO,
     ConsumerRequestSchema,
@@ -112,18 +112,29 @@ _FORM_BODY = {"required": False, "content": {"application/x-www-form-urlencoded"
     "type": "object", "properties": {name: {"type": "string"} for name in _NOTIFICATION_FIELDS}}}}}
 
 
+_NOTIFICATION_SCHEMA = NotificationSchema()
+
+
 def receive_notification() -> Response:
     """Verify the bank's notification and settle its record; ``OK`` once committed."""
     try:
-        message = NotificationSchema().load(request_data())
+        outcome = _settle_notification()
+    except AppError as exc:
+        if exc.status < 500:
+            metrics.count_notification(metrics.REFUSED)
+        raise
+    metrics.count_notification(outcome)
+    return Response("OK", status=200, mimetype="text/plain")
+
+
+def _settle_notification() -> str:
+    try:
+        message = _NOTIFICATION_SCHEMA.load(request_data())
     except ValidationError as exc:
         raise BadRequest("invalid notification: " + "; ".join(
             f"{field}: {', '.join(map(str, errors))}" for field, errors in exc.messages.items())) from None
-    codec = current_app.extensions["wanxin"]
-    payload = codec.open(message)
-    with unit_of_work(current_app.extensions["db"]) as conn:
-        notifications.settle(conn, message["serviceName"], payload, "NOTIFICATION")
-    return Response("OK", status=200, mimetype="text/plain")
+    payload = current_app.extensions["wanxin"].open(message)
+    return current_app.extensions["settler"].settle(message["serviceName"], payload, "NOTIFICATION")
 
 
 @gateway_bp.route("/gateway")

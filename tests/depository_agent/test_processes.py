@@ -3,6 +3,7 @@ import json
 
 import pytest
 import requests
+from prometheus_client.parser import text_string_to_metric_families
 
 from tests.depository_agent.conftest import RELAY, SERVICE, bank_result, drain, recharge_body, sign_bank_message
 
@@ -24,13 +25,22 @@ def test_request_notification_and_relay_over_real_processes(procs, infra, agent_
     result = bank_result("RECHARGE", body["requestNo"])
     message = sign_bank_message(infra.keys_dir, "RECHARGE", result)
     for _ in range(3):  # the bank's way: POST with URL-encoded query parameters, retried
-        answer = requests.post(f"{web.url}/gateway", params=message, timeout=5)
+        answer = requests.post(f"{web.url}/gateway", params=message, timeout=5,
+                               headers={"X-Request-Id": "bank-notify-7"})
         assert (answer.status_code, answer.text, answer.headers["Content-Type"].split(";")[0]) == (
             200, "OK", "text/plain")
     message_id = f"RECHARGE:{body['requestNo']}"
     copies = drain(channel, queue, {message_id})[message_id]
     assert len(copies) == 1
     assert json.loads(copies[0][2]) == {**result, "serviceName": "RECHARGE"}
+    assert copies[0][1].headers["x-request-id"] == "bank-notify-7"
     record = requests.get(f"{web.url}/l/records/{body['requestNo']}", timeout=5,
                           headers={"Authorization": f"Bearer {infra.internal_token}"}).json()["result"]
     assert (record["requestStatus"], record["resultSource"]) == (1, "NOTIFICATION")
+    # the counter of whichever worker answered, merged into one /metrics
+    metrics = {sample.name + json.dumps(sample.labels, sort_keys=True): sample.value
+               for family in text_string_to_metric_families(requests.get(f"{web.url}/metrics", timeout=5).text)
+               for sample in family.samples}
+    assert metrics['depository_agent_notifications_total{"outcome": "accepted"}'] == 1
+    assert metrics['depository_agent_notifications_total{"outcome": "duplicate"}'] == 2
+    assert 'depository_agent_outbox_lag_seconds{}' in metrics
