@@ -70,7 +70,7 @@ def cache_hash(infra, cache) -> dict:
 
 
 def delivered_attempts(infra, reference: str) -> list[str]:
-    """The kinds of accepted attempts the sandbox logged for the delivery of ``reference``."""
+    """The kinds of accepted attempts the sandbox logged for the delivery of ``reference`` (the TrxId)."""
     with psycopg.connect(infra.database_url("bank_sandbox")) as conn:
         rows = conn.execute(
             "select a.kind from delivery_attempts a join deliveries d on d.id = a.delivery_id"
@@ -103,7 +103,7 @@ def test_register_and_three_recharges_credit_exactly_the_sum(huifu_stack, infra,
     third = netsave(huifu_stack, cust_id, "0.01")
 
     wait_for(lambda: ledger_balance(huifu_stack, infra, openid) == 12051, timeout=40, what="ledger credited")
-    wait_for(lambda: delivered_attempts(infra, second["ordId"]) == ["send", "duplicate"], what="duplicate delivery")
+    wait_for(lambda: delivered_attempts(infra, second["trxId"]) == ["send", "duplicate"], what="duplicate delivery")
     assert all(netsave_rows(infra, order["ordId"]) == 1 for order in (first, second, third))
 
     page = requests.get(third["pageCallbackUrl"], allow_redirects=False)
@@ -120,7 +120,7 @@ def test_redis_stopped_during_callbacks_loses_nothing_and_cache_is_rebuilt(huifu
         order = netsave(huifu_stack, cust_id, "66.60")
         # Stored, answered (the sandbox saw the exact RECV reply) and credited without Redis.
         wait_for(lambda: customers_table(infra).get(openid) == cust_id, what="customer stored without Redis")
-        wait_for(lambda: delivered_attempts(infra, order["ordId"]) == ["send"], what="netsave acknowledged")
+        wait_for(lambda: delivered_attempts(infra, order["trxId"]) == ["send"], what="netsave acknowledged")
         wait_for(lambda: ledger_balance(huifu_stack, infra, openid) == 6660, timeout=40, what="credited without Redis")
     finally:
         cache.start()
