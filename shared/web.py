@@ -147,7 +147,11 @@ def _register_error_handlers(app: Flask) -> None:
         messages = (getattr(exc, "data", None) or {}).get("messages")
         if messages:
             msg = "invalid input: " + _flatten(messages)
-        return error_response(status, HTTP_STATUS_CODES.get(status, INTERNAL_ERROR_CODE), msg)
+        response, status = error_response(status, HTTP_STATUS_CODES.get(status, INTERNAL_ERROR_CODE), msg)
+        for name, value in exc.get_headers():  # e.g. Allow on a 405, Retry-After
+            if name.lower() != "content-type":
+                response.headers[name] = value
+        return response, status
 
     @app.errorhandler(OperationalError)
     @app.errorhandler(PoolTimeout)

@@ -34,11 +34,17 @@ class WholeNumber(fields.Integer):
             raise ValidationError(str(exc)) from None
 
 
+def ecma_pattern(pattern: str) -> str:
+    """A Python ``\\A...\\Z`` pattern as OpenAPI documents it (ECMA-262 anchors ``^...$``)."""
+    return "^" + pattern.removeprefix("\\A").removesuffix("\\Z") + "$"
+
+
 class Identifier(fields.String):
     """An eid, trade_no or spkg_id: 1-64 characters without whitespace or control characters."""
 
     def __init__(self, **kwargs):
-        super().__init__(metadata={"pattern": IDENTIFIER.pattern, **kwargs.pop("metadata", {})}, **kwargs)
+        super().__init__(metadata={"pattern": ecma_pattern(IDENTIFIER.pattern), **kwargs.pop("metadata", {})},
+                         **kwargs)
 
     def _deserialize(self, value, attr, data, **kwargs):
         try:
@@ -51,8 +57,9 @@ class Label(fields.String):
     """A display name: at most ``length`` characters, no control characters."""
 
     def __init__(self, length: int, **kwargs):
-        super().__init__(validate=validate.Regexp(re.compile(rf"\A[^\x00-\x1f\x7f]{{0,{length}}}\Z"),
-                                                  error=f"must be at most {length} printable characters"), **kwargs)
+        pattern = re.compile(rf"\A[^\x00-\x1f\x7f]{{0,{length}}}\Z")
+        super().__init__(validate=validate.Regexp(pattern, error=f"must be at most {length} printable characters"),
+                         metadata={"pattern": ecma_pattern(pattern.pattern), **kwargs.pop("metadata", {})}, **kwargs)
 
 
 class Day(fields.String):

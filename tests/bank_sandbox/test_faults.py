@@ -47,8 +47,9 @@ def test_faults_need_the_service_token_and_validate(client, infra):
     shown = client.get("/sandbox/faults", headers=token).json
     assert shown["source"] == "configuration" and shown["duplicates"] == 0 and shown["reorder"] == "none"
     for bad in ({"duplicates": -1}, {"reorder": "sideways"}, {"duplicateProbability": 2}, {"dropProbability": -0.1},
-                {"surprise": 1}):
+                {"surprise": 1}, {}):
         assert client.post("/sandbox/faults", json=bad, headers=token).status_code == 400, bad
+    assert client.post("/sandbox/faults", headers=token).status_code == 400  # no body: nothing to change
     assert _set(client, infra, dropFirst=2)["source"] == "api"
     assert _set(client, infra, delaySeconds=1.5) | {"source": "api"} == {**shown, "dropFirst": 2, "delaySeconds": 1.5,
                                                                           "source": "api"}

@@ -72,7 +72,9 @@ def test_error_envelopes(envelope, keys):
 def test_unknown_route_method_and_large_body():
     client = _app().test_client()
     assert client.get("/missing").status_code == 404
-    assert client.get("/echo").json["code"] == 905
+    wrong_method = client.get("/echo")
+    assert wrong_method.json["code"] == 905
+    assert "POST" in wrong_method.headers["Allow"]
     response = client.post("/echo", data="x" * 5000, content_type="application/json")
     assert response.status_code == 413
 

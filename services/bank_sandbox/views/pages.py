@@ -37,8 +37,13 @@ def gateway_page(serviceName, platformNo, reqData, signature):
 
 @bp.route("/gateway/confirm", methods=["POST"])
 @bp.arguments(schemas.GatewayForm, location="form", as_kwargs=True)
-@bp.doc(responses={"302": {"description": "to callbackUrl with code and msg"},
-                   "401": {"description": "wrong transaction password: the page again", **_HTML}})
+@bp.doc(responses={"200": {"description": "the request is already final: its result page", **_HTML},
+                   "302": {"description": "to callbackUrl with code and msg"},
+                   "400": {"description": "passwords differ or break the policy: the form again", **_HTML},
+                   "401": {"description": "wrong transaction password: the page again", **_HTML},
+                   "403": {"description": "the form's token does not match the request"},
+                   "404": {"description": "unknown requestNo"},
+                   "409": {"description": "the request cannot be confirmed in its state: the form again", **_HTML}})
 def gateway_submit(requestNo, token, action, password, passwordConfirm):
     """The bank page's form: confirm with the transaction password, or cancel."""
     pool = _pool()

@@ -4,6 +4,7 @@ from flask import current_app
 
 from shared.auth import require_service_token
 from shared.db import unit_of_work
+from shared.errors import BadRequest
 from shared.web import Blueprint
 
 from bank_sandbox.domain import confirmation, gateway_request
@@ -43,9 +44,12 @@ def show_faults():
 @admin.route("/faults", methods=["POST"])
 @admin.arguments(schemas.Faults)
 @admin.response(200, schemas.FaultsView)
+@admin.alt_response(400, schema=schemas.ErrorReply, description="no knob named, or a value out of range")
 @admin.alt_response(401, schema=schemas.ErrorReply, description="service token required")
 def set_faults(changes):
     """Change some knobs (the others keep their values); they apply to every process of the bank."""
+    if not changes:
+        raise BadRequest("name at least one fault knob to change")
     with unit_of_work(current_app.extensions["db"]) as conn:
         new = validated(current_faults(conn, current_app.config), changes)
         fault_store.put(conn, new.as_json())
