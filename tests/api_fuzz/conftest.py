@@ -1,0 +1,51 @@
+"""The platform for API fuzzing: every service and the workers that open accounts, started once.
+
+The fuzzing runs on infrastructure of its own (databases, RabbitMQ vhost, Redis prefix): it leaves
+thousands of odd rows, pending requests, bank notifications nobody will ever acknowledge and
+failed-login counters for 127.0.0.1, none of which may reach the other tests of the run.
+"""
+import pytest
+
+from tests.api_fuzz.seeds import SeededUser, new_user, open_user
+from tests.support.infra import Infra
+from tests.support.stack import start_stack
+
+# Short retry and poll intervals so the seeded account opening settles in about a second.
+FAST = {
+    "NOTIFIER_BACKOFF_BASE_SECONDS": "0.2",
+    "NOTIFIER_BACKOFF_MAX_SECONDS": "1",
+    "NOTIFIER_POLL_SECONDS": "0.1",
+    "OUTBOX_POLL_MS": "50",
+}
+# Only what opening a seeded user's depository account needs: bank -> agent -> RabbitMQ -> user-center.
+WORKERS = ("notifier", "outbox_relay", "gateway_notify")
+
+
+@pytest.fixture(scope="package")
+def fuzz_infra(infra) -> Infra:
+    """Databases, vhost and Redis prefix for the fuzzing only, on the run's servers, keys and token."""
+    own = Infra(infra.pg_server_url, infra.amqp_server_url, infra.redis_url,
+                keys_dir=infra.keys_dir, internal_token=infra.internal_token)
+    own.setup()
+    yield own
+    own.teardown()
+
+
+@pytest.fixture(scope="package")
+def fuzz_stack(fuzz_infra, tmp_path_factory):
+    """All five services on free ports, wired to each other, on the fuzzing's own infrastructure."""
+    running = start_stack(fuzz_infra, tmp_path_factory.mktemp("fuzz-stack"), settings=FAST, worker_names=WORKERS)
+    yield running
+    running.stop()
+
+
+@pytest.fixture(scope="package")
+def opened_user(fuzz_stack, fuzz_infra) -> SeededUser:
+    """A user-center user with an OPENED depository account and ¥10,000,000.00 in the ledger."""
+    return open_user(fuzz_stack, fuzz_infra.internal_token)
+
+
+@pytest.fixture(scope="package")
+def fresh_user(fuzz_stack) -> SeededUser:
+    """A user-center user who has not opened a depository account yet."""
+    return new_user(fuzz_stack.url("user_center"))
