@@ -139,8 +139,27 @@ def _verdict(name: str, value) -> str:
     return f"{'ok  ' if passed else 'MISS'} (target {comparison} {target})"
 
 
-def main(seconds: float = 10.0) -> int:
-    """Run the ledger benchmark; print and save the figures; return the number of missed targets."""
+def run(seconds: float = 10.0) -> list[dict]:
+    """Run the ledger benchmark; print and save the figures; answer ``{name, value, unit, target, ok}`` rows."""
+    figures = measure(seconds)
+    units = {"spread": "postings/s", "hot": "postings/s", "batch": "postings/s", "paced_1000": "ms",
+             "worker_rss_mb": "MB"}
+    labels = {"spread": "ledger postings over 1,000 accounts", "hot": "ledger postings on one hot account",
+              "batch": "ledger postings via the batch endpoint", "paced_1000": "ledger p99 at a paced 1,000/s",
+              "worker_rss_mb": "ledger worker RSS (max)"}
+    table = []
+    for name, (key, comparison, target) in TARGETS.items():
+        value = figures[name][key]
+        ok = value >= target if comparison == ">=" else value < target
+        table.append({"name": labels[name], "value": round(value, 1), "unit": units[name],
+                      "target": f"{comparison} {target}", "ok": ok})
+    table += [{"name": f"ledger {name} (same run)", "value": round(result["tps"]), "unit": "tps", "target": None,
+               "ok": True} for name, result in figures["pgbench"].items()]
+    return table
+
+
+def measure(seconds: float = 10.0) -> dict:
+    """Run the ledger benchmark's phases; print and save the figures, and return them."""
     wrk.ensure_wrk()
     server_url = _server_url()
     database_url = make_conninfo(server_url, dbname=f"bench_ledger_{os.getpid()}")
@@ -192,7 +211,7 @@ def main(seconds: float = 10.0) -> int:
         "connections": CONNECTIONS, "batch_connections": BATCH_CONNECTIONS, "paced_connections": PACED_CONNECTIONS,
         "cpus": os.cpu_count(), **figures}, indent=2))
     (RESULTS / "ledger.txt").write_text(report + "\n")
-    return sum("MISS" in line for line in report.splitlines())
+    return figures
 
 
 def _cpu(figures: dict) -> str:

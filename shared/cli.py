@@ -7,6 +7,7 @@ import sys
 from pathlib import Path
 from typing import Callable
 
+from shared.devkeys import generate
 from shared.logs import configure_logging
 from shared.migrations import migrate
 
@@ -23,7 +24,16 @@ def build_cli(service: str, load_config: Callable[[], dict], migrations_dir: Pat
         print(f"{service}: {len(applied)} migration(s) applied" + (f": {', '.join(applied)}" if applied else ""))
         return 0
 
-    table = {"migrate": ("create the database if needed and apply pending SQL migrations", lambda p: None, run_migrate)}
+    def run_keys(config, args) -> int:
+        made = generate(config["KEYS_DIR"])
+        print(f"{config['KEYS_DIR']}: " + (", ".join(made) if made else "every development key already there"))
+        return 0
+
+    table = {
+        "migrate": ("create the database if needed and apply pending SQL migrations", lambda p: None, run_migrate),
+        "keys": ("generate missing development RSA keys and secrets into KEYS_DIR (never for production)",
+                 lambda p: None, run_keys),
+    }
     table.update(commands or {})
 
     def main(argv: list[str] | None = None) -> int:

@@ -13,6 +13,7 @@ class ServiceClient:
         self.base_url = base_url.rstrip("/")
         self.timeout = timeout
         self.session = requests.Session()
+        self.session.trust_env = False  # internal calls: no proxy or netrc lookup from the environment per call
         self.session.mount("http://", HTTPAdapter(pool_connections=4, pool_maxsize=16))
         self.session.headers.update(service_headers(config))
 

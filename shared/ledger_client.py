@@ -46,6 +46,11 @@ class LedgerClient:
     def refund(self, eid: str, trade_no: str, amount: int) -> dict:
         return self._call("/account/balance/refund", {"eid": eid, "trade_no": trade_no, "amount": amount})
 
+    def post_batch(self, operations: list[dict]) -> list[dict]:
+        """``/account/balance/batch``: each ``{op: add|deduct|refund, eid, trade_no, amount}`` is answered
+        alone, in order, as ``{status, code, msg, record}`` (200 posted, 201 replay, else refused)."""
+        return self._call("/account/balance/batch", {"operations": operations})["results"]
+
     def balance(self, eid: str) -> dict:
         """``{account_id, eid, balance, credit}``; :class:`NotFound` when the account does not exist."""
         return self._call("/account/balance/query", {"eid": eid})

@@ -9,6 +9,7 @@ from user_center.identifiers import new_request_no, new_user_no
 from user_center.login_throttle import LoginThrottle
 from user_center.passwords import DUMMY_HASH, hash_password, verify_password
 from user_center.repository import consumers, requests
+from user_center.sweep import fail_unsent
 from user_center.tokens import issue_token
 
 OPENED = "OPENED"
@@ -85,8 +86,7 @@ def open_account(pool: ConnectionPool, agent: AgentClient, user_no: str, form: d
             "role": form["role"], "callbackUrl": form["callback_url"]}
     try:
         return agent.personal_register(body)
-    except AppError:
+    except AppError as exc:
         with unit_of_work(pool) as conn:
-            requests.settle(conn, "PERSONAL_REGISTER", request_no, requests.FAILED)
-            consumers.mark_failed(conn, user_no, request_no)
+            fail_unsent(conn, "PERSONAL_REGISTER", {"request_no": request_no, "user_no": user_no}, exc.msg)
         raise

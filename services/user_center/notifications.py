@@ -6,6 +6,11 @@ but before the commit is repaired by the redelivery, because the ledger ignores 
 it has already applied. A duplicate of a money result re-asserts its ledger posting (a replay
 there changes nothing), so re-announcing a result repairs a posting the ledger lost.
 Results that must not be applied are stored as anomalies.
+
+Under load the consumer applies a run of RECHARGE and WITHDRAW results together
+(:func:`apply_batch`): the same decisions, in the same order, in one transaction and one ledger
+batch call. Anything unusual there (a ledger refusal, an error) rolls the run back and the
+consumer applies its messages one by one with :func:`apply`.
 """
 import json
 import logging
@@ -15,6 +20,7 @@ from psycopg_pool import ConnectionPool
 from shared.db import unit_of_work
 from shared.errors import BadRequest, NotFound
 from shared.ledger_client import LedgerClient
+from shared.logs import bind_request_id
 from shared.money import format_fen, parse_yuan
 
 from user_center.repository import anomalies, consumers, requests
@@ -58,25 +64,88 @@ def apply(pool: ConnectionPool, ledger: LedgerClient, payload: dict, message_id:
     """
     service, request_no = payload["serviceName"], payload["requestNo"]
     success = payload["status"] == 1
-    new_status = requests.SUCCESS if success else requests.FAILED
     with unit_of_work(pool) as conn:
         row = requests.lock(conn, service, request_no)
-        if row is None:
-            return _anomaly(conn, "unknown requestNo", payload, message_id)
-        if row["callback_status"] == new_status:
-            if service in _LEDGER_SERVICES:  # re-assert the idempotent posting: repairs a lost one
-                _APPLIERS[service](conn, ledger, row, payload, success)
+        verdict, reason = _decide(row, payload)
+        if verdict == ANOMALY:
+            return _anomaly(conn, reason, payload, message_id)
+        operation = _ledger_operation(service, row, success)
+        if operation:  # also for a duplicate: re-asserting the idempotent posting repairs a lost one
+            _post(ledger, operation)
+        if verdict == DUPLICATE:
             return DUPLICATE
-        if row["callback_status"] != requests.PENDING:
-            return _anomaly(conn, f"conflicting result: record is final with callback_status "
-                                  f"{row['callback_status']}", payload, message_id)
-        mismatch = _amount_mismatch(row, payload) if success else None
-        if mismatch:
-            return _anomaly(conn, mismatch, payload, message_id)
-        _APPLIERS[service](conn, ledger, row, payload, success)
-        requests.settle(conn, service, request_no, new_status)
+        if service == "PERSONAL_REGISTER":
+            _apply_register(conn, ledger, row, payload, success)
+        requests.settle(conn, service, request_no, _status(success), notified=True)
     log.info("%s %s applied: %s", service, request_no, "success" if success else "failure")
     return APPLIED
+
+
+BATCHED_SERVICES = ("RECHARGE", "WITHDRAW")
+
+
+class BatchRefused(Exception):
+    """The ledger refused a posting of a batch: its messages are applied one by one instead."""
+
+
+def apply_batch(pool: ConnectionPool, ledger: LedgerClient, messages: list[tuple[dict, str | None, str]]
+                ) -> list[str]:
+    """Apply RECHARGE and WITHDRAW results (``(payload, message_id, request_id)`` in arrival order) in one
+    transaction with one ledger batch call; their outcomes in the same order.
+
+    The rows are locked (in id order, so concurrent consumers never deadlock), each message is
+    decided as :func:`apply` would, seeing the effect of the earlier messages of the run, and the
+    ledger postings go in one call. Raises :class:`BatchRefused` or the transient error, with
+    nothing committed, when anything is not a plain success.
+    """
+    with unit_of_work(pool) as conn:
+        rows = {}
+        for service in BATCHED_SERVICES:
+            numbers = [payload["requestNo"] for payload, _, _ in messages if payload["serviceName"] == service]
+            if numbers:
+                rows.update({(service, row["request_no"]): row for row in requests.lock_many(conn, service, numbers)})
+        outcomes, operations, settled = [], {}, {service: {} for service in BATCHED_SERVICES}
+        for payload, message_id, request_id in messages:
+            bind_request_id(request_id)
+            service, success = payload["serviceName"], payload["status"] == 1
+            row = rows.get((service, payload["requestNo"]))
+            verdict, reason = _decide(row, payload)
+            if verdict == ANOMALY:
+                outcomes.append(_anomaly(conn, reason, payload, message_id))
+                continue
+            operation = _ledger_operation(service, row, success)
+            if operation:
+                operations[(operation["op"], operation["trade_no"])] = operation
+            if verdict == APPLIED:
+                row["callback_status"] = _status(success)  # a later repeat in this run is a duplicate
+                settled[service][row["request_no"]] = row["callback_status"]
+            outcomes.append(verdict)
+        bind_request_id(f"batch-{messages[0][2]}"[:64])
+        if operations:
+            log.info("ledger batch of %d postings for requests %s", len(operations),
+                     ",".join(request_id for _, _, request_id in messages))
+            _post_batch(ledger, list(operations.values()))
+        for service, statuses in settled.items():
+            requests.settle_many(conn, service, statuses)
+    return outcomes
+
+
+def _status(success: bool) -> int:
+    return requests.SUCCESS if success else requests.FAILED
+
+
+def _decide(row: dict | None, payload: dict) -> tuple[str, str | None]:
+    """APPLIED (the record is pending and the result fits it), DUPLICATE (final with this outcome) or
+    ANOMALY with the reason."""
+    if row is None:
+        return ANOMALY, "unknown requestNo"
+    success = payload["status"] == 1
+    if row["callback_status"] == _status(success):
+        return DUPLICATE, None
+    if row["callback_status"] != requests.PENDING:
+        return ANOMALY, f"conflicting result: record is final with callback_status {row['callback_status']}"
+    mismatch = _amount_mismatch(row, payload) if success else None
+    return (ANOMALY, mismatch) if mismatch else (APPLIED, None)
 
 
 def _anomaly(conn, reason: str, payload: dict, message_id: str | None) -> str:
@@ -112,24 +181,38 @@ def _apply_register(conn, ledger: LedgerClient, row: dict, payload: dict, succes
         "card_number": row["card_number"], "card_mobile": row["mobile"]})
 
 
-def _apply_recharge(conn, ledger: LedgerClient, row: dict, payload: dict, success: bool) -> None:
-    if not success:
+def _ledger_operation(service: str, row: dict, success: bool) -> dict | None:
+    """The ledger posting a money result means: a successful recharge adds its amount; a failed
+    withdraw gives back its hold (amount + commission; a successful one keeps the hold as the debit)."""
+    if service == "RECHARGE" and success:
+        return {"op": "add", "eid": row["user_no"], "trade_no": row["request_no"], "amount": row["amount"]}
+    if service == "WITHDRAW" and not success:
+        return {"op": "refund", "eid": row["user_no"], "trade_no": row["request_no"],
+                "amount": row["amount"] + row["commission"]}
+    return None
+
+
+def _post(ledger: LedgerClient, operation: dict) -> None:
+    eid, trade_no, amount = operation["eid"], operation["trade_no"], operation["amount"]
+    if operation["op"] == "add":
+        try:
+            ledger.add(eid, trade_no, amount)
+        except NotFound:  # the wallet is created on opening; create it now if that call was lost
+            ledger.create_account(eid, eid)
+            ledger.add(eid, trade_no, amount)
         return
     try:
-        ledger.add(row["user_no"], row["request_no"], row["amount"])
-    except NotFound:  # the wallet is created on opening; create it now if that call was lost
-        ledger.create_account(row["user_no"], row["user_no"])
-        ledger.add(row["user_no"], row["request_no"], row["amount"])
-
-
-def _apply_withdraw(conn, ledger: LedgerClient, row: dict, payload: dict, success: bool) -> None:
-    if success:
-        return  # the hold taken when the request was made is the debit
-    try:
-        ledger.refund(row["user_no"], row["request_no"], row["amount"] + row["commission"])
+        ledger.refund(eid, trade_no, amount)
     except NotFound:
-        log.warning("withdraw %s failed with no hold in the ledger: nothing to refund", row["request_no"])
+        log.warning("withdraw %s failed with no hold in the ledger: nothing to refund", trade_no)
 
 
-_LEDGER_SERVICES = ("RECHARGE", "WITHDRAW")
-_APPLIERS = {"PERSONAL_REGISTER": _apply_register, "RECHARGE": _apply_recharge, "WITHDRAW": _apply_withdraw}
+def _post_batch(ledger: LedgerClient, operations: list[dict]) -> None:
+    for operation, result in zip(operations, ledger.post_batch(operations)):
+        if result["status"] in (200, 201):
+            continue
+        if operation["op"] == "refund" and result["status"] == 404:
+            log.warning("withdraw %s failed with no hold in the ledger: nothing to refund", operation["trade_no"])
+            continue
+        raise BatchRefused(f"ledger refused {operation['op']} {operation['trade_no']}: {result['status']} "
+                           f"{result.get('msg')}")

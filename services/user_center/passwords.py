@@ -4,12 +4,28 @@ Stored form: ``scrypt$<n>$<r>$<p>$<salt b64>$<hash b64>`` so the cost can be rai
 without invalidating existing hashes.
 """
 import base64
+import ctypes
 import hashlib
 import hmac
 import secrets
 
 _N, _R, _P = 2**14, 8, 1
 _KEY_LEN = 32
+_M_MMAP_THRESHOLD = -3  # glibc mallopt parameter
+
+
+def keep_hash_memory_returnable() -> None:
+    """Make the 16 MiB an scrypt hash takes go back to the OS when it is freed.
+
+    glibc raises its mmap threshold after freeing a large mmapped block, so later blocks of that size
+    come from the heap and stay in the process: a worker that served logins on 8 threads kept
+    ~130 MB more RSS for ever. Pinning the threshold (the default 128 KiB) keeps them mmapped.
+    Does nothing outside glibc.
+    """
+    try:
+        ctypes.CDLL("libc.so.6").mallopt(_M_MMAP_THRESHOLD, 128 * 1024)
+    except (OSError, AttributeError):
+        pass
 
 
 def _derive(password: str, salt: bytes, n: int, r: int, p: int) -> bytes:

@@ -11,29 +11,32 @@ from user_center.agent_client import AgentClient
 from user_center.holds import HoldReleaser
 from user_center.identifiers import new_request_no
 from user_center.repository import requests
+from user_center.sweep import fail_unsent
 
 NOT_OPENED = "open your depository account first"
 
 
-def _opened_consumer(conn, user_no: str) -> dict:
-    consumer = load_consumer(conn, user_no)
-    if consumer["depository_status"] != OPENED:
-        raise Conflict(NOT_OPENED)
+def _store(pool: ConnectionPool, insert, user_no: str, *values) -> dict:
+    """Store a pending money request with ``insert`` (one statement); the consumer's bound card.
+    401 when the user no longer exists, 409 before the depository account is open."""
+    with pool.connection() as conn:
+        consumer = insert(conn, *values)
+        if consumer is None:
+            load_consumer(conn, user_no)
+            raise Conflict(NOT_OPENED)
     return consumer
 
 
 def recharge(pool: ConnectionPool, agent: AgentClient, user_no: str, amount: int, callback_url: str) -> dict:
     """Store a pending recharge record, then return the agent's signed RECHARGE GatewayRequest."""
     request_no = new_request_no()
-    with unit_of_work(pool) as conn:
-        _opened_consumer(conn, user_no)
-        requests.insert_recharge(conn, request_no, user_no, amount)
+    _store(pool, requests.insert_recharge, user_no, request_no, user_no, amount)
     try:
         return agent.recharge({"requestNo": request_no, "userNo": user_no, "amount": format_fen(amount),
                                "callbackUrl": callback_url})
-    except AppError:
+    except AppError as exc:
         with unit_of_work(pool) as conn:
-            requests.settle(conn, "RECHARGE", request_no, requests.FAILED)
+            fail_unsent(conn, "RECHARGE", {"request_no": request_no, "user_no": user_no}, exc.msg)
         raise
 
 
@@ -47,9 +50,7 @@ def withdraw(pool: ConnectionPool, agent: AgentClient, ledger: LedgerClient, rel
     """
     request_no = new_request_no()
     held = amount + commission
-    with unit_of_work(pool) as conn:
-        consumer = _opened_consumer(conn, user_no)
-        requests.insert_withdraw(conn, request_no, user_no, amount, commission)
+    consumer = _store(pool, requests.insert_withdraw, user_no, request_no, user_no, amount, commission)
     try:
         ledger.deduct(user_no, request_no, held)
     except (Unprocessable, NotFound):

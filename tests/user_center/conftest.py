@@ -212,13 +212,13 @@ class Publisher:
         declare_gateway_notify(self.channel)
         self.channel.confirm_delivery()
 
-    def publish(self, body: dict | bytes) -> None:
+    def publish(self, body: dict | bytes, request_id: str | None = None) -> None:
         raw = body if isinstance(body, bytes) else json.dumps(body).encode()
         service = body.get("serviceName", "RECHARGE") if isinstance(body, dict) else "RECHARGE"
         message_id = f"{service}:{body.get('requestNo')}" if isinstance(body, dict) else "garbage"
         self.channel.basic_publish(GATEWAY_NOTIFY_EXCHANGE, service, raw, pika.BasicProperties(
             content_type="application/json", delivery_mode=2, message_id=message_id,
-            headers={"x-request-id": uuid.uuid4().hex}))
+            headers={"x-request-id": request_id or uuid.uuid4().hex}))
 
     def ready(self, queue: str) -> int:
         """Messages ready in ``queue`` (unacked ones are not counted)."""

@@ -45,6 +45,7 @@ class LedgerStandIn(HttpStandIn):
         self.lock = threading.Lock()
         self.add_delay = 0.0  # seconds to wait after applying an add, before answering
         self.add_applied = threading.Event()
+        self.request_ids: list[tuple[str, str | None]] = []  # (path, X-Request-Id) of every call
         app = Flask("ledger-standin")
         app.before_request(self._auth)
         app.post("/account/create")(self._create)
@@ -55,6 +56,7 @@ class LedgerStandIn(HttpStandIn):
         super().__init__(app, port)
 
     def _auth(self):
+        self.request_ids.append((request.path, request.headers.get("X-Request-Id")))
         if request.headers.get("Authorization") != f"Bearer {self.token}":
             return jsonify(code=901, msg="service token required"), 401
         return None

@@ -31,10 +31,11 @@ def anomalies(db, *request_nos: str) -> list[dict]:
 
 
 @pytest.fixture
-def worker_env(infra, ledger):
+def worker_env(infra, ledger, agent):
     def env(ledger_url: str = ledger.url, **extra) -> dict:
-        return infra.service_env("user_center", LEDGER_URL=ledger_url, WITHDRAW_COMMISSION=COMMISSION,
-                                 RETRY_BASE_MS=50, RETRY_MAX_MS=200, MAX_DELIVERY_ATTEMPTS=3, **extra)
+        return infra.service_env("user_center", **{
+            "LEDGER_URL": ledger_url, "DEPOSITORY_AGENT_URL": agent.url, "WITHDRAW_COMMISSION": COMMISSION,
+            "RETRY_BASE_MS": 50, "RETRY_MAX_MS": 200, "MAX_DELIVERY_ATTEMPTS": 3, **extra})
 
     return env
 
@@ -192,3 +193,67 @@ def _worker_connections(infra) -> list[str]:
                           "client_properties"],
                          capture_output=True, text=True, timeout=30).stdout
     return [line.split("\t")[0] for line in out.splitlines() if "user-center-gateway-notify" in line]
+
+
+def test_a_burst_is_applied_in_batches_with_the_decisions_of_one_by_one(procs, worker_env, publisher, funded_user,
+                                                                         opened_user, make_user, db, ledger):
+    user = funded_user("500.00")
+    recharge = {"callbackUrl": CALLBACK}
+    r1, r2, r3, r4, r5 = (request_no_of(user.post("/my/recharge-records", {**recharge, "amount": f"{n}.00"})
+                                        .json["result"]) for n in (1, 2, 3, 4, 5))
+    w1 = request_no_of(user.post("/my/withdraw-records", {**recharge, "amount": "10.00"}).json["result"])
+    opener = make_user()
+    register_no = request_no_of(opener.post("/my/consumers", open_form()).json["result"])
+    unknown = "REQ_" + "A" * 32
+    burst = [notification("RECHARGE", r1, True, "1.00"), notification("RECHARGE", r2, False, "2.00"),
+             notification("RECHARGE", r1, True, "1.00"), notification("RECHARGE", r3, True, "3.33"),
+             notification("PERSONAL_REGISTER", register_no), notification("RECHARGE", r4, True, "4.00"),
+             notification("RECHARGE", r4, False, "4.00"), notification("WITHDRAW", w1, False, "10.00"),
+             notification("WITHDRAW", w1, False, "10.00"), notification("RECHARGE", unknown, True, "1.00"),
+             notification("RECHARGE", r5, True, "5.00"), notification("RECHARGE", r1, True, "1.00")]
+    for message in burst:  # queued before the worker starts: delivered together
+        publisher.publish(message)
+    worker = procs.worker(WORKER, worker_env(LOG_LEVEL="INFO"))
+    wait_for(lambda: status(db, "recharge_record", r5) == 1 and status(db, "withdraw_record", w1) == 2,
+             what="burst applied")
+    assert [status(db, "recharge_record", no) for no in (r1, r2, r3, r4, r5)] == [1, 2, 0, 1, 1]
+    assert depository_status(db, opener.user_no) == "OPENED"
+    adds = ledger.trade_nos(user.user_no, 1)  # newest first; the last is the funding recharge
+    assert sorted(adds[:-1]) == sorted([r1, r4, r5])
+    assert ledger.trade_nos(user.user_no, 3) == [w1]
+    assert ledger.balance(user.user_no) == 50000 + 100 + 400 + 500  # the withdraw's hold came back
+    rows = anomalies(db, r3, r4, unknown)
+    assert [(row["request_no"], row["reason"].split(":")[0].split(" ")[0]) for row in rows] == \
+        [(r3, "notified"), (r4, "conflicting"), (unknown, "unknown")]
+    log = worker.log_path.read_text()
+    assert "ledger batch of" in log and "one by one" not in log
+
+    # a posting the ledger refuses (a locked wallet, 423): the run is refused as a whole, then applied
+    # one by one, and the refused message is retried until the wallet accepts it
+    locked = opened_user()
+    lost = request_no_of(locked.post("/my/recharge-records", {**recharge, "amount": "7.00"}).json["result"])
+    ledger.client.client.post("/account/lock", json={"eid": locked.user_no})
+    r6 = request_no_of(user.post("/my/recharge-records", {**recharge, "amount": "6.00"}).json["result"])
+    worker.stop()
+    publisher.publish(notification("RECHARGE", r6, True, "6.00"))
+    publisher.publish(notification("RECHARGE", lost, True, "7.00"))
+    worker = procs.worker(WORKER, worker_env(LOG_LEVEL="INFO", MAX_DELIVERY_ATTEMPTS=100), name="second-worker")
+    wait_for(lambda: status(db, "recharge_record", r6) == 1, what="the run applied one by one")
+    assert "applying them one by one" in worker.log_path.read_text()
+    assert status(db, "recharge_record", lost) == 0  # the locked wallet keeps refusing it: retried
+    ledger.client.client.post("/account/unlock", json={"eid": locked.user_no})
+    wait_for(lambda: status(db, "recharge_record", lost) == 1, what="retry applied once the wallet is unlocked")
+    assert ledger.balance(locked.user_no) == 700 and ledger.balance(user.user_no) == 50000 + 1000 + 600
+
+
+def test_the_request_id_of_a_message_reaches_the_logs_and_the_ledger(procs, worker_env, publisher, opened_user, db,
+                                                                   slow_ledger):
+    user = opened_user()
+    request_no = request_no_of(user.post("/my/recharge-records", {"amount": "3.00", "callbackUrl": CALLBACK})
+                               .json["result"])
+    worker = procs.worker(WORKER, worker_env(slow_ledger.url, LOG_LEVEL="INFO"))
+    publisher.publish(notification("RECHARGE", request_no, True, "3.00"), request_id="trace-4242")
+    wait_for(lambda: status(db, "recharge_record", request_no) == 1, what="applied")
+    assert ("/account/balance/add", "trace-4242") in slow_ledger.request_ids
+    applied = [line for line in worker.log_path.read_text().splitlines() if f"{request_no} applied" in line]
+    assert len(applied) == 1 and '"request_id": "trace-4242"' in applied[0]

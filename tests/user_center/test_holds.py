@@ -24,7 +24,7 @@ def refunds_fail(infra, ledger, agent):
                                   WITHDRAW_COMMISSION=COMMISSION))
     flaky = RefundsFail(ledger.url, app.config)
     app.extensions["ledger"] = flaky
-    app.extensions["holds"] = HoldReleaser(app.extensions["db"], flaky, app.extensions["agent"], app.config)
+    app.extensions["holds"] = HoldReleaser(app.extensions["db"], flaky, app.config)
     return app.test_client()
 
 

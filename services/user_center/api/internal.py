@@ -14,7 +14,7 @@ bp.before_request(require_service_token)
 
 
 @bp.get("/records")
-@bp.arguments(InternalRecordsQuery, location="query")
+@bp.arguments(InternalRecordsQuery(), location="query")
 @bp.response(200, envelope("InternalRecordsResponse", InternalRecordPage))
 @bp.alt_response(400, schema=ErrorResponse, description="neither requestNo nor from/to, or too many")
 @bp.alt_response(401, schema=ErrorResponse, description="no or wrong service token")

@@ -52,7 +52,7 @@ class MyConsumer(MethodView):
         return ok(accounts.profile(_db(), current_user_no()))
 
     @_documented_errors
-    @bp.arguments(OpenAccountIn)
+    @bp.arguments(OpenAccountIn())
     @bp.response(200, GatewayResponse)
     def post(self, args):
         """Open the depository account: the PERSONAL_REGISTER GatewayRequest for the browser."""
@@ -62,14 +62,14 @@ class MyConsumer(MethodView):
 @bp.route("/my/recharge-records")
 class RechargeRecords(MethodView):
     @_documented_errors
-    @bp.arguments(RecordsQuery, location="query")
+    @bp.arguments(RecordsQuery(), location="query")
     @bp.response(200, either("RechargeRecordsResponse", RechargePage, GatewayRequest))
     def get(self, args):
         """Own recharge records, newest first; with ``amount`` and ``callbackUrl``, a new RECHARGE request."""
         return _records_or_request("RECHARGE", args)
 
     @_documented_errors
-    @bp.arguments(AmountIn)
+    @bp.arguments(AmountIn())
     @bp.response(200, GatewayResponse)
     def post(self, args):
         """A RECHARGE GatewayRequest; the pending record is stored first."""
@@ -79,7 +79,7 @@ class RechargeRecords(MethodView):
 @bp.route("/my/withdraw-records")
 class WithdrawRecords(MethodView):
     @_documented_errors
-    @bp.arguments(RecordsQuery, location="query")
+    @bp.arguments(RecordsQuery(), location="query")
     @bp.response(200, either("WithdrawRecordsResponse", WithdrawPage, GatewayRequest))
     @bp.alt_response(422, schema=ErrorResponse, description="insufficient balance")
     def get(self, args):
@@ -87,7 +87,7 @@ class WithdrawRecords(MethodView):
         return _records_or_request("WITHDRAW", args)
 
     @_documented_errors
-    @bp.arguments(AmountIn)
+    @bp.arguments(AmountIn())
     @bp.response(200, GatewayResponse)
     @bp.alt_response(422, schema=ErrorResponse, description="insufficient balance")
     def post(self, args):

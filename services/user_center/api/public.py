@@ -12,7 +12,7 @@ bp = Blueprint("consumers", __name__, description="registration and login")
 
 
 @bp.post("/consumers")
-@bp.arguments(RegisterIn)
+@bp.arguments(RegisterIn())
 @bp.response(201, envelope("RegisteredResponse", Registered))
 @bp.alt_response(409, schema=ErrorResponse, description="mobile already registered")
 def register(args):
@@ -21,7 +21,7 @@ def register(args):
 
 
 @bp.post("/tokens")
-@bp.arguments(TokenIn)
+@bp.arguments(TokenIn())
 @bp.response(200, envelope("TokenResponse", Token))
 @bp.alt_response(401, schema=ErrorResponse, description="wrong mobile or password")
 @bp.alt_response(429, schema=ErrorResponse, description="too many failed logins; see the Retry-After header",

@@ -34,16 +34,6 @@ def mark_attempt_failed(conn: Connection, request_no: str, error: str, retry_in_
         " where request_no = %s returning *", (error[:500], retry_in_seconds, request_no)).fetchone()
 
 
-def orphans(conn: Connection, older_than_seconds: float, skip: list[str], limit: int) -> list[dict]:
-    """Pending withdraws older than ``older_than_seconds`` with no release row, except ``skip``."""
-    return conn.execute(
-        "select w.request_no, w.user_no, w.amount + w.commission as held from withdraw_record w"
-        " where w.callback_status = 0 and w.created_at < now() - make_interval(secs => %s)"
-        " and w.request_no <> all(%s::text[])"
-        " and not exists (select 1 from withdraw_hold_release h where h.request_no = w.request_no)"
-        " order by w.created_at limit %s", (older_than_seconds, skip, limit)).fetchall()
-
-
 def listing(conn: Connection, include_released: bool) -> list[dict]:
     """Release rows, oldest first; only the unreleased ones unless ``include_released``."""
     return conn.execute("select * from withdraw_hold_release where %s or released_at is null order by created_at",

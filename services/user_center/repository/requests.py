@@ -26,14 +26,26 @@ def insert_register(conn: Connection, request_no: str, user_no: str, form: dict)
     )
 
 
-def insert_recharge(conn: Connection, request_no: str, user_no: str, amount: int) -> None:
-    conn.execute("insert into recharge_record (request_no, user_no, amount) values (%s, %s, %s)",
-                 (request_no, user_no, amount))
+# The consumer's row when its depository account is open; the money request is stored only then.
+_OPENED_CONSUMER = ("with c as (select user_no, card_number, card_mobile from consumer"
+                    " where user_no = %(user_no)s and depository_status = 'OPENED')")
 
 
-def insert_withdraw(conn: Connection, request_no: str, user_no: str, amount: int, commission: int) -> None:
-    conn.execute("insert into withdraw_record (request_no, user_no, amount, commission) values (%s, %s, %s, %s)",
-                 (request_no, user_no, amount, commission))
+def insert_recharge(conn: Connection, request_no: str, user_no: str, amount: int) -> dict | None:
+    """Store a pending recharge of an opened account, in one statement; the consumer's card
+    (``card_number, card_mobile``), or ``None`` (nothing stored) when the account is not open."""
+    return conn.execute(
+        _OPENED_CONSUMER + ", stored as (insert into recharge_record (request_no, user_no, amount)"
+        " select %(request_no)s, user_no, %(amount)s from c returning 1) select c.* from c, stored",
+        {"user_no": user_no, "request_no": request_no, "amount": amount}).fetchone()
+
+
+def insert_withdraw(conn: Connection, request_no: str, user_no: str, amount: int, commission: int) -> dict | None:
+    """:func:`insert_recharge` for a withdraw with its commission."""
+    return conn.execute(
+        _OPENED_CONSUMER + ", stored as (insert into withdraw_record (request_no, user_no, amount, commission)"
+        " select %(request_no)s, user_no, %(amount)s, %(commission)s from c returning 1) select c.* from c, stored",
+        {"user_no": user_no, "request_no": request_no, "amount": amount, "commission": commission}).fetchone()
 
 
 def lock(conn: Connection, service_name: str, request_no: str) -> dict | None:
@@ -43,14 +55,45 @@ def lock(conn: Connection, service_name: str, request_no: str) -> dict | None:
     ).fetchone()
 
 
-def settle(conn: Connection, service_name: str, request_no: str, status: int) -> bool:
-    """Move a pending request to ``status``; False when it was already final."""
+def lock_many(conn: Connection, service_name: str, request_nos: list[str]) -> list[dict]:
+    """The known request rows among ``request_nos``, locked in id order (concurrent lockers never deadlock)."""
+    return conn.execute(
+        sql.SQL("select * from {} where request_no = any(%s::bpchar[]) order by id for update")
+        .format(_table(service_name)), (request_nos,)).fetchall()
+
+
+def settle(conn: Connection, service_name: str, request_no: str, status: int, notified: bool = False) -> bool:
+    """Move a pending request to ``status`` (``notified``: by a bank result); False when it was already final."""
     cursor = conn.execute(
-        sql.SQL("update {} set callback_status = %s, updated_at = now()"
+        sql.SQL("update {} set callback_status = %s, updated_at = now(),"
+                " notified_at = case when %s then now() end"
                 " where request_no = %s and callback_status = 0").format(_table(service_name)),
-        (status, request_no),
+        (status, notified, request_no),
     )
     return cursor.rowcount == 1
+
+
+def pending_older_than(conn: Connection, service_name: str, seconds: float, skip: list[str],
+                       limit: int) -> list[dict]:
+    """Pending requests created more than ``seconds`` ago, oldest first, except ``skip``; withdraws only
+    while no release of their hold is recorded (those are the hold releaser's)."""
+    no_release = sql.SQL(" and not exists (select 1 from withdraw_hold_release h where h.request_no = r.request_no)"
+                         if service_name == "WITHDRAW" else "")
+    return conn.execute(
+        sql.SQL("select r.* from {} r where r.callback_status = 0 and r.created_at < now() - make_interval(secs => %s)"
+                " and r.request_no <> all(%s::text[]){} order by r.created_at limit %s")
+        .format(_table(service_name), no_release),
+        (seconds, skip, limit)).fetchall()
+
+
+def settle_many(conn: Connection, service_name: str, statuses: dict[str, int]) -> None:
+    """Settle pending requests by a bank result: ``{request_no: status}``."""
+    if statuses:
+        conn.execute(
+            sql.SQL("update {} t set callback_status = v.status, updated_at = now(), notified_at = now()"
+                    " from unnest(%s::bpchar[], %s::smallint[]) v (request_no, status)"
+                    " where t.request_no = v.request_no and t.callback_status = 0").format(_table(service_name)),
+            (list(statuses), list(statuses.values())))
 
 
 def delete_pending(conn: Connection, service_name: str, request_no: str) -> None:

@@ -1,18 +1,28 @@
 """GatewayNotifyConsumer: applies the bank results the agent publishes, exactly once.
 
 ``python -m user_center.workers.gateway_notify`` consumes ``user-center.gateway-notify`` with
-manual acks, after its own commit. A transient failure (ledger or database unreachable) is
-retried after a back-off: the message stays unacked while a timer of the connection's IO loop
-waits (heartbeats keep flowing), then a copy with the next attempt number is published
-(confirmed) and the original acked. After ``MAX_DELIVERY_ATTEMPTS`` the message goes to the DLQ,
-published with confirms before the original is acked. Between messages, every HOLD_SWEEP_MS, the
-loop also retries withdraw holds waiting to be released (:mod:`user_center.holds`). The worker reconnects with back-off when
-RabbitMQ restarts and exits cleanly on SIGTERM.
+manual acks, after its own commit. Each turn of the loop takes every message delivered so far
+(up to PREFETCH_COUNT are in flight) and applies the RECHARGE and WITHDRAW results among them in
+runs of up to NOTIFY_BATCH_SIZE, each run in one transaction with one ledger batch call
+(:func:`user_center.notifications.apply_batch`); account openings, single messages and the
+messages of a run that could not be applied together are applied one by one. Under a light load a
+run is one message, so nothing waits for a batch to fill.
+
+A transient failure (ledger or database unreachable) is retried after a back-off: the message
+stays unacked while a timer of the connection's IO loop waits (heartbeats keep flowing), then a
+copy with the next attempt number is published (confirmed) and the original acked; meanwhile
+newly delivered messages wait too. After ``MAX_DELIVERY_ATTEMPTS`` the message goes to the DLQ,
+published with confirms before the original is acked. Every message's logs, and the ledger calls
+made for it alone, carry its ``x-request-id``. Between turns, every HOLD_SWEEP_MS, the loop also
+sweeps requests that never reached the bank and withdraw holds waiting to be released
+(:mod:`user_center.sweep`). The worker reconnects with back-off when RabbitMQ restarts and exits
+cleanly on SIGTERM, after applying what it holds.
 """
 import functools
 import logging
 import signal
 import time
+from dataclasses import dataclass
 
 import pika
 import pika.exceptions
@@ -25,9 +35,37 @@ from shared.messaging import GATEWAY_NOTIFY_QUEUE, connect, declare_gateway_noti
 from user_center import config as user_center_config
 from user_center import notifications
 from user_center.dead_letters import ATTEMPT_HEADER, ROUTING_KEY_HEADER, dead_letter, publish_to_queue
-from user_center.holds import build_releaser
+from user_center.sweep import build_sweeper
 
 log = logging.getLogger("user_center.gateway_notify")
+REQUEST_ID_HEADER = "x-request-id"
+
+
+@dataclass
+class Delivery:
+    """One delivered message and what the consumer reads from its properties."""
+
+    channel: object
+    method: object
+    properties: pika.BasicProperties
+    body: bytes
+
+    @property
+    def headers(self) -> dict:
+        return self.properties.headers or {}
+
+    @property
+    def request_id(self) -> str:
+        """The request id its logs and ledger calls carry (the message id when the header is missing)."""
+        return str(self.headers.get(REQUEST_ID_HEADER) or self.properties.message_id or "")
+
+    @property
+    def attempt(self) -> int:
+        return _int(self.headers.get(ATTEMPT_HEADER), 1)
+
+    @property
+    def routing_key(self) -> str:
+        return str(self.headers.get(ROUTING_KEY_HEADER) or self.method.routing_key)
 
 
 class GatewayNotifyConsumer:
@@ -35,14 +73,15 @@ class GatewayNotifyConsumer:
 
     def __init__(self, config: dict):
         self.config = config
-        self.pool = create_pool(config, "user-center-gateway-notify")
+        self.pool = create_pool(config, "user-center-gateway-notify", autocommit=True)
         self.ledger = LedgerClient(config["LEDGER_URL"], config, config["SERVICE_TIMEOUT_SECONDS"])
         self.stopping = False
         self.connection = None
         # after a transient failure, hold further messages back until the back-off ends, so a
         # dead ledger or database is not hit by every prefetched message in turn
         self.paused_until = 0.0
-        self.releaser = build_releaser(config, self.pool)
+        self.received: list[Delivery] = []
+        self.sweeper = build_sweeper(config, self.pool)
         self.next_sweep = 0.0
 
     def stop(self, *_signal) -> None:
@@ -69,6 +108,7 @@ class GatewayNotifyConsumer:
 
     def _consume(self) -> None:
         self.connection = connect(self.config["AMQP_URL"], "user-center-gateway-notify")
+        self.received = []  # deliveries of a lost connection come again
         try:
             channel = self.connection.channel()
             declare_gateway_notify(channel)
@@ -77,77 +117,124 @@ class GatewayNotifyConsumer:
             channel.basic_consume(GATEWAY_NOTIFY_QUEUE, self._on_message)
             log.info("consuming %s", GATEWAY_NOTIFY_QUEUE)
             while not self.stopping:
-                self.connection.process_data_events(time_limit=1)
-                self._sweep_holds_when_due()
+                self.connection.process_data_events(time_limit=1)  # returns as soon as messages came
+                self._apply_received()
+                self._sweep_when_due()
         finally:
             if self.connection.is_open:
                 self.connection.close()  # unacked messages return to the queue
 
-    def _sweep_holds_when_due(self) -> None:
-        """Every HOLD_SWEEP_MS, retry the withdraw holds waiting to be released (see user_center.holds)."""
+    def _sweep_when_due(self) -> None:
+        """Every HOLD_SWEEP_MS, settle requests the agent never received and retry the withdraw holds
+        waiting to be released (see user_center.sweep)."""
         now = time.monotonic()
         if now < self.next_sweep:
             return
         self.next_sweep = now + self.config["HOLD_SWEEP_MS"] / 1000
+        bind_request_id(None)
         try:
-            outcomes = self.releaser.sweep()
+            outcomes = self.sweeper.sweep()
         except Exception as exc:  # the sweep must never stop the consumer; it runs again next time
-            log.warning("withdraw hold sweep failed: %s: %s", exc.__class__.__name__, getattr(exc, "msg", exc))
+            log.warning("request sweep failed: %s: %s", exc.__class__.__name__, getattr(exc, "msg", exc))
             return
         if outcomes:
-            log.info("withdraw hold sweep: %s", dict(outcomes))
+            log.info("request sweep: %s", dict(outcomes))
 
     def _on_message(self, channel, method, properties, body: bytes) -> None:
         wait = self.paused_until - time.monotonic()
         if wait > 0:
             self.connection.call_later(wait, functools.partial(self._on_message, channel, method, properties, body))
             return
-        if not channel.is_open:
+        self.received.append(Delivery(channel, method, properties, body))
+
+    def _apply_received(self) -> None:
+        """Apply every message delivered so far, in order: consecutive money results in runs of up to
+        NOTIFY_BATCH_SIZE, the others one by one."""
+        received, self.received = self.received, []
+        run: list[tuple[Delivery, dict]] = []
+        for delivery in received:
+            if not delivery.channel.is_open:
+                continue  # the broker redelivers it after the reconnect
+            bind_request_id(delivery.request_id)
+            try:
+                payload = notifications.parse(delivery.body, delivery.routing_key)
+            except notifications.MalformedMessage as exc:
+                log.error("malformed gateway notification %s: %s", delivery.properties.message_id, exc,
+                          extra={"fields": {"alert": "gateway-notify-malformed"}})
+                self._park(delivery, f"malformed: {exc}")
+                continue
+            if payload["serviceName"] in notifications.BATCHED_SERVICES:
+                run.append((delivery, payload))
+                if len(run) < self.config["NOTIFY_BATCH_SIZE"]:
+                    continue
+            self._apply_run(run)
+            run = []
+            if payload["serviceName"] not in notifications.BATCHED_SERVICES:
+                self._apply_one(delivery, payload)
+        self._apply_run(run)
+
+    def _apply_run(self, run: list[tuple[Delivery, dict]]) -> None:
+        """Apply a run of money results together; one by one when it is a single message, while a
+        back-off runs, or when they could not be applied together."""
+        if len(run) > 1 and self.paused_until <= time.monotonic():
+            messages = [(payload, delivery.properties.message_id, delivery.request_id) for delivery, payload in run]
+            try:
+                notifications.apply_batch(self.pool, self.ledger, messages)
+            except Exception as exc:  # applied one by one below, each with its own retries
+                log.warning("%d notifications not applied together (%s: %s); applying them one by one", len(run),
+                            exc.__class__.__name__, getattr(exc, "msg", exc))
+            else:
+                for delivery, _ in run:
+                    if delivery.channel.is_open:
+                        delivery.channel.basic_ack(delivery.method.delivery_tag)
+                return
+        for delivery, payload in run:
+            self._apply_one(delivery, payload)
+
+    def _apply_one(self, delivery: Delivery, payload: dict) -> None:
+        wait = self.paused_until - time.monotonic()
+        if wait > 0:  # an earlier message failed: this one waits for the back-off too
+            self.connection.call_later(wait, functools.partial(
+                self._on_message, delivery.channel, delivery.method, delivery.properties, delivery.body))
             return
-        headers = properties.headers or {}
-        bind_request_id(str(headers.get("x-request-id") or properties.message_id or ""))
-        attempt = _int(headers.get(ATTEMPT_HEADER), 1)
-        routing_key = str(headers.get(ROUTING_KEY_HEADER) or method.routing_key)
-        try:
-            payload = notifications.parse(body, routing_key)
-        except notifications.MalformedMessage as exc:
-            log.error("malformed gateway notification %s: %s", properties.message_id, exc,
-                      extra={"fields": {"alert": "gateway-notify-malformed"}})
-            self._park(channel, method, properties, body, routing_key, attempt, f"malformed: {exc}")
+        if not delivery.channel.is_open:
             return
+        bind_request_id(delivery.request_id)
+        message_id, attempt = delivery.properties.message_id, delivery.attempt
         try:
-            notifications.apply(self.pool, self.ledger, payload, properties.message_id)
+            notifications.apply(self.pool, self.ledger, payload, message_id)
         except Exception as exc:  # transient until proven otherwise: retry, then dead-letter
             reason = f"{exc.__class__.__name__}: {getattr(exc, 'msg', exc)}"
             if attempt >= self.config["MAX_DELIVERY_ATTEMPTS"]:
-                log.error("gateway notification %s failed %d times, dead-lettered: %s", properties.message_id,
-                          attempt, reason, extra={"fields": {"alert": "gateway-notify-dead-lettered"}})
-                self._park(channel, method, properties, body, routing_key, attempt, reason)
+                log.error("gateway notification %s failed %d times, dead-lettered: %s", message_id, attempt, reason,
+                          extra={"fields": {"alert": "gateway-notify-dead-lettered"}})
+                self._park(delivery, reason)
                 return
             delay = self._backoff(attempt)
             self.paused_until = time.monotonic() + delay
-            log.warning("gateway notification %s attempt %d failed (%s); retrying in %.2fs",
-                        properties.message_id, attempt, reason, delay)
-            self.connection.call_later(delay, functools.partial(
-                self._retry, channel, method, properties, body, routing_key, attempt + 1))
+            log.warning("gateway notification %s attempt %d failed (%s); retrying in %.2fs", message_id, attempt,
+                        reason, delay)
+            self.connection.call_later(delay, functools.partial(self._retry, delivery, attempt + 1))
             return
-        channel.basic_ack(method.delivery_tag)
+        delivery.channel.basic_ack(delivery.method.delivery_tag)
 
     def _backoff(self, attempt: int) -> float:
         return min(self.config["RETRY_BASE_MS"] * 2 ** (attempt - 1), self.config["RETRY_MAX_MS"]) / 1000
 
-    def _retry(self, channel, method, properties, body: bytes, routing_key: str, attempt: int) -> None:
+    @staticmethod
+    def _retry(delivery: Delivery, attempt: int) -> None:
         """Requeue a copy carrying the next attempt number, then ack the original."""
-        if not channel.is_open:
+        if not delivery.channel.is_open:
             return  # the broker redelivers the unacked original after the reconnect
-        headers = {**(properties.headers or {}), ATTEMPT_HEADER: attempt, ROUTING_KEY_HEADER: routing_key}
-        publish_to_queue(channel, GATEWAY_NOTIFY_QUEUE, properties, body, headers)
-        channel.basic_ack(method.delivery_tag)
+        headers = {**delivery.headers, ATTEMPT_HEADER: attempt, ROUTING_KEY_HEADER: delivery.routing_key}
+        publish_to_queue(delivery.channel, GATEWAY_NOTIFY_QUEUE, delivery.properties, delivery.body, headers)
+        delivery.channel.basic_ack(delivery.method.delivery_tag)
 
     @staticmethod
-    def _park(channel, method, properties, body: bytes, routing_key: str, attempt: int, reason: str) -> None:
-        dead_letter(channel, properties, body, routing_key, attempt, reason)
-        channel.basic_ack(method.delivery_tag)
+    def _park(delivery: Delivery, reason: str) -> None:
+        dead_letter(delivery.channel, delivery.properties, delivery.body, delivery.routing_key, delivery.attempt,
+                    reason)
+        delivery.channel.basic_ack(delivery.method.delivery_tag)
 
 
 def _int(value, default: int) -> int:
