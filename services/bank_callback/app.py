@@ -5,6 +5,7 @@ from shared.db import create_pool, ping
 from shared.web import add_ready_check, create_base_app
 
 from bank_callback import config as callback_config
+from bank_callback import metrics
 from bank_callback.cache import CustomerCache
 from bank_callback.huifu import Verifier
 from bank_callback.views import bp
@@ -24,4 +25,5 @@ def create_app(config: dict | None = None) -> Flask:
     add_ready_check(app, "database", lambda: ping(pool))
     add_ready_check(app, "redis", cache.ping)
     app.extensions["api"].register_blueprint(bp)
+    metrics.register(app)
     return app

@@ -83,3 +83,18 @@ def open_netsaves(conn: Connection, limit: int = 1000) -> list[dict]:
         " where not n.done and not n.deleted order by n.created_at limit %s",
         (limit,),
     ).fetchall()
+
+
+def netsave_backlog(conn: Connection) -> list[dict]:
+    """Recharge callbacks not credited yet, by whether their customer is known (for /metrics)."""
+    return conn.execute(
+        "select (c.id is not null) as customer_known, count(*) as rows, "
+        "       coalesce(extract(epoch from now() - min(n.created_at)), 0)::float as oldest_seconds"
+        " from bank_netsave n left join bank_customers c on c.cust_id = n.cust_id and not c.deleted"
+        " where not n.done and not n.deleted group by 1"
+    ).fetchall()
+
+
+def customer_count(conn: Connection) -> int:
+    """Live customers (for /metrics)."""
+    return conn.execute("select count(*) as n from bank_customers where not deleted").fetchone()["n"]

@@ -156,3 +156,24 @@ def test_installed_package_carries_every_data_file():
 
 def _glob_match(parts: tuple[str, ...], pattern: list[str]) -> bool:
     return len(parts) == len(pattern) and all(fnmatch.fnmatchcase(p, q) for p, q in zip(parts, pattern))
+
+
+def test_grafana_dashboard_charts_metrics_the_services_export():
+    """Every metric the dashboard queries is one a service really exports."""
+    import json
+    import re
+
+    dashboard = json.loads((REPO / "deploy" / "grafana" / "p2p-platform.json").read_text())
+    exported = set()
+    for path in list((REPO / "services").rglob("*.py")) + list((REPO / "shared").rglob("*.py")):
+        exported |= set(re.findall(r'(?:add_gauge\(app, |Counter\(|Histogram\()\s*"([a-z_]+)"', path.read_text()))
+    queried = set()
+    for panel in dashboard["panels"]:
+        for target in panel["targets"]:
+            expression = re.sub(r"\{[^}]*\}", "", target["expr"])  # label matchers hold no metric names
+            queried |= set(re.findall(r"\b[a-z]+(?:_[a-z0-9]+)+\b", expression)) - {"histogram_quantile"}
+    def base(name: str) -> str:
+        return re.sub(r"_(total|bucket)$", "", name)
+
+    missing = {base(name) for name in queried} - {base(name) for name in exported}
+    assert not missing, missing
