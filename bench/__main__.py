@@ -17,9 +17,15 @@ BENCHMARKS = {"ledger": ledger.run, "gateway": gateway.run, "user_center": user_
 RESULTS = Path(__file__).resolve().parent / "results"
 
 
-def with_ratios(rows: list[dict]) -> list[dict]:
-    """Add ``ratio_to_pgbench``: a throughput divided by the same run's ``pgbench -N`` transactions/s."""
-    limit = next((row["value"] for row in rows if "pgbench -N" in row["name"]), None)
+def pgbench_limit(rows: list[dict]) -> float | None:
+    """The ``pgbench -N`` transactions/s among ``rows``, if measured."""
+    return next((row["value"] for row in rows if "pgbench -N" in row["name"]), None)
+
+
+def with_ratios(rows: list[dict], fallback: float | None = None) -> list[dict]:
+    """Add ``ratio_to_pgbench``: a throughput divided by ``pgbench -N`` of the same benchmark, or of the
+    same ``make bench`` run (``fallback``) for a benchmark that does not measure it itself."""
+    limit = pgbench_limit(rows) or fallback
     for row in rows:
         rate = row["unit"].endswith("/s") and limit
         row["ratio_to_pgbench"] = round(row["value"] / limit, 2) if rate else None
@@ -50,7 +56,10 @@ def plot(rows: list[dict], path: Path) -> None:
         comparison, target = row["target"].split()
         target = float(target)
         value = max(float(row["value"]), 1e-9)
-        scores.append(value / target if comparison == ">=" else target / value)
+        if comparison == "=":
+            scores.append(1.0 if row["ok"] else 0.0)
+        else:
+            scores.append(value / target if comparison == ">=" else target / value)
     figure, axes = pyplot.subplots(figsize=(10, 0.45 * len(targeted) + 1.5))
     colours = ["#2e7d32" if row["ok"] else "#c62828" for row in targeted]
     axes.barh([row["name"] for row in targeted], scores, color=colours)
@@ -71,9 +80,9 @@ def main(argv: list[str] | None = None) -> int:
     unknown = set(args.names) - set(BENCHMARKS)
     if unknown:
         parser.error(f"unknown benchmark(s): {', '.join(sorted(unknown))}")
-    rows = []
-    for name in args.names or BENCHMARKS:
-        rows += with_ratios(BENCHMARKS[name](seconds=args.seconds))
+    measured = [BENCHMARKS[name](seconds=args.seconds) for name in args.names or BENCHMARKS]
+    run_limit = next(filter(None, map(pgbench_limit, measured)), None)
+    rows = [row for benchmark_rows in measured for row in with_ratios(benchmark_rows, run_limit)]
     table = summary_table(rows)
     print("\n" + table)
     RESULTS.mkdir(parents=True, exist_ok=True)

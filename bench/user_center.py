@@ -46,7 +46,7 @@ AGENT_THREADS = int(os.environ.get("BENCH_AGENT_THREADS", "8"))
 CONNECTIONS = int(os.environ.get("BENCH_UC_CONNECTIONS", "32"))
 CALLBACK = "http://127.0.0.1:8001/#/callback"
 TARGET_RATE = 400
-TARGET_RSS_MB = 150
+TARGET_RSS_MB = 100  # every worker process, as for every service
 
 # wrk script: POST /my/recharge-records as the bench's users in turn. It reuses bench/ledger.lua's
 # status counting and its BENCH output (done); BENCH_LIMIT stops each thread after its share.

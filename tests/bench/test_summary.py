@@ -26,3 +26,9 @@ def test_plot_is_written(tmp_path):
     path = tmp_path / "summary.png"
     plot(with_ratios(_rows()), path)
     assert path.read_bytes().startswith(b"\x89PNG")
+
+
+def test_a_benchmark_without_pgbench_uses_the_runs_measurement():
+    rows = with_ratios([{"name": "y drained", "value": 600, "unit": "notifications/s", "target": ">= 500",
+                         "ok": True}], fallback=1200)
+    assert rows[0]["ratio_to_pgbench"] == 0.5
