@@ -96,7 +96,7 @@ def test_each_result_is_applied_once_whatever_the_repeats_and_order(procs, worke
     assert (status(db, "recharge_record", second), status(db, "withdraw_record", refused)) == (1, 2)
     assert depository_status(db, user.user_no) == "OPENED"
     assert ledger.balance(user.user_no) == 30000 + 2000 - 10100
-    assert '"alert": "gateway-notify-anomaly"' in worker.log_path.read_text()
+    wait_for(lambda: '"alert": "gateway-notify-anomaly"' in worker.log_path.read_text(), what="the anomaly alert")
 
     worker.stop()
     assert worker.popen.returncode == 0, worker.log_tail()  # SIGTERM: a clean exit
@@ -145,7 +145,8 @@ def test_unreachable_ledger_dead_letters_then_replay_applies(procs, worker_env, 
     publisher.publish(b"{not json")
     wait_for(lambda: publisher.ready(GATEWAY_NOTIFY_DLQ) == 3, what="three messages dead-lettered")
     assert (status(db, "recharge_record", first), status(db, "recharge_record", second)) == (0, 0)
-    log = worker.log_path.read_text()
+    log = wait_for(lambda: (text := worker.log_path.read_text()) and "dead-lettered" in text and text,
+                   what="the dead-letter log line")
     assert "attempt 2 failed" in log and "failed 3 times, dead-lettered" in log
 
     listed = run_cli(env, "dlq", "list")
@@ -184,7 +185,7 @@ def test_worker_reconnects_when_the_broker_drops_its_connection(procs, worker_en
                                .json["result"])
     publisher.publish(notification("RECHARGE", request_no, True, "5.00"))
     wait_for(lambda: status(db, "recharge_record", request_no) == 1, timeout=20, what="applied after reconnect")
-    assert "reconnecting" in worker.log_path.read_text()
+    wait_for(lambda: "reconnecting" in worker.log_path.read_text(), what="the reconnect log line")
 
 
 def _worker_connections(infra) -> list[str]:
@@ -225,8 +226,9 @@ def test_a_burst_is_applied_in_batches_with_the_decisions_of_one_by_one(procs, w
     rows = anomalies(db, r3, r4, unknown)
     assert [(row["request_no"], row["reason"].split(":")[0].split(" ")[0]) for row in rows] == \
         [(r3, "notified"), (r4, "conflicting"), (unknown, "unknown")]
-    log = worker.log_path.read_text()
-    assert "ledger batch of" in log and "one by one" not in log
+    log = wait_for(lambda: (text := worker.log_path.read_text()) and "ledger batch of" in text and text,
+                   what="the batch log line")
+    assert "one by one" not in log
 
     # a posting the ledger refuses (a locked wallet, 423): the run is refused as a whole, then applied
     # one by one, and the refused message is retried until the wallet accepts it
@@ -239,7 +241,7 @@ def test_a_burst_is_applied_in_batches_with_the_decisions_of_one_by_one(procs, w
     publisher.publish(notification("RECHARGE", lost, True, "7.00"))
     worker = procs.worker(WORKER, worker_env(LOG_LEVEL="INFO", MAX_DELIVERY_ATTEMPTS=100), name="second-worker")
     wait_for(lambda: status(db, "recharge_record", r6) == 1, what="the run applied one by one")
-    assert "applying them one by one" in worker.log_path.read_text()
+    wait_for(lambda: "applying them one by one" in worker.log_path.read_text(), what="the one-by-one log line")
     assert status(db, "recharge_record", lost) == 0  # the locked wallet keeps refusing it: retried
     ledger.client.client.post("/account/unlock", json={"eid": locked.user_no})
     wait_for(lambda: status(db, "recharge_record", lost) == 1, what="retry applied once the wallet is unlocked")
@@ -255,5 +257,9 @@ def test_the_request_id_of_a_message_reaches_the_logs_and_the_ledger(procs, work
     publisher.publish(notification("RECHARGE", request_no, True, "3.00"), request_id="trace-4242")
     wait_for(lambda: status(db, "recharge_record", request_no) == 1, what="applied")
     assert ("/account/balance/add", "trace-4242") in slow_ledger.request_ids
-    applied = [line for line in worker.log_path.read_text().splitlines() if f"{request_no} applied" in line]
+
+    def applied_lines():  # the line is written just after the commit that the status check sees
+        return [line for line in worker.log_path.read_text().splitlines() if f"{request_no} applied" in line]
+
+    applied = wait_for(applied_lines, what="the applied log line")
     assert len(applied) == 1 and '"request_id": "trace-4242"' in applied[0]

@@ -83,4 +83,4 @@ def test_the_consumer_loop_fails_orphaned_recharges(opened_user, agent, db, proc
                        "recharge_record")
     worker = procs.worker(WORKER, {**sweep_env, "HOLD_SWEEP_MS": "200"})
     wait_for(lambda: status(db, "recharge_record", orphan) == 2, what="orphan failed by the consumer's sweep")
-    assert '"alert": "request-orphan"' in worker.log_path.read_text()
+    wait_for(lambda: '"alert": "request-orphan"' in worker.log_path.read_text(), what="the orphan alert")
