@@ -5,7 +5,6 @@ doubles up to CREDIT_MAX_BACKOFF_MS. Nothing is lost on SIGKILL: an interrupted 
 and the next pass replays it against the idempotent ledger.
 """
 import logging
-import signal
 import threading
 
 from psycopg import OperationalError
@@ -13,6 +12,7 @@ from psycopg_pool import PoolTimeout
 
 from shared.db import create_pool
 from shared.logs import configure_logging
+from shared.workers import stop_on_signals
 
 from bank_callback import config as callback_config
 from bank_callback.crediting import NetsaveCrediter
@@ -45,9 +45,7 @@ def run(config: dict, stop: threading.Event) -> None:
 def main() -> None:
     config = callback_config.load()
     configure_logging("netsave-crediter", config["LOG_LEVEL"])
-    stop = threading.Event()
-    for sig in (signal.SIGTERM, signal.SIGINT):
-        signal.signal(sig, lambda *_: stop.set())
+    stop = stop_on_signals()
     log.info("netsave crediter started")
     run(config, stop)
     log.info("netsave crediter stopped")

@@ -4,7 +4,6 @@ Several may run side by side (rows are claimed with ``skip locked``); a SIGKILL 
 because a delivery is marked only in the transaction of its attempt.
 """
 import logging
-import signal
 import threading
 
 import requests
@@ -13,6 +12,7 @@ from psycopg_pool import PoolTimeout
 
 from shared.db import create_pool
 from shared.logs import configure_logging
+from shared.workers import stop_on_signals
 
 from bank_sandbox.config import load, seconds
 from bank_sandbox.domain.delivery import run_once
@@ -41,9 +41,7 @@ def serve(config: dict, stop: threading.Event) -> None:
 def main() -> None:
     config = load()
     configure_logging("bank-sandbox-notifier", config["LOG_LEVEL"])
-    stop = threading.Event()
-    for sig in (signal.SIGTERM, signal.SIGINT):
-        signal.signal(sig, lambda *_: stop.set())
+    stop = stop_on_signals()
     log.info("notifier started")
     serve(config, stop)
     log.info("notifier stopped")

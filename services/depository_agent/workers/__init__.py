@@ -1,11 +1,1 @@
 """The agent's worker loops (``python -m depository_agent.workers.<name>``)."""
-import signal
-import threading
-
-
-def stop_on_signals() -> threading.Event:
-    """An event set by SIGTERM or SIGINT, so that a loop finishes its current step and exits cleanly."""
-    stop = threading.Event()
-    for signum in (signal.SIGTERM, signal.SIGINT):
-        signal.signal(signum, lambda *_: stop.set())
-    return stop

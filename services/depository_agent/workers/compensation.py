@@ -10,12 +10,12 @@ from psycopg_pool import PoolTimeout
 
 from shared.db import create_pool
 from shared.logs import configure_logging
+from shared.workers import stop_on_signals
 
 from depository_agent.bank_query import BankQuery
 from depository_agent.compensation import Compensator
 from depository_agent.config import load
 from depository_agent.wanxin import WanxinCodec
-from depository_agent.workers import stop_on_signals
 
 log = logging.getLogger(__name__)
 

@@ -7,9 +7,9 @@ import os
 from shared.logs import configure_logging
 from shared.messaging import declare_gateway_notify
 from shared.outbox import OutboxRelay
+from shared.workers import stop_on_signals
 
 from depository_agent.config import load
-from depository_agent.workers import stop_on_signals
 
 
 def build_relay(config: dict) -> OutboxRelay:
