@@ -12,7 +12,6 @@ import os
 import re
 import secrets
 import signal
-import socket
 import subprocess
 import sys
 import tempfile
@@ -25,6 +24,7 @@ from psycopg.conninfo import make_conninfo
 
 from bench import wrk
 from bench.probes import Probe, children_of
+from tests.support.processes import free_port
 from beanpay_ledger import MIGRATIONS_DIR
 from shared.migrations import drop_database, migrate
 
@@ -55,12 +55,6 @@ def _server_url() -> str:
     return os.environ.get("PG_SERVER_URL") or os.environ.get("TEST_PG_SERVER_URL") or "postgresql://postgres@127.0.0.1:5432"
 
 
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
 def gunicorn_argv(port: int) -> list[str]:
     """The ledger's command line under test (the recommended Procfile line, with the bench's worker and
     thread counts). ``--reuse-port`` gives each worker its own listening socket, so the kernel spreads
@@ -71,7 +65,7 @@ def gunicorn_argv(port: int) -> list[str]:
 
 
 def _start_ledger(database_url: str, token: str, log_path: Path) -> tuple[subprocess.Popen, str]:
-    port = _free_port()
+    port = free_port()
     env = {**os.environ, "PYTHONPATH": f"{ROOT}{os.pathsep}{ROOT / 'services'}", "DATABASE_URL": database_url,
            "INTERNAL_TOKENS": token, "INTERNAL_TOKEN": token, "LOG_LEVEL": "WARNING"}
     with open(log_path, "ab") as log:
