@@ -7,7 +7,8 @@ import os
 import secrets
 import sys
 
-from Crypto.PublicKey import RSA
+from cryptography.hazmat.primitives import serialization
+from cryptography.hazmat.primitives.asymmetric import rsa
 
 KEY_PAIRS = ("platform", "bank", "huifu")
 # internal_token: the service token every local service accepts; token_secret: signs user tokens.
@@ -23,9 +24,11 @@ def generate(folder: str, bits: int = 2048) -> list[str]:
         public_path = os.path.join(folder, f"{name}_public.pem")
         if os.path.exists(private_path) and os.path.exists(public_path):
             continue
-        key = RSA.generate(bits)
-        _write(private_path, key.export_key(format="PEM", pkcs=8))
-        _write(public_path, key.publickey().export_key(format="PEM"))
+        key = rsa.generate_private_key(public_exponent=65537, key_size=bits)
+        _write(private_path, key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
+                                               serialization.NoEncryption()))
+        _write(public_path, key.public_key().public_bytes(serialization.Encoding.PEM,
+                                                          serialization.PublicFormat.SubjectPublicKeyInfo))
         made += [private_path, public_path]
     for secret_name in SECRETS:
         secret_path = os.path.join(folder, secret_name)

@@ -7,11 +7,9 @@ live in :mod:`bank_callback.callbacks`.
 import re
 from dataclasses import dataclass
 
-from Crypto.PublicKey import RSA
-
 from shared.config import key_path
 from shared.errors import BadRequest
-from shared.signing import load_key, verify_huifu
+from shared.signing import RsaKey, load_key, verify_huifu
 
 SUCCESS = "000"
 SIGNATURE_INVALID = 910
@@ -36,7 +34,7 @@ NET_SAVE = Command("NetSave", ("CmdId", "RespCode", "MerCustId", "UsrCustId", "O
 class Verifier:
     """Checks callbacks against the Huifu public key and this platform's merchant id."""
 
-    def __init__(self, public_key: RSA.RsaKey, hash_name: str, mer_cust_id: str, min_bits: int):
+    def __init__(self, public_key: RsaKey, hash_name: str, mer_cust_id: str, min_bits: int):
         self.public_key = public_key
         self.hash_name = hash_name
         self.mer_cust_id = mer_cust_id

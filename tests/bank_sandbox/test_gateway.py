@@ -3,6 +3,7 @@ import re
 from urllib.parse import parse_qs, urlsplit
 
 import pytest
+from cryptography.hazmat.primitives.asymmetric import rsa
 
 from bank_sandbox.domain.confirmation import callback_redirect
 from tests.bank_sandbox.conftest import PASSWORD, fetch_one
@@ -19,10 +20,8 @@ def _form(page: str) -> dict:
 
 
 def test_bad_signature_and_wrong_platform_are_refused_and_nothing_is_stored(client, pool, platform):
-    from Crypto.PublicKey import RSA
-
     payload = platform.recharge(platform.user_no(), "10.00")
-    params = platform.gateway_params("RECHARGE", payload, key=RSA.generate(2048))
+    params = platform.gateway_params("RECHARGE", payload, key=rsa.generate_private_key(65537, 2048))
     answer = client.get("/gateway", query_string=params)
     assert answer.status_code == 400 and answer.json == {"code": 910, "msg": "signature does not verify"}
     page = client.get("/gateway", query_string=params, headers=HTML)
@@ -39,9 +38,8 @@ def test_bad_signature_and_wrong_platform_are_refused_and_nothing_is_stored(clie
 
 
 def test_a_weak_platform_key_is_refused(client, platform):
-    from Crypto.PublicKey import RSA
-
-    params = platform.gateway_params("RECHARGE", platform.recharge(platform.user_no(), "1.00"), key=RSA.generate(1024))
+    params = platform.gateway_params("RECHARGE", platform.recharge(platform.user_no(), "1.00"),
+                                     key=rsa.generate_private_key(65537, 1024))
     answer = client.get("/gateway", query_string=params)
     assert answer.status_code == 400 and answer.json["msg"] == "signature does not verify"
 

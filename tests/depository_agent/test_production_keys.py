@@ -4,7 +4,7 @@ import shutil
 import pytest
 from Crypto.PublicKey import RSA
 
-from shared.signing import WeakKeyError, encode_wanxin
+from shared.signing import WeakKeyError, encode_wanxin, load_key
 from tests.depository_agent.conftest import PLATFORM_NO, bank_result, recharge_body, record_of
 
 from depository_agent.app import create_app
@@ -43,7 +43,7 @@ def notify_with_short_key(app, infra, short_keys, auth, db):
     client = app.test_client()
     body = recharge_body()
     assert client.post("/l/recharges", json=body, headers=auth).status_code == 200
-    short_key = RSA.import_key((short_keys / "bank_short_private.pem").read_bytes())
+    short_key = load_key(str(short_keys / "bank_short_private.pem"), min_bits=1024)
     req_data, signature = encode_wanxin(bank_result("RECHARGE", body["requestNo"]), short_key)
     message = {"serviceName": "RECHARGE", "platformNo": PLATFORM_NO, "reqData": req_data, "signature": signature}
     return client.get("/gateway", query_string=message), body["requestNo"]

@@ -1,12 +1,13 @@
-"""Signing helpers of both bank protocols, checked against the independent `cryptography` package."""
+"""Signing helpers of both bank protocols (OpenSSL through `cryptography`), checked against pycryptodome,
+an independent implementation of RSASSA-PKCS1-v1_5."""
 import base64
 import json
 import os
 
 import pytest
+from Crypto.Hash import MD5, SHA1, SHA256
 from Crypto.PublicKey import RSA
-from cryptography.hazmat.primitives import hashes, serialization
-from cryptography.hazmat.primitives.asymmetric import padding
+from Crypto.Signature import pkcs1_15
 
 from shared.errors import BadRequest
 from shared.signing import (WeakKeyError, decode_wanxin, encode_wanxin, huifu_chk_value, load_key,
@@ -20,19 +21,18 @@ def keys(infra):
             ("platform_private", "platform_public", "bank_private", "bank_public")}
 
 
-def _independent_public(infra, name):
+def _independent_key(infra, name):
     with open(os.path.join(infra.keys_dir, f"{name}.pem"), "rb") as handle:
-        return serialization.load_pem_public_key(handle.read())
+        return RSA.import_key(handle.read())
 
 
-@pytest.mark.parametrize("hash_name,algorithm", [("SHA256", hashes.SHA256()), ("SHA1", hashes.SHA1())])
+@pytest.mark.parametrize("hash_name,algorithm", [("SHA256", SHA256), ("SHA1", SHA1)])
 def test_wanxin_signature_verifies_independently(infra, keys, hash_name, algorithm):
     payload = {"requestNo": "REQ_" + "A" * 32, "amount": "100.00", "fullname": "张三"}
     req_data, signature = encode_wanxin(payload, keys["platform_private"], hash_name)
     body = base64.b64decode(req_data)
     assert json.loads(body) == payload
-    _independent_public(infra, "platform_public").verify(
-        base64.b64decode(signature), body, padding.PKCS1v15(), algorithm)
+    pkcs1_15.new(_independent_key(infra, "platform_public")).verify(algorithm.new(body), base64.b64decode(signature))
     assert decode_wanxin(req_data, signature, keys["platform_public"], hash_name) == payload
 
 
@@ -62,23 +62,33 @@ def test_signed_non_json_is_refused(keys):
 
 def test_short_keys_are_refused(tmp_path):
     weak = RSA.generate(1024)
-    path = tmp_path / "weak.pem"
-    path.write_bytes(weak.export_key())
+    (tmp_path / "weak.pem").write_bytes(weak.export_key(pkcs=8))
+    (tmp_path / "weak_public.pem").write_bytes(weak.publickey().export_key())
     with pytest.raises(WeakKeyError):
-        load_key(str(path))
-    assert load_key(str(path), min_bits=1024).size_in_bits() == 1024
+        load_key(str(tmp_path / "weak.pem"))
+    private = load_key(str(tmp_path / "weak.pem"), min_bits=1024)
+    public = load_key(str(tmp_path / "weak_public.pem"), min_bits=1024)
+    assert private.key_size == public.key_size == 1024
     # A signature by a 1024-bit key does not verify where 2048 bits are required.
     values = ["UserRegister", "000"]
-    chk = huifu_chk_value(weak, values)
-    assert verify_huifu(weak.publickey(), values, chk, min_bits=1024)
-    assert not verify_huifu(weak.publickey(), values, chk)
+    chk = huifu_chk_value(private, values)
+    assert verify_huifu(public, values, chk, min_bits=1024)
+    assert not verify_huifu(public, values, chk)
 
 
-@pytest.mark.parametrize("hash_name", ["SHA256", "MD5"])
-def test_huifu_chk_value(infra, keys, hash_name):
+def test_what_is_not_an_rsa_key_is_refused(tmp_path):
+    (tmp_path / "junk.pem").write_bytes(b"-----BEGIN PUBLIC KEY-----\nnot base64\n-----END PUBLIC KEY-----\n")
+    with pytest.raises(ValueError, match="not a PEM RSA key"):
+        load_key(str(tmp_path / "junk.pem"))
+
+
+@pytest.mark.parametrize("hash_name,algorithm", [("SHA256", SHA256), ("MD5", MD5)])
+def test_huifu_chk_value(infra, keys, hash_name, algorithm):
     values = ["NetSave", "000", "6000060000000001", "6000060000000002", "ORD1", "20261121", "100.00", "123"]
     chk = huifu_chk_value(keys["bank_private"], values, hash_name)
     assert chk == chk.upper()
+    pkcs1_15.new(_independent_key(infra, "bank_public")).verify(algorithm.new("".join(values).encode()),
+                                                                bytes.fromhex(chk))
     assert verify_huifu(keys["bank_public"], values, chk, hash_name)
     assert not verify_huifu(keys["bank_public"], values[::-1], chk, hash_name)
     assert not verify_huifu(keys["bank_public"], values, "ZZ" + chk[2:], hash_name)
