@@ -99,3 +99,18 @@ class Probe:
             "wal_flushes_per_s": round((after["wal_syncs"] - before["wal_syncs"]) / elapsed, 1),
         }
         self.conn.close()
+
+
+def wait_until_idle(database_url: str, timeout_s: float = 60.0) -> float:
+    """Wait until no backend of ``database_url``'s database runs a statement (the requests a load generator
+    left in flight when it stopped are answered); the seconds waited. A phase then starts on a quiet server
+    instead of queueing behind the previous phase's tail."""
+    started = time.monotonic()
+    quiet_checks = 0
+    with psycopg.connect(database_url, autocommit=True) as conn:
+        while quiet_checks < 3 and time.monotonic() - started < timeout_s:
+            active = conn.execute("select count(*) from pg_stat_activity where datname = current_database()"
+                                  " and state = 'active' and pid <> pg_backend_pid()").fetchone()[0]
+            quiet_checks = quiet_checks + 1 if active == 0 else 0
+            time.sleep(0.05)
+    return time.monotonic() - started
