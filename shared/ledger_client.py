@@ -3,10 +3,8 @@
 Postings are idempotent by trade number on the ledger's side, so a caller may repeat any call
 after a timeout: a replay answers 201 with the original record.
 """
-import requests
-
 from shared.errors import AppError, Conflict, NotFound, Unavailable, Unprocessable
-from shared.http import ServiceClient
+from shared.http import ServiceClient, ServiceUnreachable
 
 _ERRORS = {404: NotFound, 409: Conflict, 422: Unprocessable}
 
@@ -20,8 +18,8 @@ class LedgerClient:
     def _call(self, path: str, body: dict) -> dict:
         try:
             response = self.client.post(path, json=body)
-        except requests.RequestException as exc:
-            raise Unavailable(f"ledger unreachable: {exc.__class__.__name__}") from exc
+        except ServiceUnreachable as exc:
+            raise Unavailable(f"ledger unreachable: {exc.kind}") from exc
         if response.status_code in (200, 201):
             return response.json()
         try:

@@ -1,8 +1,6 @@
 """user-center's client of depository-agent's ``/l/`` endpoints, which sign gateway requests."""
-import requests
-
 from shared.errors import AppError, BadRequest, Unavailable
-from shared.http import ServiceClient
+from shared.http import ServiceClient, ServiceUnreachable
 
 GATEWAY_FIELDS = ("serviceName", "platformNo", "reqData", "signature", "depositoryUrl")
 
@@ -32,8 +30,8 @@ class AgentClient:
         """Whether the agent has a depository record of ``request_no`` (``GET /l/records/<requestNo>``)."""
         try:
             response = self.client.get(f"/l/records/{request_no}")
-        except requests.RequestException as exc:
-            raise Unavailable(f"depository agent unreachable ({exc.__class__.__name__}), try again") from exc
+        except ServiceUnreachable as exc:
+            raise Unavailable(f"depository agent unreachable ({exc.kind}), try again") from exc
         if response.status_code in (200, 404):
             return response.status_code == 200
         raise Unavailable(f"depository agent answered {response.status_code} for record {request_no}")
@@ -41,8 +39,8 @@ class AgentClient:
     def _gateway_request(self, path: str, body: dict) -> dict:
         try:
             response = self.client.post(path, json=body)
-        except requests.RequestException as exc:
-            raise Unavailable(f"depository agent unreachable ({exc.__class__.__name__}), try again") from exc
+        except ServiceUnreachable as exc:
+            raise Unavailable(f"depository agent unreachable ({exc.kind}), try again") from exc
         try:
             answer = response.json()
         except ValueError:

@@ -5,7 +5,7 @@ from datetime import date, datetime
 import requests
 
 from shared.errors import AppError
-from shared.http import ServiceClient
+from shared.http import ServiceClient, ServiceResponse, ServiceUnreachable
 
 from depository_agent.gateway_requests import parse_commission
 
@@ -19,7 +19,7 @@ class SourceError(Exception):
     """A source could not be read completely: the run would compare against a partial picture."""
 
 
-def _json(response: requests.Response, what: str) -> dict:
+def _json(response: requests.Response | ServiceResponse, what: str) -> dict:
     try:
         body = response.json()
     except ValueError:
@@ -30,11 +30,13 @@ def _json(response: requests.Response, what: str) -> dict:
     return body
 
 
-def _get(session_or_client, url_or_path: str, what: str, **kwargs) -> requests.Response:
+def _get(session_or_client, url_or_path: str, what: str, **kwargs) -> requests.Response | ServiceResponse:
     try:
         return session_or_client.get(url_or_path, **kwargs)
     except requests.RequestException as exc:
         raise SourceError(f"{what} unreachable: {exc.__class__.__name__}") from exc
+    except ServiceUnreachable as exc:
+        raise SourceError(f"{what} unreachable: {exc.kind}") from exc
 
 
 class BankStatements:
