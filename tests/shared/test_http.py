@@ -81,7 +81,8 @@ def test_post_sends_compact_json_with_the_service_token_and_the_request_id(serve
 
 def test_get_encodes_list_parameters_as_repeated_names_under_the_base_path(server_url):
     client = ServiceClient(f"{server_url}/prefix/", CONFIG)
-    seen = client.get("/internal/records", params={"requestNo": ["A", "B"], "size": 500}).json()
+    fresh = contextvars.Context()  # no request id bound, whatever earlier tests bound in this thread
+    seen = fresh.run(client.get, "/internal/records", params={"requestNo": ["A", "B"], "size": 500}).json()
     assert seen["path"] == "/prefix/internal/records"
     assert seen["query"] == {"requestNo": ["A", "B"], "size": ["500"]}
     assert "x-request-id" not in seen["headers"]  # none bound outside a request
