@@ -1,4 +1,5 @@
 """PostgreSQL access: one connection pool per process, and a unit of work around it."""
+import select
 from contextlib import contextmanager
 from typing import Iterator
 
@@ -11,8 +12,9 @@ def create_pool(config: dict, name: str, autocommit: bool = False) -> Connection
     """A pool that opens lazily in the background: creating it never blocks on the database.
 
     ``autocommit`` suits services whose every call is one self-contained statement. Each
-    connection is checked as it leaves the pool, so that after a database restart or a terminated
-    session the next request gets a fresh connection instead of an error.
+    connection is checked as it leaves the pool (:func:`check_ended_by_server`), so that after a
+    database restart or a terminated session the next request gets a fresh connection instead of an
+    error.
     """
     pool = ConnectionPool(
         config["DATABASE_URL"],
@@ -22,10 +24,22 @@ def create_pool(config: dict, name: str, autocommit: bool = False) -> Connection
         name=name,
         open=False,
         timeout=10,
-        check=ConnectionPool.check_connection,
+        check=check_ended_by_server,
     )
     pool.open(wait=False)
     return pool
+
+
+def check_ended_by_server(conn: psycopg.Connection) -> None:
+    """Raise if the server ended this idle connection; the pool then replaces it.
+
+    A server that ends a session (restart, ``pg_terminate_backend``, idle timeout) sends an error and
+    closes the socket, so an idle connection with something to read is the one to check with a round
+    trip. One with nothing to read is handed out without that round trip, which would otherwise cost
+    every checkout (every group of postings or notifications) a query.
+    """
+    if conn.closed or select.select([conn.fileno()], [], [], 0)[0]:
+        ConnectionPool.check_connection(conn)
 
 
 @contextmanager

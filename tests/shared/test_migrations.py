@@ -1,5 +1,6 @@
 """The migration runner and the connection pool against the real PostgreSQL."""
 import threading
+import time
 
 import psycopg
 import pytest
@@ -67,8 +68,7 @@ def test_pool_replaces_terminated_connections(scratch_db, tmp_path):
     try:
         pool.wait(timeout=10)
         with psycopg.connect(scratch_db, autocommit=True) as admin:
-            admin.execute("select pg_terminate_backend(pid) from pg_stat_activity"
-                          " where datname = current_database() and pid <> pg_backend_pid()")
+            _terminate_others(admin)
         for value in (1, 2, 3):
             with unit_of_work(pool) as conn:
                 conn.execute("insert into t values (%s)", (value,))
@@ -76,3 +76,37 @@ def test_pool_replaces_terminated_connections(scratch_db, tmp_path):
             assert conn.execute("select count(*) from t").fetchone()[0] == 3
     finally:
         pool.close()
+
+
+def _terminate_others(admin: psycopg.Connection) -> None:
+    """End every other session of the database and wait until they are gone (the server ends a
+    session asynchronously, after ``pg_terminate_backend`` answers)."""
+    pids = [row[0] for row in admin.execute("select pid from pg_stat_activity where datname = current_database()"
+                                            " and pid <> pg_backend_pid()").fetchall()]
+    admin.execute("select pg_terminate_backend(pid) from unnest(%s::int[]) pid", (pids,))
+    for _ in range(100):
+        if not admin.execute("select count(*) from pg_stat_activity where pid = any(%s)", (pids,)).fetchone()[0]:
+            return
+        time.sleep(0.05)
+    raise AssertionError(f"sessions {pids} still there")
+
+
+def test_the_checkout_check_passes_a_live_connection_and_refuses_an_ended_one(scratch_db, tmp_path):
+    """``check_ended_by_server``: an idle live connection passes without a query; one the server ended,
+    or one closed here, raises, so the pool replaces it."""
+    from shared.db import check_ended_by_server
+
+    migrate(scratch_db, tmp_path)  # creates the empty database
+
+    with psycopg.connect(scratch_db, autocommit=True) as conn, psycopg.connect(scratch_db, autocommit=True) as admin:
+        assert conn.execute("select 'last statement'").fetchone() == ("last statement",)
+        check_ended_by_server(conn)
+        seen = admin.execute("select query from pg_stat_activity where pid = %s", (conn.info.backend_pid,)).fetchone()
+        assert seen == ("select 'last statement'",)  # the check sent nothing
+        _terminate_others(admin)
+        with pytest.raises(psycopg.OperationalError):
+            check_ended_by_server(conn)
+    closed = psycopg.connect(scratch_db)
+    closed.close()
+    with pytest.raises(psycopg.OperationalError):
+        check_ended_by_server(closed)
