@@ -37,9 +37,9 @@ TARGET_P99_MS = 500
 FEN_PER_RECHARGE = 100  # bench/user_center.py's recharges are 1.00 each
 
 # wrk script: POST each line of BENCH_FILE (a form body) to /gateway once, spread over the threads;
-# bench/ledger.lua counts the statuses and prints the figures.
+# bench/paced.lua counts the statuses and prints the figures.
 GATEWAY_LUA = """
-dofile(os.getenv("BENCH_LEDGER_LUA"))
+dofile(os.getenv("BENCH_LIB"))
 local lines = {}
 for line in io.lines(os.getenv("BENCH_FILE")) do lines[#lines + 1] = line end
 local threads = tonumber(os.getenv("BENCH_THREADS"))

@@ -54,95 +54,7 @@ TARGETS = {  # name: (unit, comparison, target)
     "worker_rss": ("MB", "<", 100),
 }
 
-# wrk script: each thread sends its share of the phase's pre-built requests (lines ``offset`` to
-# ``offset + count`` of BENCH_FILE, one URL-encoded query string each) as POST /gateway?<query>.
-# With BENCH_RATE, requests are paced (open loop): the scheduled time travels in X-Request-Id, which the
-# agent echoes, so latency counts from when the request was due. Prints the line bench/wrk.py reads.
-LUA = r"""
-local ffi = require("ffi")
-ffi.cdef [[
-typedef struct { long tv_sec; long tv_nsec; } bench_timespec;
-int clock_gettime(int clock_id, bench_timespec *tp);
-]]
-local clock = ffi.new("bench_timespec")
-local function now()
-    ffi.C.clock_gettime(1, clock)
-    return tonumber(clock.tv_sec) + tonumber(clock.tv_nsec) * 1e-9
-end
-
-local nthreads = tonumber(os.getenv("BENCH_THREADS"))
-local offset, count = tonumber(os.getenv("BENCH_OFFSET")), tonumber(os.getenv("BENCH_COUNT"))
-local rate = tonumber(os.getenv("BENCH_RATE") or "0") / nthreads
-local threads, next_id = {}, 0
-function setup(thread)
-    thread:set("id", next_id)
-    next_id = next_id + 1
-    table.insert(threads, thread)
-end
-
-statuses, latencies = {}, {}
-local queries, position = {}, 0
-local slots, slot_head, slot_tail, started = {}, 1, 0, nil
-
-function init(args)
-    local line_no = 0
-    for line in io.lines(os.getenv("BENCH_FILE")) do
-        if line_no >= offset and line_no < offset + count and (line_no - offset) % nthreads == id then
-            queries[#queries + 1] = line
-        end
-        line_no = line_no + 1
-    end
-end
-
-if rate > 0 then
-    function delay()
-        started = started or now()
-        slot_tail = slot_tail + 1
-        slots[slot_tail] = started + (slot_tail - 1) / rate
-        local wait = (slots[slot_tail] - now()) * 1000
-        return wait > 0 and math.ceil(wait) or 0
-    end
-end
-
-function request()
-    position = position % #queries + 1
-    local headers = {}
-    if rate > 0 and slot_head <= slot_tail then
-        headers["X-Request-Id"] = string.format("%.6f", slots[slot_head])
-        slots[slot_head] = nil
-        slot_head = slot_head + 1
-    end
-    return wrk.format("POST", "/gateway?" .. queries[position], headers, "")
-end
-
-function response(status, response_headers, body)
-    statuses[status] = (statuses[status] or 0) + 1
-    local scheduled = tonumber(response_headers["X-Request-Id"] or "")
-    if rate > 0 and scheduled then
-        latencies[#latencies + 1] = now() - scheduled
-    end
-end
-
-function done(summary, latency, requests)
-    local counts, samples, parts = {}, {}, {}
-    for _, thread in ipairs(threads) do
-        for status, n in pairs(thread:get("statuses")) do counts[status] = (counts[status] or 0) + n end
-        for _, sample in ipairs(thread:get("latencies")) do samples[#samples + 1] = sample end
-    end
-    for status, n in pairs(counts) do parts[#parts + 1] = string.format('"%d":%d', status, n) end
-    local p50, p99 = latency:percentile(50) / 1000, latency:percentile(99) / 1000
-    if #samples > 0 then
-        table.sort(samples)
-        p50 = samples[math.floor(#samples * 0.50) + 1] * 1000
-        p99 = samples[math.min(#samples, math.floor(#samples * 0.99) + 1)] * 1000
-    end
-    local errors = summary.errors
-    io.write(string.format('BENCH {"requests":%d,"duration_s":%.3f,"statuses":{%s},"p50_ms":%.2f,"p99_ms":%.2f,'
-                           .. '"max_ms":%.2f,"socket_errors":%d}\n', summary.requests, summary.duration / 1e6,
-                           table.concat(parts, ","), p50, p99, latency.max / 1000,
-                           errors.connect + errors.read + errors.write + errors.timeout))
-end
-"""
+SCRIPT = Path(__file__).with_name("gateway.lua")
 
 
 def gunicorn_argv(port: int) -> list[str]:
@@ -271,7 +183,7 @@ class Bench:
     def phase(self, name: str, offset: int, **load) -> dict:
         before, cpu_before = self.counts.read(), self._other_cpu_s()
         with Probe(self.agent.popen.pid, self.database_url) as probe:
-            figures = wrk.run(self.url, "", self.script, load.pop("seconds", self.seconds), threads=1,
+            figures = wrk.run(self.url, "", SCRIPT, load.pop("seconds", self.seconds), threads=1,
                               file=self.notifications, offset=offset, count=self.slices[name], **load)
         after, cpu_after = self.counts.read(), self._other_cpu_s()
         elapsed = after["at"] - before["at"]
@@ -300,8 +212,6 @@ class Bench:
                       internal_token="bench")
         infra.setup()
         self.notifications = signed_notifications(keys_dir, self.total)
-        self.script = CACHE / "gateway.lua"
-        self.script.write_text(LUA)
         processes = []
         try:
             self.database_url = infra.migrated_database("depository_agent")

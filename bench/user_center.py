@@ -48,16 +48,16 @@ CALLBACK = "http://127.0.0.1:8001/#/callback"
 TARGET_RATE = 400
 TARGET_RSS_MB = 100  # every worker process, as for every service
 
-# wrk script: POST /my/recharge-records as the bench's users in turn. It reuses bench/ledger.lua's
+# wrk script: POST /my/recharge-records as the bench's users in turn. It reuses bench/paced.lua's
 # status counting and its BENCH output (done); BENCH_LIMIT stops each thread after its share.
 CREATE_LUA = """
-dofile(os.getenv("BENCH_LEDGER_LUA"))
+dofile(os.getenv("BENCH_LIB"))
 local tokens = {}
 for token in string.gmatch(os.getenv("BENCH_TOKENS"), "[^,]+") do tokens[#tokens + 1] = token end
 local limit = math.ceil(tonumber(os.getenv("BENCH_LIMIT") or "0") / tonumber(os.getenv("BENCH_THREADS")))
 -- (a stopped thread sends no more; the run itself ends when bench/user_center.py interrupts wrk)
 local body = '{"amount":"1.00","callbackUrl":"%s"}'
-local answered = 0
+local answered, sequence = 0, 0
 function request()
     sequence = sequence + 1
     local token = tokens[(sequence * 7 + id * 13) %% #tokens + 1]
@@ -264,7 +264,7 @@ def wrk_until(done, url: str, script: Path, connections: int, timeout: float = 6
     its duration, which a script's ``wrk.thread:stop()`` does not shorten)."""
     figures: dict = {}
     runner = threading.Thread(target=lambda: figures.update(wrk.run(
-        url, "", script, timeout, connections, threads=2, ledger_lua=ROOT / "bench" / "ledger.lua", **script_env)))
+        url, "", script, timeout, connections, threads=2, **script_env)))
     runner.start()
     while runner.is_alive():
         if done():
@@ -283,8 +283,7 @@ def create_recharges(platform: Platform, seconds: float = 0, count: int = 0,
     script.write_text(CREATE_LUA)
     tokens = ",".join(token for _, token in platform.users)
     if seconds:
-        return wrk.run(platform.url("center"), "", script, seconds, connections, threads=2, tokens=tokens,
-                       ledger_lua=ROOT / "bench" / "ledger.lua")
+        return wrk.run(platform.url("center"), "", script, seconds, connections, threads=2, tokens=tokens)
     query = "select count(*) from recharge_record where callback_status = 0"
     goal = scalar(platform.database("user_center"), query) + count
     return wrk_until(lambda: scalar(platform.database("user_center"), query) >= goal, platform.url("center"),

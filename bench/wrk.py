@@ -7,6 +7,7 @@ import subprocess
 from pathlib import Path
 from urllib.parse import urlparse
 
+LIBRARY = Path(__file__).with_name("paced.lua")  # what the benches' wrk scripts share (dofile)
 INSTALL_HINT = ("wrk is needed: `apt-get install wrk` (Debian/Ubuntu), `brew install wrk` (macOS), "
                 "or build it from https://github.com/wg/wrk")
 
@@ -32,7 +33,7 @@ def run(url: str, token: str, script: Path, seconds: float, connections: int, th
     a request carries ``carried`` postings, counted when answered 200 or 201.
     """
     assert urlparse(url).hostname in ("127.0.0.1", "localhost"), "the load generator targets loopback only"
-    env = {**os.environ, "BENCH_TOKEN": token, "BENCH_THREADS": str(threads),
+    env = {**os.environ, "BENCH_TOKEN": token, "BENCH_THREADS": str(threads), "BENCH_LIB": str(LIBRARY),
            **{f"BENCH_{name.upper()}": str(value) for name, value in script_env.items()}}
     duration = max(1, round(seconds))
     completed = subprocess.run([ensure_wrk(), "-t", str(threads), "-c", str(connections), "-d", f"{duration}s",
