@@ -1,6 +1,11 @@
-"""What every worker process shares: a clean stop on SIGTERM or SIGINT."""
+"""What every worker process shares: JSON logs, a clean stop on SIGTERM or SIGINT, and its start and
+stop in the log."""
+import logging
 import signal
 import threading
+from typing import Callable
+
+from shared.logs import configure_logging
 
 
 def stop_on_signals() -> threading.Event:
@@ -9,3 +14,13 @@ def stop_on_signals() -> threading.Event:
     for signum in (signal.SIGTERM, signal.SIGINT):
         signal.signal(signum, lambda *_: stop.set())
     return stop
+
+
+def run_worker(name: str, config: dict, serve: Callable[[dict, threading.Event], None]) -> None:
+    """Log as ``name`` and run ``serve(config, stop)``; SIGTERM or SIGINT sets ``stop``, and ``serve``
+    returns once its current step is done."""
+    configure_logging(name, config["LOG_LEVEL"])
+    log = logging.getLogger(name)
+    log.info("started")
+    serve(config, stop_on_signals())
+    log.info("stopped")

@@ -11,8 +11,7 @@ from psycopg import OperationalError
 from psycopg_pool import PoolTimeout
 
 from shared.db import create_pool
-from shared.logs import configure_logging
-from shared.workers import stop_on_signals
+from shared.workers import run_worker
 
 from bank_callback import config as callback_config
 from bank_callback.crediting import NetsaveCrediter
@@ -43,12 +42,7 @@ def run(config: dict, stop: threading.Event) -> None:
 
 
 def main() -> None:
-    config = callback_config.load()
-    configure_logging("netsave-crediter", config["LOG_LEVEL"])
-    stop = stop_on_signals()
-    log.info("netsave crediter started")
-    run(config, stop)
-    log.info("netsave crediter stopped")
+    run_worker("netsave-crediter", callback_config.load(), run)
 
 
 if __name__ == "__main__":

@@ -11,8 +11,7 @@ from psycopg import OperationalError
 from psycopg_pool import PoolTimeout
 
 from shared.db import create_pool
-from shared.logs import configure_logging
-from shared.workers import stop_on_signals
+from shared.workers import run_worker
 
 from bank_sandbox.config import load, seconds
 from bank_sandbox.domain.delivery import run_once
@@ -39,12 +38,7 @@ def serve(config: dict, stop: threading.Event) -> None:
 
 
 def main() -> None:
-    config = load()
-    configure_logging("bank-sandbox-notifier", config["LOG_LEVEL"])
-    stop = stop_on_signals()
-    log.info("notifier started")
-    serve(config, stop)
-    log.info("notifier stopped")
+    run_worker("bank-sandbox-notifier", load(), serve)
 
 
 if __name__ == "__main__":

@@ -4,13 +4,13 @@ Run as ``python -m depository_agent.workers.compensation``. Each round runs one 
 records and retries the due exceptions, then sleeps COMPENSATION_POLL_SECONDS.
 """
 import logging
+import threading
 
 import psycopg
 from psycopg_pool import PoolTimeout
 
 from shared.db import create_pool
-from shared.logs import configure_logging
-from shared.workers import stop_on_signals
+from shared.workers import run_worker
 
 from depository_agent.bank_query import BankQuery
 from depository_agent.compensation import Compensator
@@ -27,10 +27,8 @@ def build_compensator(config: dict) -> Compensator:
     return Compensator(create_pool(config, "depository-agent.compensation"), codec, BankQuery(config), config)
 
 
-def main() -> None:
-    config = load()
-    configure_logging("depository-agent.compensation", config["LOG_LEVEL"])
-    stop = stop_on_signals()
+def serve(config: dict, stop: threading.Event) -> None:
+    """Compensation rounds until ``stop`` is set."""
     compensator = build_compensator(config)
     while not stop.is_set():
         try:
@@ -41,6 +39,10 @@ def main() -> None:
             log.warning("compensation round skipped, database unavailable: %s", exc)
         stop.wait(config["COMPENSATION_POLL_SECONDS"])
     compensator.pool.close()
+
+
+def main() -> None:
+    run_worker("depository-agent.compensation", load(), serve)
 
 
 if __name__ == "__main__":

@@ -4,10 +4,9 @@ Run as ``python -m depository_agent.workers.outbox_relay``; any number may run s
 """
 import os
 
-from shared.logs import configure_logging
 from shared.messaging import declare_gateway_notify
 from shared.outbox import OutboxRelay
-from shared.workers import stop_on_signals
+from shared.workers import run_worker
 
 from depository_agent.config import load
 
@@ -21,9 +20,7 @@ def build_relay(config: dict) -> OutboxRelay:
 
 
 def main() -> None:
-    config = load()
-    configure_logging("depository-agent.outbox-relay", config["LOG_LEVEL"])
-    build_relay(config).run(stop_on_signals())
+    run_worker("depository-agent.outbox-relay", load(), lambda config, stop: build_relay(config).run(stop))
 
 
 if __name__ == "__main__":
