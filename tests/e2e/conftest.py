@@ -1,11 +1,11 @@
 """The whole platform as real processes, shared by the end-to-end tests of one module."""
-import time
 import uuid
 
 import pytest
 import requests
 
 from tests.support.stack import start_stack
+from tests.support.waiting import wait_for  # noqa: F401 (the tests import it from here)
 
 # Fast timings so that retries and polling settle within seconds in tests.
 FAST = {
@@ -25,17 +25,6 @@ def stack(infra, tmp_path_factory):
     running = start_stack(infra, tmp_path_factory.mktemp("stack"), settings=FAST)
     yield running
     running.stop()
-
-
-def wait_for(predicate, timeout: float = 30, interval: float = 0.2, what: str = "condition"):
-    """Poll ``predicate`` until it returns a truthy value; fail the test after ``timeout`` seconds."""
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        value = predicate()
-        if value:
-            return value
-        time.sleep(interval)
-    raise AssertionError(f"timed out after {timeout}s waiting for {what}")
 
 
 class PlatformUser:

@@ -2,7 +2,6 @@
 ledger and the agent (other services), plus helpers to drive a user through the API."""
 import base64
 import json
-import time
 import uuid
 from dataclasses import dataclass
 
@@ -15,6 +14,7 @@ from shared.ledger_client import LedgerClient
 from shared.messaging import (GATEWAY_NOTIFY_DLQ, GATEWAY_NOTIFY_EXCHANGE, GATEWAY_NOTIFY_QUEUE, connect,
                               declare_gateway_notify)
 from tests.support.processes import WebService
+from tests.support.waiting import wait_for  # noqa: F401 (the tests import it from here)
 from tests.user_center.standins import AgentStandIn
 
 from user_center import notifications
@@ -79,17 +79,6 @@ def db(infra):
     """A direct connection to user-center's database, to check what was (not) stored."""
     with psycopg.connect(infra.migrated_database("user_center"), row_factory=dict_row, autocommit=True) as conn:
         yield conn
-
-
-def wait_for(check, timeout: float = 20, what: str = "condition"):
-    """Poll ``check`` until it returns something true; fail after ``timeout`` seconds."""
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        value = check()
-        if value:
-            return value
-        time.sleep(0.05)
-    raise AssertionError(f"timed out waiting for {what}")
 
 
 def new_mobile() -> str:
