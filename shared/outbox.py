@@ -5,7 +5,8 @@ the SAME database transaction as the change (:func:`enqueue`). A relay (:class:`
 claims pending rows with ``select ... for update skip locked`` (so several relays may run),
 publishes a whole batch with publisher confirms, and marks a row sent only once the broker has
 confirmed it. A crash at any point leaves unconfirmed rows pending, so every message is
-published at least once; consumers deduplicate by ``message_id``.
+published at least once; consumers deduplicate by ``message_id``. Sent rows are kept for audit
+for ``retention_s`` and then pruned by the relays, a bounded batch at a time (:meth:`OutboxRelay.prune`).
 
 The table a service creates in a migration (name it as you like and pass it as ``table``) has
 the columns ``id bigserial primary key``, ``exchange text``, ``routing_key text``, ``message_id text
@@ -216,12 +217,17 @@ class OutboxRelay:
     """Moves outbox rows to RabbitMQ: claim a batch, publish with confirms, mark the confirmed sent.
 
     ``declare(channel)`` declares the topology on a blocking channel after every (re)connect, so
-    that messages are routed even before their consumer first starts.
+    that messages are routed even before their consumer first starts. Every ``prune_interval``
+    seconds it also deletes rows sent more than ``retention_s`` ago (``retention_s`` 0: never).
     """
+
+    PRUNE_BATCH = 5000  # rows looked at per delete: the oldest by id, so each delete stays short
+    PRUNE_MAX_BATCHES = 20
 
     def __init__(self, database_url: str, amqp_url: str, name: str,
                  declare: Callable | None = None, table: str = "outbox", batch_size: int = 200,
-                 poll_interval: float = 0.1, confirm_timeout: float = 10.0):
+                 poll_interval: float = 0.1, confirm_timeout: float = 10.0, retention_s: float = 0,
+                 prune_interval: float = 60.0):
         self.database_url = database_url
         self.amqp_url = amqp_url
         self.name = name
@@ -229,6 +235,9 @@ class OutboxRelay:
         self.batch_size = batch_size
         self.poll_interval = poll_interval
         self.publisher = ConfirmingPublisher(amqp_url, name, confirm_timeout)
+        self.retention_s = retention_s
+        self.prune_interval = prune_interval
+        self._next_prune = time.monotonic()
         self.db: psycopg.Connection | None = None
         table_id = sql.Identifier(table)
         self._claim = sql.SQL(
@@ -236,6 +245,12 @@ class OutboxRelay:
             " where sent_at is null order by id limit %s for update skip locked"
         ).format(table_id)
         self._mark_sent = sql.SQL("update {} set sent_at = now() where id = any(%s)").format(table_id)
+        # Among the oldest rows by id (pending ones included), those sent before the cut-off: the cost
+        # is bounded however large the table is.
+        self._prune = sql.SQL(
+            "delete from {0} where id in (select id from {0} order by id limit %(batch)s)"
+            " and sent_at < now() - make_interval(secs => %(retention)s)"
+        ).format(table_id)
 
     def connect(self) -> None:
         """Open whatever is not open yet: the database connection and the confirm channel."""
@@ -270,12 +285,29 @@ class OutboxRelay:
                                     f" ({self.publisher.closed_reason or 'nack or timeout'})")
         return len(rows)
 
+    def prune(self) -> int:
+        """Delete rows sent more than ``retention_s`` ago, batch by batch while a batch finds some, at most
+        ``PRUNE_MAX_BATCHES`` (so that relaying pauses briefly even on a first run over a large table);
+        how many were deleted."""
+        deleted = 0
+        for _ in range(self.PRUNE_MAX_BATCHES):
+            count = self.db.execute(self._prune, {"batch": self.PRUNE_BATCH, "retention": self.retention_s}).rowcount
+            deleted += count
+            if count == 0:
+                break
+        return deleted
+
     def run(self, stop: threading.Event) -> None:
         """Relay until ``stop`` is set; reconnect with back-off whenever the broker or database fails."""
         backoff = Backoff()
         while not stop.is_set():
             try:
                 self.connect()
+                if self.retention_s and time.monotonic() >= self._next_prune:
+                    self._next_prune = time.monotonic() + self.prune_interval
+                    pruned = self.prune()
+                    if pruned:
+                        log.info("outbox relay: pruned %d rows sent over %gs ago", pruned, self.retention_s)
                 published = self.relay_batch()
                 backoff.reset()
                 if published < self.batch_size:

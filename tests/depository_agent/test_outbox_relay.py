@@ -120,3 +120,62 @@ def test_relay_stops_cleanly_on_sigterm(procs, infra, agent_db):
     assert relay.alive()
     relay.stop(timeout=5)
     assert relay.popen.returncode == 0, relay.log_tail()
+
+
+def _aged_rows(db, ages_s: list[float | None]) -> list[str]:
+    """One outbox row per age: sent that many seconds ago, or pending (None); their message ids."""
+    ids = []
+    with db.transaction():
+        for age in ages_s:
+            message_id = f"TEST:{uuid.uuid4().hex}"
+            enqueue(db, GATEWAY_NOTIFY_EXCHANGE, "RECHARGE", {"age": age}, message_id)
+            if age is not None:
+                db.execute("update outbox set sent_at = now() - make_interval(secs => %s) where message_id = %s",
+                           (age, message_id))
+            ids.append(message_id)
+    return ids
+
+
+def test_prune_deletes_only_rows_sent_before_the_retention(infra, agent_db, db, monkeypatch):
+    db.execute("delete from outbox")  # earlier tests' rows: this test owns the table's order
+    # in id order, as a relay leaves them: older sent rows first, one row stuck pending among them
+    first, second, pending, third, old_sent, recent_sent = _aged_rows(db, [4 * 3600, 4 * 3600, None, 3 * 3600,
+                                                                           7200, 60])
+    extra_old = [first, second, third]
+    relay = build_relay(load(infra.config(SERVICE, OUTBOX_RETENTION_HOURS=1)))
+    monkeypatch.setattr(relay, "PRUNE_BATCH", 2)  # several batches, with a pending row among the oldest
+    try:
+        relay.connect()
+        assert relay.prune() == 4
+        assert relay.prune() == 0
+    finally:
+        relay.close()
+    left = {row["message_id"] for row in db.execute(
+        "select message_id from outbox where message_id = any(%s)",
+        ([old_sent, recent_sent, pending, *extra_old],)).fetchall()}
+    assert left == {recent_sent, pending}
+
+
+def test_the_running_relay_prunes_and_a_retention_of_zero_keeps_everything(infra, agent_db, db):
+    keep_forever = build_relay(load(infra.config(SERVICE, OUTBOX_RETENTION_HOURS=0)))
+    [old_sent] = _aged_rows(db, [10 * 86400])
+    stop = threading.Event()
+    worker = threading.Thread(target=keep_forever.run, args=(stop,))
+    worker.start()
+    time.sleep(0.5)
+    stop.set()
+    worker.join(10)
+    assert db.execute("select 1 from outbox where message_id = %s", (old_sent,)).fetchone() is not None
+
+    pruning = build_relay(load(infra.config(SERVICE, OUTBOX_RETENTION_HOURS=24)))
+    stop = threading.Event()
+    worker = threading.Thread(target=pruning.run, args=(stop,))
+    worker.start()
+    try:
+        deadline = time.monotonic() + 10
+        while db.execute("select 1 from outbox where message_id = %s", (old_sent,)).fetchone() is not None:
+            assert time.monotonic() < deadline, "the running relay did not prune"
+            time.sleep(0.1)
+    finally:
+        stop.set()
+        worker.join(10)

@@ -16,7 +16,8 @@ def build_relay(config: dict) -> OutboxRelay:
     return OutboxRelay(
         config["DATABASE_URL"], config["AMQP_URL"], name=f"depository-agent.outbox-relay:{os.getpid()}",
         declare=declare_gateway_notify, batch_size=config["OUTBOX_BATCH_SIZE"],
-        poll_interval=config["OUTBOX_POLL_MS"] / 1000, confirm_timeout=config["OUTBOX_CONFIRM_TIMEOUT_SECONDS"])
+        poll_interval=config["OUTBOX_POLL_MS"] / 1000, confirm_timeout=config["OUTBOX_CONFIRM_TIMEOUT_SECONDS"],
+        retention_s=config["OUTBOX_RETENTION_HOURS"] * 3600)
 
 
 def main() -> None:
