@@ -156,9 +156,11 @@ def _merge(target: dict, patch: dict) -> None:
 
 
 def pod_spec(obj: dict) -> dict | None:
-    """The pod template spec of a Deployment or Job, else None."""
+    """The pod template spec of a Deployment, Job or CronJob, else None."""
     if obj["kind"] in {"Deployment", "Job"}:
         return obj["spec"]["template"]["spec"]
+    if obj["kind"] == "CronJob":
+        return obj["spec"]["jobTemplate"]["spec"]["template"]["spec"]
     return None
 
 

@@ -268,3 +268,33 @@ def test_ingress_never_exposes_the_ledger_or_internal_api(production):
     assert not [b for b in backends if b[0] == "beanpay-ledger"]
     agent_paths = {(path, kind) for service, path, kind in backends if service == "depository-agent"}
     assert agent_paths == {("/gateway", "Exact")}, "only the bank notification endpoint of the agent is public"
+
+
+def test_reconciliation_runs_yesterday_every_day_one_run_at_a_time(production):
+    [cronjob] = by_kind(production, "CronJob").values()
+    assert cronjob["spec"]["schedule"] == "30 2 * * *" and cronjob["spec"]["timeZone"] == "Asia/Shanghai"
+    assert cronjob["spec"]["concurrencyPolicy"] == "Forbid"
+    job = cronjob["spec"]["jobTemplate"]["spec"]
+    [rule] = job["podFailurePolicy"]["rules"]  # differences remaining (exit 1) are not retried
+    assert rule["action"] == "FailJob" and rule["onExitCodes"]["values"] == [1]
+    spec = pod_spec(cronjob)
+    assert spec["restartPolicy"] == "Never"
+    [container] = spec["containers"]
+    argv = container["command"]
+    assert argv[:4] == ["python", "-m", "depository_agent", "reconcile"]
+    assert argv[argv.index("--date") + 1] == "yesterday"
+    csv_dir = argv[argv.index("--csv") + 1].rsplit("/", 1)[0]
+    assert csv_dir in {mount["mountPath"] for mount in container["volumeMounts"]}  # writable: the root is not
+    agent = pod_spec(by_kind(production, "Deployment")["depository-agent"])
+    assert container["envFrom"] == agent["containers"][0]["envFrom"]
+    database = [e for e in container["env"] if e["name"] == "DATABASE_URL"][0]["valueFrom"]["secretKeyRef"]
+    assert database["name"] == "depository-agent-secrets"
+    mounted = {item["path"] for volume in spec["volumes"] if "secret" in volume for item in volume["secret"]["items"]}
+    assert mounted == SERVICE_KEY_FILES["depository_agent"]
+
+
+def test_the_services_reconciliation_reads_accept_the_agents_token():
+    docs = (REPO / "docs" / "deployment.md").read_text()
+    accepted = dict(re.findall(r"create secret generic (\S+)-secrets .*?--from-literal=INTERNAL_TOKENS=(\S+)", docs))
+    assert "$AGENT_TOKEN" in accepted["user-center"].split(",")
+    assert "$AGENT_TOKEN" in accepted["beanpay-ledger"].split(",")
