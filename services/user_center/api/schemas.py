@@ -102,12 +102,13 @@ class RecordsQuery(Input):
 
 
 REQUEST_NO = FullMatch(r"^REQ_[0-9A-F]{32}$", error="must be REQ_ followed by 32 upper-case hex characters")
-MAX_REQUEST_NOS = 200
+# 80 requestNo parameters (47 bytes each) keep a GET's request line under gunicorn's 4,094 bytes.
+MAX_REQUEST_NOS = 80
 MAX_INTERNAL_PAGE = 500
 
 
 class InternalRecordsQuery(Input):
-    """Either ``requestNo`` (repeated, at most 200) or a ``[from, to)`` window with ``page`` and ``size``."""
+    """Either ``requestNo`` (repeated, at most 80) or a ``[from, to)`` window with ``page`` and ``size``."""
 
     requestNo = fields.List(fields.String(validate=REQUEST_NO), validate=validate.Length(1, MAX_REQUEST_NOS))
     start = fields.AwareDateTime(data_key="from", metadata={"description": "ISO 8601 with offset, inclusive"})
