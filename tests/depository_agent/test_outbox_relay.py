@@ -41,19 +41,23 @@ def test_relay_publishes_settled_notifications_with_the_agreed_properties(infra,
     assert row["sent_at"] is not None
 
 
+def _run_for(relay, seconds: float) -> None:
+    """Run ``relay`` in a thread for ``seconds``, then stop it; it must stop."""
+    stop = threading.Event()
+    worker = threading.Thread(target=relay.run, args=(stop,))
+    worker.start()
+    time.sleep(seconds)
+    stop.set()
+    worker.join(10)
+    assert not worker.is_alive()
+
+
 def test_unconfirmed_rows_stay_pending_when_the_broker_is_unreachable(infra, agent_db, db):
     message_id = f"TEST:{uuid.uuid4().hex}"
     with db.transaction():
         enqueue(db, GATEWAY_NOTIFY_EXCHANGE, "RECHARGE", {"n": 1}, message_id)
     dead_broker = "amqp://guest:guest@127.0.0.1:1/%2F"
-    relay = build_relay(load(infra.config(SERVICE, AMQP_URL=dead_broker)))
-    stop = threading.Event()
-    worker = threading.Thread(target=relay.run, args=(stop,))
-    worker.start()
-    time.sleep(0.8)
-    stop.set()
-    worker.join(10)
-    assert not worker.is_alive()
+    _run_for(build_relay(load(infra.config(SERVICE, AMQP_URL=dead_broker))), 0.8)
     assert db.execute("select sent_at from outbox where message_id = %s", (message_id,)).fetchone()["sent_at"] is None
 
 
@@ -157,14 +161,8 @@ def test_prune_deletes_only_rows_sent_before_the_retention(infra, agent_db, db, 
 
 
 def test_the_running_relay_prunes_and_a_retention_of_zero_keeps_everything(infra, agent_db, db):
-    keep_forever = build_relay(load(infra.config(SERVICE, OUTBOX_RETENTION_HOURS=0)))
     [old_sent] = _aged_rows(db, [10 * 86400])
-    stop = threading.Event()
-    worker = threading.Thread(target=keep_forever.run, args=(stop,))
-    worker.start()
-    time.sleep(0.5)
-    stop.set()
-    worker.join(10)
+    _run_for(build_relay(load(infra.config(SERVICE, OUTBOX_RETENTION_HOURS=0))), 0.5)
     assert db.execute("select 1 from outbox where message_id = %s", (old_sent,)).fetchone() is not None
 
     pruning = build_relay(load(infra.config(SERVICE, OUTBOX_RETENTION_HOURS=24)))
