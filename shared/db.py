@@ -38,7 +38,12 @@ def check_ended_by_server(conn: psycopg.Connection) -> None:
     trip. One with nothing to read is handed out without that round trip, which would otherwise cost
     every checkout (every group of postings or notifications) a query.
     """
-    if conn.closed or select.select([conn.fileno()], [], [], 0)[0]:
+    if conn.closed:
+        ConnectionPool.check_connection(conn)  # raises
+        return
+    readable = select.poll()  # poll, not select: no limit on the descriptor's number
+    readable.register(conn.fileno(), select.POLLIN)
+    if readable.poll(0):
         ConnectionPool.check_connection(conn)
 
 
