@@ -1,0 +1,118 @@
+"""Group commit: what the request threads of one process submit at the same moment is applied together,
+in one statement, one transaction and one WAL flush.
+
+Each request thread submits its item and waits. One thread per process takes whatever is queued
+whenever it is free (no timer: a lone item goes at once; a group builds up only while the previous one
+is in the database), applies the group and answers every waiting thread with its own outcome once the
+group has committed. A subclass says how a group is applied (:meth:`GroupCommit.apply`) and may say
+how one is formed (:meth:`GroupCommit.next_group`). Used by the ledger's single postings and the
+depository-agent's bank notifications.
+"""
+import logging
+import os
+import queue
+import threading
+
+from psycopg_pool import ConnectionPool
+
+from shared.errors import Unavailable
+from shared.logs import current_request_id
+
+log = logging.getLogger(__name__)
+
+UNAVAILABLE = "database unavailable, try again"
+# A safety net only: an answer normally comes within one group's time in the database.
+ANSWER_TIMEOUT_S = 30.0
+
+
+class Pending:
+    """One submitted item, with the request id of the thread that submitted it; that thread blocks on
+    a lock the group's thread releases."""
+
+    __slots__ = ("item", "request_id", "outcome", "error", "answered", "_done")
+
+    def __init__(self, item):
+        self.item = item
+        self.request_id = current_request_id()
+        self.outcome = None
+        self.error: BaseException | None = None
+        self.answered = False
+        self._done = threading.Lock()
+        self._done.acquire()
+
+    def resolve(self, outcome=None, error: BaseException | None = None) -> None:
+        """Answer the waiting thread: its outcome, or the error it raises."""
+        self.outcome, self.error, self.answered = outcome, error, True
+        self._done.release()
+
+    def wait(self, timeout: float):
+        """The outcome, once answered; raises the answered error, or :class:`Unavailable` after ``timeout``."""
+        if not self._done.acquire(timeout=timeout):
+            raise Unavailable(f"{UNAVAILABLE} (no answer from the database within {timeout:g}s)")
+        if self.error is not None:
+            raise self.error
+        return self.outcome
+
+
+class GroupCommit:
+    """Applies submitted items in groups of at most ``max_group``, through connections of ``pool``."""
+
+    thread_name = "group-commit"
+
+    def __init__(self, pool: ConnectionPool, max_group: int):
+        self.pool = pool
+        self.max_group = max(1, max_group)
+        self._start_lock = threading.Lock()
+        self._reset()
+        os.register_at_fork(after_in_child=self._reset)  # a forked worker starts its own thread
+
+    def _reset(self) -> None:
+        self._queue: queue.SimpleQueue[Pending] = queue.SimpleQueue()
+        self._thread: threading.Thread | None = None
+
+    def submit(self, item):
+        """Apply ``item`` with whatever else is submitted meanwhile; its outcome once the group committed."""
+        pending = Pending(item)
+        if self._thread is None:
+            self._start()
+        self._queue.put(pending)
+        return pending.wait(ANSWER_TIMEOUT_S)
+
+    def _start(self) -> None:
+        with self._start_lock:
+            if self._thread is None:
+                self._thread = threading.Thread(target=self._run, name=self.thread_name, daemon=True)
+                self._thread.start()
+
+    def _run(self) -> None:
+        while True:
+            group = self.next_group()
+            try:
+                self.apply(group)
+            except Exception:  # never leave a thread waiting, whatever happened
+                log.exception("%s failed", self.thread_name)
+                for pending in group:
+                    if not pending.answered:
+                        pending.resolve(error=Unavailable(UNAVAILABLE))
+
+    def next_group(self) -> list[Pending]:
+        """The next group: the first waiting item (blocking until there is one) and up to
+        ``max_group - 1`` more that are already waiting."""
+        group = [self._queue.get()]
+        while len(group) < self.max_group:
+            try:
+                group.append(self._queue.get_nowait())
+            except queue.Empty:
+                break
+        return group
+
+    def apply(self, group: list[Pending]) -> None:
+        """Apply ``group`` and resolve each of its items."""
+        raise NotImplementedError
+
+
+def refused_by_server(exc: BaseException) -> bool:
+    """Whether PostgreSQL itself refused the statement (so its transaction was rolled back), rather than
+    the connection failing with the outcome unknown."""
+    sqlstate = getattr(exc, "sqlstate", None)
+    return sqlstate is not None and not sqlstate.startswith("08")
