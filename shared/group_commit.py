@@ -5,7 +5,12 @@ Each request thread submits its item and waits. One thread per process takes wha
 whenever it is free (no timer: a lone item goes at once; a group builds up only while the previous one
 is in the database), applies the group and answers every waiting thread with its own outcome once the
 group has committed. A subclass says how a group is applied (:meth:`GroupCommit.apply`) and may say
-how one is formed (:meth:`GroupCommit.next_group`). Used by the ledger's single postings and the
+how one is formed (:meth:`GroupCommit.next_group`).
+
+A failure never answers for another item: when PostgreSQL refuses the group's statement (nothing of it is
+committed), each unanswered item is applied again on its own, so a refusal stays its own. When the
+connection fails the outcome is unknown, so each unanswered item answers 503 and its caller retries
+(what is applied this way is idempotent). Used by the ledger's single postings and the
 depository-agent's bank notifications.
 """
 import logging
@@ -13,7 +18,8 @@ import os
 import queue
 import threading
 
-from psycopg_pool import ConnectionPool
+import psycopg
+from psycopg_pool import ConnectionPool, PoolTimeout
 
 from shared.errors import Unavailable
 from shared.logs import current_request_id
@@ -107,11 +113,31 @@ class GroupCommit:
         return group
 
     def apply(self, group: list[Pending]) -> None:
-        """Apply ``group`` and resolve each of its items."""
+        """Apply ``group`` on one pooled connection; on a database error, answer what is still unanswered
+        (each alone again when PostgreSQL refused the statement, 503 when the connection failed)."""
+        try:
+            with self.pool.connection() as conn:
+                self.apply_group(conn, group)
+        except (psycopg.Error, PoolTimeout) as exc:
+            unanswered = [pending for pending in group if not pending.answered]
+            refused = _refused_by_server(exc)
+            if refused and len(unanswered) > 1:
+                for pending in unanswered:  # nothing of the refused statement was committed: each alone
+                    self.apply([pending])
+                return
+            if not refused:
+                log.warning("%s: database unavailable during a group of %d: %s", self.thread_name, len(unanswered),
+                            exc)
+                exc = Unavailable(UNAVAILABLE)
+            for pending in unanswered:
+                pending.resolve(error=exc)
+
+    def apply_group(self, conn: psycopg.Connection, group: list[Pending]) -> None:
+        """Apply ``group`` in one statement on ``conn`` (autocommit) and resolve each of its items."""
         raise NotImplementedError
 
 
-def refused_by_server(exc: BaseException) -> bool:
+def _refused_by_server(exc: BaseException) -> bool:
     """Whether PostgreSQL itself refused the statement (so its transaction was rolled back), rather than
     the connection failing with the outcome unknown."""
     sqlstate = getattr(exc, "sqlstate", None)

@@ -6,21 +6,14 @@ gets its outcome once its group has committed). Within a group the postings are 
 alone (a replay of an earlier posting of the group answers 201 with its record), so the group is one
 of the orders in which the concurrent requests could have run.
 
-A failure never answers for another posting: when PostgreSQL refuses a group (nothing of it is then
-committed), each of its postings is applied again on its own. When the connection is lost mid-call the
-outcome is unknown, so every posting of the group answers 503 and the caller retries it; postings are
-idempotent by trade number.
+A failure never answers for another posting (shared/group_commit.py): a refused group is applied again
+posting by posting; when the connection is lost mid-call every posting of the group answers 503 and the
+caller retries it; postings are idempotent by trade number.
 """
-import logging
-
 import psycopg
-from psycopg_pool import PoolTimeout
 
 from beanpay_ledger import accounts_repo
-from shared.errors import Unavailable
-from shared.group_commit import UNAVAILABLE, GroupCommit, Pending, refused_by_server
-
-log = logging.getLogger(__name__)
+from shared.group_commit import GroupCommit, Pending
 
 Posting = tuple[int, str, str, int]  # (change_type, eid, trade_no, amount)
 Outcome = tuple[str, str | None]  # (outcome, record JSON text)
@@ -35,21 +28,8 @@ class GroupCommitter(GroupCommit):
         """Apply one posting (with whatever else is posted meanwhile): its ``(outcome, record JSON text)``."""
         return self.submit((change_type, eid, trade_no, amount))
 
-    def apply(self, group: list[Pending]) -> None:
-        """One ``ledger_post_batch`` call for the group; each posting alone again if PostgreSQL refuses it."""
-        try:
-            with self.pool.connection() as conn:
-                outcomes = accounts_repo.post_batch(conn, *zip(*(pending.item for pending in group)))
-        except (psycopg.Error, PoolTimeout) as exc:
-            if len(group) > 1 and refused_by_server(exc):
-                for pending in group:  # nothing was committed: each alone, so a failure stays its own
-                    self.apply([pending])
-            elif len(group) == 1 and refused_by_server(exc):
-                group[0].resolve(error=exc)
-            else:
-                log.warning("database unavailable during a group of %d postings: %s", len(group), exc)
-                for pending in group:
-                    pending.resolve(error=Unavailable(UNAVAILABLE))
-            return
+    def apply_group(self, conn: psycopg.Connection, group: list[Pending]) -> None:
+        """One ``ledger_post_batch`` call for the group (autocommit: its rows arrive once committed)."""
+        outcomes = accounts_repo.post_batch(conn, *zip(*(pending.item for pending in group)))
         for pending, outcome in zip(group, outcomes):
             pending.resolve(outcome)

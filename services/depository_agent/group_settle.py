@@ -4,28 +4,24 @@ statement, one transaction and one WAL flush.
 Each request thread verifies and validates its notification, then submits it; the queueing and
 answering are :mod:`shared.group_commit`'s (a lone notification goes at once; each thread gets its
 outcome once its group, applied with :func:`record_store.apply_results`, has committed). ``OK`` is
-therefore still answered only after the commit. A requestNo appears at most once in a group: a second notification for it waits for the next group, where it finds the record final
-(DUPLICATE or CONFLICTING, exactly as if the two had come one after the other).
+therefore still answered only after the commit. A requestNo appears at most once in a group: a second
+notification for it waits for the next group, where it finds the record final (DUPLICATE or CONFLICTING,
+exactly as if the two had come one after the other).
 
-A failure never answers for another notification: when PostgreSQL refuses a statement (nothing of it
-is committed), each unanswered result of the group is applied again on its own. When the connection
-fails the outcome is unknown, so each unanswered result answers 503 and the bank retries; applying a
-result twice is harmless (the second finds the record final).
+A failure never answers for another notification (shared/group_commit.py): a refused statement is
+applied again result by result; when the connection fails each unanswered result answers 503 and the
+bank retries; applying a result twice is harmless (the second finds the record final).
 """
-import logging
 import queue
 from collections import deque
 
 import psycopg
-from psycopg_pool import PoolTimeout
 
-from shared.errors import AppError, Unavailable
-from shared.group_commit import UNAVAILABLE, GroupCommit, Pending, refused_by_server
+from shared.errors import AppError
+from shared.group_commit import GroupCommit, Pending
 from shared.logs import bind_request_id
 
 from depository_agent import notifications, record_store
-
-log = logging.getLogger(__name__)
 
 
 class GroupSettler(GroupCommit):
@@ -63,26 +59,12 @@ class GroupSettler(GroupCommit):
         self._deferred.extendleft(reversed(repeats))
         return group
 
-    def apply(self, group: list[Pending]) -> None:
-        """One ``apply_results`` statement for the group; each unanswered result alone again if PostgreSQL
-        refuses it."""
-        try:
-            with self.pool.connection() as conn:
-                records = record_store.apply_results(conn, [pending.item for pending in group])
-                for pending, record in zip(group, records):
-                    bind_request_id(pending.request_id)  # the conflict log line carries the notification's id
-                    try:
-                        pending.resolve(notifications.conclude(conn, pending.item, record))
-                    except AppError as exc:
-                        pending.resolve(error=exc)
-        except (psycopg.Error, PoolTimeout) as exc:
-            unanswered = [pending for pending in group if not pending.answered]
-            if refused_by_server(exc) and len(unanswered) > 1:
-                for pending in unanswered:  # nothing of the refused statement was committed: each alone
-                    self.apply([pending])
-                return
-            if not refused_by_server(exc):
-                log.warning("database unavailable while settling %d notifications: %s", len(unanswered), exc)
-                exc = Unavailable(UNAVAILABLE)
-            for pending in unanswered:
+    def apply_group(self, conn: psycopg.Connection, group: list[Pending]) -> None:
+        """One ``apply_results`` statement for the group, then each result's conclusion."""
+        records = record_store.apply_results(conn, [pending.item for pending in group])
+        for pending, record in zip(group, records):
+            bind_request_id(pending.request_id)  # the conflict log line carries the notification's id
+            try:
+                pending.resolve(notifications.conclude(conn, pending.item, record))
+            except AppError as exc:
                 pending.resolve(error=exc)
