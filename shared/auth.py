@@ -6,9 +6,9 @@ from flask import current_app, request
 from shared.errors import Unauthorized
 
 
-def bearer_token() -> str:
-    """The token of an ``Authorization: Bearer <token>`` header, or ''."""
-    header = request.headers.get("Authorization", "")
+def bearer_token(authorization: str | None = None) -> str:
+    """The token of an ``Authorization: Bearer <token>`` header value (by default the current request's), or ''."""
+    header = request.headers.get("Authorization", "") if authorization is None else authorization
     scheme, _, token = header.partition(" ")
     return token.strip() if scheme.lower() == "bearer" else ""
 
@@ -18,8 +18,7 @@ NO_SERVICE_TOKEN = "service credentials required: Authorization: Bearer <interna
 
 def token_accepted(authorization: str, accepted: tuple[str, ...]) -> bool:
     """True when an ``Authorization`` header value carries one of ``accepted`` (constant-time compare)."""
-    scheme, _, token = authorization.partition(" ")
-    token = token.strip() if scheme.lower() == "bearer" else ""
+    token = bearer_token(authorization)
     return bool(token) and any(hmac.compare_digest(token.encode(), ok.encode()) for ok in accepted)
 
 

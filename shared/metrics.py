@@ -61,17 +61,14 @@ def add_gauge(app: Flask, name: str, help_text: str, function: GaugeFunction) ->
 
 
 def install_metrics(app: Flask, service: str) -> None:
-    """Count and time every request, and serve /metrics."""
+    """Count and time every request (from ``g.started``, set by shared/web.py's request-id hook), and
+    serve /metrics."""
     app.extensions["metric_gauges"] = []
-
-    @app.before_request
-    def _start_timer():
-        g.metrics_started = time.perf_counter()
 
     @app.after_request
     def _record(response):
         endpoint = request.url_rule.rule if request.url_rule else "unmatched"
-        started = g.get("metrics_started", time.perf_counter())
+        started = g.get("started", time.perf_counter())
         observe_request(service, request.method, endpoint, response.status_code, time.perf_counter() - started)
         return response
 

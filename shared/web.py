@@ -115,6 +115,15 @@ def request_data() -> dict:
     return data
 
 
+class FullMatch(ma.validate.Regexp):
+    """A pattern the whole value must match (``$`` alone would let a trailing newline through)."""
+
+    def __call__(self, value: str) -> str:
+        if self.regex.fullmatch(value) is None:
+            raise ma.ValidationError(self._format_error(value))
+        return value
+
+
 def _register_request_id(app: Flask) -> None:
     @app.before_request
     def _bind():

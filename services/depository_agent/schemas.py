@@ -3,13 +3,7 @@ from urllib.parse import urlsplit
 
 from marshmallow import EXCLUDE, Schema, ValidationError, fields, validate
 
-class FullMatch(validate.Regexp):
-    """A pattern the whole value must match: ``$`` alone lets a trailing newline through."""
-
-    def __call__(self, value: str) -> str:
-        if self.regex.fullmatch(value) is None:
-            raise ValidationError(self._format_error(value))
-        return value
+from shared.web import FullMatch
 
 
 REQUEST_NO_PATTERN = r"^REQ_[0-9A-F]{32}$"

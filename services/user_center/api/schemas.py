@@ -5,15 +5,7 @@ from flask import current_app
 from marshmallow import EXCLUDE, Schema, ValidationError, fields, validate, validates_schema
 
 from shared.money import parse_yuan
-
-
-class FullMatch(validate.Regexp):
-    """A pattern the whole value must match (``$`` alone would let a trailing newline through)."""
-
-    def __call__(self, value: str) -> str:
-        if self.regex.fullmatch(value) is None:
-            raise ValidationError(self._format_error(value))
-        return value
+from shared.web import FullMatch
 
 
 MOBILE = FullMatch(r"^1[0-9]{10}$", error="must be an 11-digit mobile number starting with 1")
