@@ -13,7 +13,6 @@ records the CPU used by the agent's workers, PostgreSQL and wrk (bench/probes.py
 ``run()`` answers the rows ``{name, value, unit, target, ok}``; ``python -m bench.gateway`` prints them and
 writes bench/results/gateway.{json,txt}.
 """
-import base64
 import hashlib
 import json
 import os
@@ -30,6 +29,7 @@ import requests
 from bench import wrk
 from bench.ledger import _pgbench, _server_url, _worker_rss_mb
 from bench.probes import Probe, process_cpu_s
+from bench.user_center import Bank
 from shared.devkeys import generate
 from tests.support.infra import Infra
 from tests.support.processes import Process, Worker, free_port
@@ -68,25 +68,10 @@ def request_no(index: int) -> str:
     return f"REQ_{index:032X}"
 
 
-def _notification(index: int) -> dict:
-    return {"requestNo": request_no(index), "respCode": "00000", "respMsg": "success", "status": 1,
-            "transactionStatus": "SUCCESS", "amount": "100.00"}
-
-
-def _sign_range(key_path: str, start: int, stop: int) -> list[str]:
-    """URL-encoded notification queries for records ``start`` to ``stop`` (OpenSSL signs ~4x faster)."""
-    from cryptography.hazmat.primitives import hashes, serialization
-    from cryptography.hazmat.primitives.asymmetric import padding
-
-    key = serialization.load_pem_private_key(Path(key_path).read_bytes(), None)
-    lines = []
-    for index in range(start, stop):
-        body = json.dumps(_notification(index), separators=(",", ":")).encode()
-        signature = key.sign(body, padding.PKCS1v15(), hashes.SHA256())
-        lines.append(urlencode({"serviceName": "RECHARGE", "platformNo": "WANXINP2P",
-                                "reqData": base64.b64encode(body).decode(),
-                                "signature": base64.b64encode(signature).decode()}))
-    return lines
+def _sign_range(keys_dir: str, start: int, stop: int) -> list[str]:
+    """URL-encoded successful-recharge notification queries for records ``start`` to ``stop``."""
+    bank = Bank(keys_dir)
+    return [urlencode(bank.recharge_success(request_no(index), "100.00")) for index in range(start, stop)]
 
 
 def signed_notifications(keys_dir: str, count: int) -> Path:
@@ -101,7 +86,7 @@ def signed_notifications(keys_dir: str, count: int) -> Path:
         print(f"signing {count:,} notifications (cached for later runs in {CACHE})", flush=True)
         chunk = 2000
         with ProcessPoolExecutor(os.cpu_count()) as pool:
-            parts = pool.map(_sign_range, [key_path] * (count // chunk + 1),
+            parts = pool.map(_sign_range, [keys_dir] * (count // chunk + 1),
                              range(0, count, chunk), [min(count, start + chunk) for start in range(0, count, chunk)])
             partial = path.with_suffix(".partial")
             partial.write_text("".join(line + "\n" for part in parts for line in part))
