@@ -156,7 +156,7 @@ def verify(env: Environment, traffic: Traffic) -> Verdict:
     _check_huifu(verdict, env, orders, postings)
     _check_unexplained_postings(verdict, postings, center, orders)
     _check_platform_records(verdict, env, bank)
-    _check_balances(verdict, env, traffic, bank, orders)
+    _check_balances(verdict, env, traffic)
     _check_cache(verdict, env)
     verdict.figures.update({"lost": len(verdict.lost), "doubled": len(verdict.doubled),
                             "requests_checked": len(center) + len(orders)})
@@ -311,7 +311,7 @@ def _check_platform_records(verdict: Verdict, env: Environment, bank: dict) -> N
         db("depository_agent"), "select count(*) from depository_record where result_source = 'QUERY'")
 
 
-def _check_balances(verdict: Verdict, env: Environment, traffic: Traffic, bank: dict, orders: dict) -> None:
+def _check_balances(verdict: Verdict, env: Environment, traffic: Traffic) -> None:
     """Bank, ledger and user-center agree per user, and equal the sum the campaign expects."""
     expected: dict = defaultdict(int)
     for request in traffic.journal.requests:

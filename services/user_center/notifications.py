@@ -88,10 +88,9 @@ class BatchRefused(Exception):
     """The ledger refused a posting of a batch: its messages are applied one by one instead."""
 
 
-def apply_batch(pool: ConnectionPool, ledger: LedgerClient, messages: list[tuple[dict, str | None, str]]
-                ) -> list[str]:
+def apply_batch(pool: ConnectionPool, ledger: LedgerClient, messages: list[tuple[dict, str | None, str]]) -> None:
     """Apply RECHARGE and WITHDRAW results (``(payload, message_id, request_id)`` in arrival order) in one
-    transaction with one ledger batch call; their outcomes in the same order.
+    transaction with one ledger batch call.
 
     The rows are locked (in id order, so concurrent consumers never deadlock), each message is
     decided as :func:`apply` would, seeing the effect of the earlier messages of the run, and the
@@ -104,14 +103,14 @@ def apply_batch(pool: ConnectionPool, ledger: LedgerClient, messages: list[tuple
             numbers = [payload["requestNo"] for payload, _, _ in messages if payload["serviceName"] == service]
             if numbers:
                 rows.update({(service, row["request_no"]): row for row in requests.lock_many(conn, service, numbers)})
-        outcomes, operations, settled = [], {}, {service: {} for service in BATCHED_SERVICES}
+        operations, settled = {}, {service: {} for service in BATCHED_SERVICES}
         for payload, message_id, request_id in messages:
             bind_request_id(request_id)
             service, success = payload["serviceName"], payload["status"] == 1
             row = rows.get((service, payload["requestNo"]))
             verdict, reason = _decide(row, payload)
             if verdict == ANOMALY:
-                outcomes.append(_anomaly(conn, reason, payload, message_id))
+                _anomaly(conn, reason, payload, message_id)
                 continue
             operation = _ledger_operation(service, row, success)
             if operation:
@@ -119,7 +118,6 @@ def apply_batch(pool: ConnectionPool, ledger: LedgerClient, messages: list[tuple
             if verdict == APPLIED:
                 row["callback_status"] = _status(success)  # a later repeat in this run is a duplicate
                 settled[service][row["request_no"]] = row["callback_status"]
-            outcomes.append(verdict)
         bind_request_id(f"batch-{messages[0][2]}"[:64])
         if operations:
             log.info("ledger batch of %d postings for requests %s", len(operations),
@@ -127,7 +125,6 @@ def apply_batch(pool: ConnectionPool, ledger: LedgerClient, messages: list[tuple
             _post_batch(ledger, list(operations.values()))
         for service, statuses in settled.items():
             requests.settle_many(conn, service, statuses)
-    return outcomes
 
 
 def _status(success: bool) -> int:
