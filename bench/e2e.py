@@ -20,14 +20,13 @@ import time
 from concurrent.futures import ThreadPoolExecutor
 from urllib.parse import urlencode
 
-import pika
 import psycopg
 import requests
 
 from bench import wrk
 from bench.user_center import USERS, Bank, CpuMeter, Platform, create_recharges, row, save, wait, wrk_until
 from shared.ledger_client import LedgerClient
-from shared.messaging import GATEWAY_NOTIFY_QUEUE
+from shared.messaging import GATEWAY_NOTIFY_QUEUE, queue_depths
 
 BACKLOG = int(os.environ.get("BENCH_BACKLOG", "10000"))
 PACED_RATE = int(os.environ.get("BENCH_PACED_RATE", "200"))
@@ -72,11 +71,7 @@ def pending_recharges(platform: Platform, count: int) -> list[dict]:
 
 
 def ready_messages(platform: Platform) -> int:
-    connection = pika.BlockingConnection(pika.URLParameters(platform.infra.amqp_url))
-    try:
-        return connection.channel().queue_declare(GATEWAY_NOTIFY_QUEUE, passive=True).method.message_count
-    finally:
-        connection.close()
+    return queue_depths(platform.infra.amqp_url, "bench-e2e", (GATEWAY_NOTIFY_QUEUE,))[GATEWAY_NOTIFY_QUEUE]
 
 
 def settled(platform: Platform) -> int:

@@ -17,12 +17,13 @@ import time
 from collections import defaultdict
 from dataclasses import dataclass, field
 
-import pika
+import pika.exceptions
 import psycopg
 import redis
 import requests
 from psycopg.rows import dict_row
 
+from shared import messaging
 from shared.messaging import GATEWAY_NOTIFY_DLQ, GATEWAY_NOTIFY_QUEUE
 
 from chaos.environment import Environment
@@ -92,16 +93,10 @@ def backlog(env: Environment) -> dict:
 def queue_depths(env: Environment) -> dict:
     """Ready messages in user-center's queue and its DLQ (-1 when the broker cannot be asked)."""
     try:
-        connection = pika.BlockingConnection(pika.URLParameters(env.infra.amqp_url))
+        depths = messaging.queue_depths(env.infra.amqp_url, "chaos-verify")
     except pika.exceptions.AMQPError:
         return {"queue_ready": -1, "dlq_ready": -1}
-    try:
-        channel = connection.channel()
-        ready = channel.queue_declare(GATEWAY_NOTIFY_QUEUE, passive=True).method.message_count
-        dead = channel.queue_declare(GATEWAY_NOTIFY_DLQ, passive=True).method.message_count
-    finally:
-        connection.close()
-    return {"queue_ready": ready, "dlq_ready": dead}
+    return {"queue_ready": depths[GATEWAY_NOTIFY_QUEUE], "dlq_ready": depths[GATEWAY_NOTIFY_DLQ]}
 
 
 def wait_until_settled(env: Environment, timeout: float, stall: float) -> tuple[bool, float, dict, int]:

@@ -3,6 +3,7 @@
 Queues are quorum queues so that a RabbitMQ cluster replicates them.
 """
 import pika
+import pika.exceptions
 
 GATEWAY_NOTIFY_EXCHANGE = "depository.gateway-notify"
 GATEWAY_NOTIFY_QUEUE = "user-center.gateway-notify"
@@ -25,6 +26,29 @@ def declare_gateway_notify(channel) -> None:
     channel.queue_declare(GATEWAY_NOTIFY_QUEUE, durable=True, arguments=QUORUM)
     channel.queue_bind(GATEWAY_NOTIFY_QUEUE, GATEWAY_NOTIFY_EXCHANGE, routing_key="#")
     channel.queue_declare(GATEWAY_NOTIFY_DLQ, durable=True, arguments=QUORUM)
+
+
+def queue_depths(amqp_url: str, name: str, queues=(GATEWAY_NOTIFY_QUEUE, GATEWAY_NOTIFY_DLQ),
+                 timeout: float = 2.0) -> dict[str, int]:
+    """Ready messages in each of ``queues``, by name (passive declares on a short-lived connection that
+    gives up after ``timeout`` seconds; a queue not declared yet counts 0)."""
+    params = pika.URLParameters(amqp_url)
+    params.connection_attempts, params.socket_timeout = 1, timeout
+    params.blocked_connection_timeout = params.stack_timeout = timeout
+    params.client_properties = {"connection_name": name}
+    connection = pika.BlockingConnection(params)
+    depths = {}
+    try:
+        for queue in queues:
+            channel = connection.channel()
+            try:
+                depths[queue] = channel.queue_declare(queue, passive=True).method.message_count
+                channel.close()
+            except pika.exceptions.ChannelClosedByBroker:  # 404: nobody declared it yet
+                depths[queue] = 0
+    finally:
+        connection.close()
+    return depths
 
 
 def ping(amqp_url: str) -> None:

@@ -5,12 +5,14 @@ named by ``PROMETHEUS_MULTIPROC_DIR`` (``deploy/gunicorn.conf.py`` makes one per
 ``/metrics`` merges them. Gauges that describe shared state (pending records, outbox lag) are
 computed from the database at scrape time, so every worker reports the same truth.
 """
+import contextvars
 import logging
 import os
 import time
 from typing import Callable, Iterable
 
 from flask import Flask, Response, g, request
+from psycopg_pool import ConnectionPool
 from prometheus_client import CONTENT_TYPE_LATEST, REGISTRY, CollectorRegistry, Counter, Histogram, generate_latest
 from prometheus_client import multiprocess
 from prometheus_client.core import GaugeMetricFamily
@@ -23,6 +25,8 @@ LATENCY = Histogram("http_request_duration_seconds", "HTTP request latency", ["s
 
 # A gauge function returns a number, or (labels, value) pairs for a labelled family.
 GaugeFunction = Callable[[], float | Iterable[tuple[dict, float]]]
+# The scrape being collected (a fresh object per scrape), so that its gauges can share one read.
+_SCRAPE: contextvars.ContextVar[object | None] = contextvars.ContextVar("metrics_scrape", default=None)
 
 
 class _ScrapeGauges:
@@ -32,6 +36,13 @@ class _ScrapeGauges:
         self.gauges = gauges
 
     def collect(self):
+        scrape = _SCRAPE.set(object())
+        try:
+            yield from self._families()
+        finally:
+            _SCRAPE.reset(scrape)
+
+    def _families(self):
         for name, help_text, function in self.gauges:
             try:
                 value = function()
@@ -47,6 +58,32 @@ class _ScrapeGauges:
                 for label_values, number in pairs:
                     family.add_metric([str(label_values[key]) for key in labels], number)
             yield family
+
+
+class PerScrape:
+    """Calls ``read`` once per scrape, so that the gauges of one scrape share one query (outside a scrape,
+    on every call)."""
+
+    def __init__(self, read: Callable[[], object]):
+        self.read = read
+        self.scrape: object | None = None
+        self.value = None
+
+    def __call__(self):
+        scrape = _SCRAPE.get()
+        if scrape is None or scrape is not self.scrape:
+            self.value, self.scrape = self.read(), scrape
+        return self.value
+
+
+def db_gauge(pool: ConnectionPool, query: Callable) -> Callable:
+    """A gauge function: ``query(conn)`` in one short transaction on a connection of ``pool``, waiting at
+    most 2 s for one (a busy pool leaves the gauge out of that scrape rather than hold the scrape)."""
+
+    def read():
+        with pool.connection(timeout=2) as conn, conn.transaction():
+            return query(conn)
+    return read
 
 
 def observe_request(service: str, method: str, endpoint: str, status: int, seconds: float) -> None:

@@ -1,8 +1,7 @@
 """bank-callback's gauges on /metrics, read from the database at scrape time."""
 from flask import Flask
 
-from shared.db import unit_of_work
-from shared.metrics import add_gauge
+from shared.metrics import PerScrape, add_gauge, db_gauge
 
 from bank_callback import repository
 
@@ -11,9 +10,7 @@ def register(app: Flask) -> None:
     """Netsaves waiting to be credited (and the oldest one's age), and the number of customers."""
     pool = app.extensions["db"]
 
-    def backlog() -> list[dict]:
-        with unit_of_work(pool) as conn:
-            return repository.netsave_backlog(conn)
+    backlog = PerScrape(db_gauge(pool, repository.netsave_backlog))
 
     def waiting():
         rows = {row["customer_known"]: row["rows"] for row in backlog()}
@@ -22,11 +19,8 @@ def register(app: Flask) -> None:
     def oldest():
         return max((row["oldest_seconds"] for row in backlog()), default=0.0)
 
-    def customers():
-        with unit_of_work(pool) as conn:
-            return repository.customer_count(conn)
-
     add_gauge(app, "bank_callback_netsave_uncredited", "recharge callbacks not credited yet, by customer known",
               waiting)
     add_gauge(app, "bank_callback_netsave_oldest_uncredited_seconds", "age of the oldest uncredited recharge", oldest)
-    add_gauge(app, "bank_callback_customers", "live bank customers (openid bindings)", customers)
+    add_gauge(app, "bank_callback_customers", "live bank customers (openid bindings)",
+              db_gauge(pool, repository.customer_count))

@@ -3,13 +3,11 @@
 Gauges are read from the database when /metrics is scraped, so every gunicorn worker reports the
 same truth; the notification counter is per process and merged by the multiprocess collector.
 """
-from typing import Callable
-
 from flask import Flask
 from prometheus_client import Counter
 from psycopg_pool import ConnectionPool
 
-from shared.metrics import add_gauge
+from shared.metrics import PerScrape, add_gauge, db_gauge
 
 from depository_agent import exception_store, outbox_store, record_store
 from depository_agent.notifications import CONFLICTING, DUPLICATE, SETTLED
@@ -36,20 +34,15 @@ def _labelled(label: str, names: tuple, counts: dict) -> list[tuple[dict, float]
 
 def install(app: Flask, pool: ConnectionPool) -> None:
     """Register the agent's scrape-time gauges on the app's /metrics."""
-
-    def read(query: Callable):
-        def gauge():
-            with pool.connection(timeout=2) as conn:
-                return query(conn)
-        return gauge
-
+    backlog = PerScrape(db_gauge(pool, outbox_store.backlog))
     add_gauge(app, "depository_agent_records_pending", "Records waiting for the bank's result, by request type",
-              read(lambda conn: _labelled("request_type", REQUEST_TYPES, record_store.pending_by_type(conn))))
+              db_gauge(pool, lambda conn: _labelled("request_type", REQUEST_TYPES,
+                                                    record_store.pending_by_type(conn))))
     add_gauge(app, "depository_agent_oldest_pending_age_seconds", "Age of the oldest record still pending",
-              read(record_store.oldest_pending_age))
+              db_gauge(pool, record_store.oldest_pending_age))
     add_gauge(app, "depository_agent_outbox_unsent", "Outbox messages not yet confirmed by RabbitMQ",
-              read(lambda conn: outbox_store.backlog(conn)["unsent"]))
+              lambda: backlog()["unsent"])
     add_gauge(app, "depository_agent_outbox_lag_seconds", "Age of the oldest unsent outbox message (0: none)",
-              read(lambda conn: outbox_store.backlog(conn)["lag"]))
+              lambda: backlog()["lag"])
     add_gauge(app, "depository_agent_exceptions_open", "Open exceptions for an operator, by kind",
-              read(lambda conn: _labelled("kind", EXCEPTION_KINDS, exception_store.open_by_kind(conn))))
+              db_gauge(pool, lambda conn: _labelled("kind", EXCEPTION_KINDS, exception_store.open_by_kind(conn))))

@@ -2,7 +2,7 @@
 import requests
 from flask import jsonify
 
-from shared.metrics import add_gauge
+from shared.metrics import PerScrape, add_gauge
 from shared.web import create_base_app
 
 
@@ -31,6 +31,25 @@ def test_requests_are_counted_by_route_template_and_gauges_read_at_scrape():
     assert "pending_things 7.0" in text
     assert 'things_by_state{state="b"} 2.0' in text
     assert "broken_source" not in text
+
+
+def test_gauges_of_one_scrape_share_one_read_and_every_scrape_reads_afresh():
+    reads = []
+
+    def read() -> dict:
+        reads.append(len(reads) + 1)
+        return {"unsent": 10 * len(reads), "lag": len(reads)}
+
+    app = create_base_app("metrics-test", {"LOG_LEVEL": "WARNING"}, "t")
+    shared_read = PerScrape(read)
+    add_gauge(app, "outbox_unsent", "unsent", lambda: shared_read()["unsent"])
+    add_gauge(app, "outbox_lag", "lag", lambda: shared_read()["lag"])
+    client = app.test_client()
+    first = client.get("/metrics").get_data(as_text=True)
+    assert "outbox_unsent 10.0" in first and "outbox_lag 1.0" in first and reads == [1]
+    second = client.get("/metrics").get_data(as_text=True)  # at once: no stale value from the first scrape
+    assert "outbox_unsent 20.0" in second and "outbox_lag 2.0" in second and reads == [1, 2]
+    assert shared_read()["lag"] == 3  # outside a scrape: read on every call
 
 
 def test_gunicorn_workers_are_merged(procs, infra):
