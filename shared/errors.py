@@ -5,14 +5,16 @@ Handlers raise these; the web layer turns them into the service's error envelope
 
 
 class AppError(Exception):
-    """An error with a reason meant for the caller."""
+    """An error with a reason meant for the caller, and any headers its answer carries."""
 
     status = 400
     code = 903
 
-    def __init__(self, msg: str, code: int | None = None, status: int | None = None):
+    def __init__(self, msg: str, code: int | None = None, status: int | None = None,
+                 headers: dict[str, str] | None = None):
         super().__init__(msg)
         self.msg = msg
+        self.headers = headers or {}
         if code is not None:
             self.code = code
         if status is not None:
@@ -54,7 +56,12 @@ class Locked(AppError):
 
 
 class TooManyRequests(AppError):
+    """429; ``retry_after`` seconds, when given, is answered as Retry-After."""
+
     status, code = 429, 929
+
+    def __init__(self, msg: str, retry_after: int | None = None):
+        super().__init__(msg, headers=None if retry_after is None else {"Retry-After": str(retry_after)})
 
 
 class Unavailable(AppError):

@@ -147,7 +147,9 @@ def _register_request_id(app: Flask) -> None:
 def _register_error_handlers(app: Flask) -> None:
     @app.errorhandler(AppError)
     def _app_error(exc: AppError):
-        return error_response(exc.status, exc.code, exc.msg)
+        response, status = error_response(exc.status, exc.code, exc.msg)
+        response.headers.update(exc.headers)
+        return response, status
 
     @app.errorhandler(HTTPException)
     def _http_error(exc: HTTPException):

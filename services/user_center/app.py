@@ -3,7 +3,7 @@ from flask import Flask
 
 from shared.db import create_pool, ping
 from shared.ledger_client import LedgerClient
-from shared.web import add_ready_check, create_base_app, error_response
+from shared.web import add_ready_check, create_base_app
 
 from user_center import config as user_center_config
 from user_center import frontend, metrics
@@ -11,7 +11,7 @@ from user_center.agent_client import AgentClient
 from user_center.api import internal, my, public
 from user_center.api.schemas import RechargePage, WithdrawPage
 from user_center.holds import HoldReleaser
-from user_center.login_throttle import LoginThrottle, LoginThrottled
+from user_center.login_throttle import LoginThrottle
 from user_center.passwords import keep_hash_memory_returnable
 
 
@@ -33,12 +33,6 @@ def create_app(config: dict | None = None) -> Flask:
     app.extensions["login_throttle"] = LoginThrottle(settings)
     add_ready_check(app, "database", lambda: ping(pool))
     metrics.install(app, pool, settings["AMQP_URL"])
-
-    @app.errorhandler(LoginThrottled)
-    def _throttled(exc: LoginThrottled):
-        body, status = error_response(exc.status, exc.code, exc.msg)
-        body.headers["Retry-After"] = str(exc.retry_after)
-        return body, status
 
     api = app.extensions["api"]
     api.spec.components.security_scheme("bearerAuth", {"type": "http", "scheme": "bearer"})

@@ -25,11 +25,7 @@ _MEMORY_MAX_KEYS = 100_000
 
 
 class LoginThrottled(TooManyRequests):
-    """429 with the seconds after which a login may be tried again."""
-
-    def __init__(self, msg: str, retry_after: int):
-        super().__init__(msg)
-        self.retry_after = retry_after
+    """429 with the seconds after which a login may be tried again (Retry-After)."""
 
 
 class RedisCounters:
