@@ -20,6 +20,8 @@ COMMON_DEFAULTS: dict[str, Any] = {
     "DB_POOL_MAX": 4,
     "PRODUCTION": False,
 }
+# PRODUCTION=true never accepts an RSA key shorter than this, whatever MIN_KEY_BITS says.
+PRODUCTION_MIN_KEY_BITS = 2048
 
 
 def coerce(raw: str, default: Any) -> Any:
@@ -37,7 +39,8 @@ def load_config(database: str, defaults: Mapping[str, Any], overrides: Mapping[s
     """Build a service's configuration: defaults, then the environment, then explicit overrides.
 
     ``database`` is the service's own database name; ``DATABASE_URL`` defaults to it on
-    ``PG_SERVER_URL`` so that a local stack needs no per-service variable.
+    ``PG_SERVER_URL`` so that a local stack needs no per-service variable. In production
+    (``PRODUCTION=true``) a service's ``MIN_KEY_BITS`` is at least 2048, whatever it is set to.
     """
     merged = {**COMMON_DEFAULTS, "DATABASE_URL": "", **defaults}
     config = {}
@@ -51,6 +54,8 @@ def load_config(database: str, defaults: Mapping[str, Any], overrides: Mapping[s
         config["INTERNAL_TOKENS"] = tuple(filter(None, [read_key_file(config, "internal_token")]))
     if not config["INTERNAL_TOKEN"] and config["INTERNAL_TOKENS"]:
         config["INTERNAL_TOKEN"] = config["INTERNAL_TOKENS"][0]
+    if config["PRODUCTION"] and "MIN_KEY_BITS" in config:
+        config["MIN_KEY_BITS"] = max(config["MIN_KEY_BITS"], PRODUCTION_MIN_KEY_BITS)
     return config
 
 

@@ -35,18 +35,10 @@ DEFAULTS = {
     "RECONCILE_HTTP_TIMEOUT_SECONDS": 10,
 }
 
-# PRODUCTION=true never accepts an RSA key shorter than this, whatever MIN_KEY_BITS says.
-PRODUCTION_MIN_KEY_BITS = 2048
-
-
 def load(overrides: dict | None = None) -> dict:
-    """The agent's configuration from the environment, with ``overrides`` applied last.
-
-    In production (``PRODUCTION=true``) ``MIN_KEY_BITS`` is raised to at least 2048.
-    """
+    """The agent's configuration from the environment, with ``overrides`` applied last (in production
+    ``MIN_KEY_BITS`` is at least 2048: :func:`shared.config.load_config`)."""
     config = load_config(DATABASE, DEFAULTS, overrides)
     if not config["DEPOSITORY_GATEWAY_URL"]:
         config["DEPOSITORY_GATEWAY_URL"] = f"{config['BANK_SANDBOX_URL'].rstrip('/')}/gateway"
-    if config["PRODUCTION"]:
-        config["MIN_KEY_BITS"] = max(config["MIN_KEY_BITS"], PRODUCTION_MIN_KEY_BITS)
     return config

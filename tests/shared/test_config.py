@@ -29,3 +29,13 @@ def test_internal_token_falls_back_to_key_file(monkeypatch, tmp_path):
     monkeypatch.delenv("INTERNAL_TOKEN", raising=False)
     config = load_config("x", {}, {"KEYS_DIR": str(tmp_path)})
     assert config["INTERNAL_TOKENS"] == ("from-file",)
+
+
+def test_production_raises_every_services_minimum_key_size(monkeypatch, tmp_path):
+    monkeypatch.setenv("KEYS_DIR", str(tmp_path))
+    monkeypatch.setenv("MIN_KEY_BITS", "1024")
+    assert load_config("svc", {"MIN_KEY_BITS": 2048})["MIN_KEY_BITS"] == 1024  # outside production: as set
+    monkeypatch.setenv("PRODUCTION", "true")
+    assert load_config("svc", {"MIN_KEY_BITS": 2048})["MIN_KEY_BITS"] == 2048
+    assert load_config("svc", {"MIN_KEY_BITS": 2048}, {"MIN_KEY_BITS": 4096})["MIN_KEY_BITS"] == 4096
+    assert "MIN_KEY_BITS" not in load_config("svc", {})  # a service without keys gets no setting
