@@ -1,6 +1,6 @@
 """user-center's client of depository-agent's ``/l/`` endpoints, which sign gateway requests."""
 from shared.errors import AppError, BadRequest, Unavailable
-from shared.http import ServiceClient, ServiceUnreachable
+from shared.http import ServiceClient, ServiceResponse, ServiceUnreachable
 
 GATEWAY_FIELDS = ("serviceName", "platformNo", "reqData", "signature", "depositoryUrl")
 
@@ -28,19 +28,20 @@ class AgentClient:
 
     def knows(self, request_no: str) -> bool:
         """Whether the agent has a depository record of ``request_no`` (``GET /l/records/<requestNo>``)."""
-        try:
-            response = self.client.get(f"/l/records/{request_no}")
-        except ServiceUnreachable as exc:
-            raise Unavailable(f"depository agent unreachable ({exc.kind}), try again") from exc
+        response = self._send("GET", f"/l/records/{request_no}")
         if response.status_code in (200, 404):
             return response.status_code == 200
         raise Unavailable(f"depository agent answered {response.status_code} for record {request_no}")
 
-    def _gateway_request(self, path: str, body: dict) -> dict:
+    def _send(self, method: str, path: str, **kwargs) -> ServiceResponse:
+        """The agent's answer; :class:`Unavailable` when none came."""
         try:
-            response = self.client.post(path, json=body)
+            return self.client.request(method, path, **kwargs)
         except ServiceUnreachable as exc:
             raise Unavailable(f"depository agent unreachable ({exc.kind}), try again") from exc
+
+    def _gateway_request(self, path: str, body: dict) -> dict:
+        response = self._send("POST", path, json=body)
         try:
             answer = response.json()
         except ValueError:
