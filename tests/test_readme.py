@@ -32,4 +32,5 @@ def test_every_make_target_named_in_readme_exists():
 
 def test_every_procfile_process_is_named_in_readme():
     processes = [line.split(":", 1)[0] for line in (ROOT / "Procfile").read_text().splitlines() if line.strip()]
+    assert processes
     assert all(name in README for name in processes), [n for n in processes if n not in README]

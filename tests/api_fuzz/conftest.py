@@ -7,16 +7,14 @@ failed-login counters for 127.0.0.1, none of which may reach the other tests of 
 import pytest
 
 from tests.api_fuzz.seeds import SeededUser, new_user, open_user
-from tests.support.infra import Infra
+from tests.e2e.conftest import FAST as E2E_FAST
+from tests.support.infra import Infra, separate_infra
 from tests.support.stack import start_stack
 
-# Short retry and poll intervals so the seeded account opening settles in about a second.
-FAST = {
-    "NOTIFIER_BACKOFF_BASE_SECONDS": "0.2",
-    "NOTIFIER_BACKOFF_MAX_SECONDS": "1",
-    "NOTIFIER_POLL_SECONDS": "0.1",
-    "OUTBOX_POLL_MS": "50",
-}
+# Short retry and poll intervals so the seeded account opening settles in about a second: the end-to-end
+# timings of the workers started here.
+FAST = {key: E2E_FAST[key] for key in ("NOTIFIER_BACKOFF_BASE_SECONDS", "NOTIFIER_BACKOFF_MAX_SECONDS",
+                                       "NOTIFIER_POLL_SECONDS", "OUTBOX_POLL_MS")}
 # Only what opening a seeded user's depository account needs: bank -> agent -> RabbitMQ -> user-center.
 WORKERS = ("notifier", "outbox_relay", "gateway_notify")
 
@@ -24,11 +22,8 @@ WORKERS = ("notifier", "outbox_relay", "gateway_notify")
 @pytest.fixture(scope="package")
 def fuzz_infra(infra) -> Infra:
     """Databases, vhost and Redis prefix for the fuzzing only, on the run's servers, keys and token."""
-    own = Infra(infra.pg_server_url, infra.amqp_server_url, infra.redis_url,
-                keys_dir=infra.keys_dir, internal_token=infra.internal_token)
-    own.setup()
-    yield own
-    own.teardown()
+    with separate_infra(infra) as own:
+        yield own
 
 
 @pytest.fixture(scope="package")

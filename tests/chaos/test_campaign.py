@@ -6,11 +6,12 @@ a RabbitMQ restart, every PostgreSQL connection of the run terminated, the priva
 Huifu callbacks flow; duplicated, dropped and reordered bank notifications throughout.
 """
 import json
+from dataclasses import replace
 
 import pytest
 
 from chaos.campaign import run
-from chaos.options import Options
+from chaos.options import parse
 
 ARGS = ["--recharges", "150", "--withdraws", "40", "--users", "10", "--huifu-users", "5", "--netsaves", "30",
         "--threads", "6", "--consumer-kills", "1", "--relay-kills", "1", "--redis-down-seconds", "2",
@@ -19,9 +20,7 @@ ARGS = ["--recharges", "150", "--withdraws", "40", "--users", "10", "--huifu-use
 
 @pytest.mark.e2e
 def test_a_small_campaign_loses_nothing_and_doubles_nothing(tmp_path):
-    options = Options(recharges=150, withdraws=40, users=10, huifu_users=5, netsaves=30, threads=6,
-                      consumer_kills=1, relay_kills=1, redis_down_seconds=2, expiry_seconds=10, settle_timeout=60,
-                      results_dir=tmp_path, results_name="campaign")
+    options = replace(parse(ARGS), results_dir=tmp_path, results_name="campaign")
     figures = run(options, ARGS)
 
     results, faults, requests = figures["results"], figures["faults"], figures["requests"]

@@ -175,5 +175,6 @@ def test_grafana_dashboard_charts_metrics_the_services_export():
     def base(name: str) -> str:
         return re.sub(r"_(total|bucket)$", "", name)
 
+    assert queried
     missing = {base(name) for name in queried} - {base(name) for name in exported}
     assert not missing, missing

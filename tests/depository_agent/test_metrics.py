@@ -1,26 +1,13 @@
 """/metrics: the agent's gauges read the database at scrape time; the notification counter counts outcomes."""
 import psycopg
 import pytest
-from prometheus_client.parser import text_string_to_metric_families
 
 from depository_agent import MIGRATIONS_DIR
 from depository_agent.app import create_app
 from shared.migrations import drop_database, migrate
 
 from tests.depository_agent.conftest import SERVICE, bank_result, new_request_no, new_user_no, sign_bank_message
-
-
-def scrape(client) -> dict:
-    """``{(name, frozenset(labels)): value}`` of every sample on /metrics."""
-    response = client.get("/metrics")
-    assert response.status_code == 200
-    return {(sample.name, frozenset(sample.labels.items())): sample.value
-            for family in text_string_to_metric_families(response.get_data(as_text=True))
-            for sample in family.samples}
-
-
-def value(samples: dict, name: str, **labels) -> float:
-    return samples[(name, frozenset(labels.items()))]
+from tests.support.metrics import scrape, value
 
 
 @pytest.fixture

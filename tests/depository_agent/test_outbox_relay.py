@@ -5,6 +5,7 @@ import subprocess
 import threading
 import time
 import uuid
+from contextlib import contextmanager
 
 import psycopg
 
@@ -15,6 +16,7 @@ from depository_agent.config import load
 from depository_agent.workers.outbox_relay import build_relay
 
 from tests.depository_agent.conftest import RELAY, SERVICE, bank_result, drain
+from tests.support.waiting import wait_for
 
 
 def test_relay_publishes_settled_notifications_with_the_agreed_properties(infra, agent_db, make_request, notify,
@@ -41,14 +43,17 @@ def test_relay_publishes_settled_notifications_with_the_agreed_properties(infra,
     assert row["sent_at"] is not None
 
 
-def _run_for(relay, seconds: float) -> None:
-    """Run ``relay`` in a thread for ``seconds``, then stop it; it must stop."""
+@contextmanager
+def _running(relay):
+    """Run ``relay`` in a thread during the with-block, then stop it; it must stop."""
     stop = threading.Event()
     worker = threading.Thread(target=relay.run, args=(stop,))
     worker.start()
-    time.sleep(seconds)
-    stop.set()
-    worker.join(10)
+    try:
+        yield
+    finally:
+        stop.set()
+        worker.join(10)
     assert not worker.is_alive()
 
 
@@ -57,7 +62,8 @@ def test_unconfirmed_rows_stay_pending_when_the_broker_is_unreachable(infra, age
     with db.transaction():
         enqueue(db, GATEWAY_NOTIFY_EXCHANGE, "RECHARGE", {"n": 1}, message_id)
     dead_broker = "amqp://guest:guest@127.0.0.1:1/%2F"
-    _run_for(build_relay(load(infra.config(SERVICE, AMQP_URL=dead_broker))), 0.8)
+    with _running(build_relay(load(infra.config(SERVICE, AMQP_URL=dead_broker)))):
+        time.sleep(0.8)
     assert db.execute("select sent_at from outbox where message_id = %s", (message_id,)).fetchone()["sent_at"] is None
 
 
@@ -105,10 +111,8 @@ def test_relays_survive_sigkill_and_lost_connections_without_losing_a_row(procs,
     missing = set(ids) - set(received)
     assert not missing, f"{len(missing)} messages never published"
     with psycopg.connect(agent_db) as conn:
-        deadline = time.monotonic() + 10
-        while conn.execute("select count(*) from outbox where sent_at is null and message_id = any(%s)",
-                           (ids,)).fetchone()[0] and time.monotonic() < deadline:
-            time.sleep(0.1)
+        wait_for(lambda: conn.execute("select count(*) from outbox where sent_at is null and message_id = any(%s)",
+                                      (ids,)).fetchone()[0] == 0, timeout=10, what="every row marked sent")
         assert conn.execute("select count(*) from outbox where sent_at is null and message_id = any(%s)",
                             (ids,)).fetchone()[0] == 0
     assert first.alive() and second.alive()
@@ -162,18 +166,10 @@ def test_prune_deletes_only_rows_sent_before_the_retention(infra, agent_db, db, 
 
 def test_the_running_relay_prunes_and_a_retention_of_zero_keeps_everything(infra, agent_db, db):
     [old_sent] = _aged_rows(db, [10 * 86400])
-    _run_for(build_relay(load(infra.config(SERVICE, OUTBOX_RETENTION_HOURS=0))), 0.5)
+    with _running(build_relay(load(infra.config(SERVICE, OUTBOX_RETENTION_HOURS=0)))):
+        time.sleep(0.5)
     assert db.execute("select 1 from outbox where message_id = %s", (old_sent,)).fetchone() is not None
 
-    pruning = build_relay(load(infra.config(SERVICE, OUTBOX_RETENTION_HOURS=24)))
-    stop = threading.Event()
-    worker = threading.Thread(target=pruning.run, args=(stop,))
-    worker.start()
-    try:
-        deadline = time.monotonic() + 10
-        while db.execute("select 1 from outbox where message_id = %s", (old_sent,)).fetchone() is not None:
-            assert time.monotonic() < deadline, "the running relay did not prune"
-            time.sleep(0.1)
-    finally:
-        stop.set()
-        worker.join(10)
+    with _running(build_relay(load(infra.config(SERVICE, OUTBOX_RETENTION_HOURS=24)))):
+        wait_for(lambda: db.execute("select 1 from outbox where message_id = %s", (old_sent,)).fetchone() is None,
+                 timeout=10, what="the running relay to prune")

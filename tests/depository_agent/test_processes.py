@@ -3,9 +3,9 @@ import json
 
 import pytest
 import requests
-from prometheus_client.parser import text_string_to_metric_families
 
 from tests.depository_agent.conftest import RELAY, SERVICE, bank_result, drain, recharge_body, sign_bank_message
+from tests.support.metrics import key, parse, value
 
 
 @pytest.mark.e2e
@@ -38,9 +38,7 @@ def test_request_notification_and_relay_over_real_processes(procs, infra, agent_
                           headers={"Authorization": f"Bearer {infra.internal_token}"}).json()["result"]
     assert (record["requestStatus"], record["resultSource"]) == (1, "NOTIFICATION")
     # the counter of whichever worker answered, merged into one /metrics
-    metrics = {sample.name + json.dumps(sample.labels, sort_keys=True): sample.value
-               for family in text_string_to_metric_families(requests.get(f"{web.url}/metrics", timeout=5).text)
-               for sample in family.samples}
-    assert metrics['depository_agent_notifications_total{"outcome": "accepted"}'] == 1
-    assert metrics['depository_agent_notifications_total{"outcome": "duplicate"}'] == 2
-    assert 'depository_agent_outbox_lag_seconds{}' in metrics
+    metrics = parse(requests.get(f"{web.url}/metrics", timeout=5).text)
+    assert value(metrics, "depository_agent_notifications_total", outcome="accepted") == 1
+    assert value(metrics, "depository_agent_notifications_total", outcome="duplicate") == 2
+    assert key("depository_agent_outbox_lag_seconds") in metrics

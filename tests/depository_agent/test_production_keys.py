@@ -39,7 +39,7 @@ def test_production_refuses_to_start_with_a_short_key(infra, short_keys, setting
     agent(infra, **short).extensions["db"].close()  # outside production the configured minimum rules
 
 
-def notify_with_short_key(app, infra, short_keys, auth, db):
+def notify_with_short_key(app, short_keys, auth):
     client = app.test_client()
     body = recharge_body()
     assert client.post("/l/recharges", json=body, headers=auth).status_code == 200
@@ -49,16 +49,16 @@ def notify_with_short_key(app, infra, short_keys, auth, db):
     return client.get("/gateway", query_string=message), body["requestNo"]
 
 
-def test_production_refuses_a_notification_signed_by_a_short_key(infra, short_keys, auth, db, agent_db):
+def test_production_refuses_a_notification_signed_by_a_short_key(infra, short_keys, auth, db):
     lenient = agent(infra, MIN_KEY_BITS=1024, BANK_PUBLIC_KEY_PATH=str(short_keys / "bank_short_public.pem"))
-    answer, request_no = notify_with_short_key(lenient, infra, short_keys, auth, db)
+    answer, request_no = notify_with_short_key(lenient, short_keys, auth)
     assert answer.status_code == 200 and answer.text == "OK"  # a development setting may accept it
     assert record_of(db, request_no)["request_status"] == 1
     lenient.extensions["db"].close()
 
     production = agent(infra, PRODUCTION=True, MIN_KEY_BITS=1024)
     assert production.config["MIN_KEY_BITS"] == 2048
-    answer, request_no = notify_with_short_key(production, infra, short_keys, auth, db)
+    answer, request_no = notify_with_short_key(production, short_keys, auth)
     assert answer.status_code == 400 and answer.get_json()["code"] == 910
     assert record_of(db, request_no)["request_status"] == 0
     production.extensions["db"].close()

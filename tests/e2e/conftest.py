@@ -5,7 +5,7 @@ import pytest
 import requests
 
 from tests.support.stack import start_stack
-from tests.support.waiting import wait_for  # noqa: F401 (the tests import it from here)
+from tests.support.waiting import wait_for  # also imported from here by the end-to-end tests
 
 # Fast timings so that retries and polling settle within seconds in tests.
 FAST = {
@@ -25,6 +25,19 @@ def stack(infra, tmp_path_factory):
     running = start_stack(infra, tmp_path_factory.mktemp("stack"), settings=FAST)
     yield running
     running.stop()
+
+
+def bank_balance(stack, user_no: str) -> str:
+    """The bank sandbox's balance of ``user_no`` (yuan, as text)."""
+    return requests.get(f"{stack.url('bank_sandbox')}/balance-details/{user_no}").json()["balance"]
+
+
+def set_faults(stack, **knobs) -> None:
+    """Set the bank sandbox's fault knobs; with none, clear them all."""
+    headers = {"Authorization": f"Bearer {stack.infra.internal_token}"}
+    url = f"{stack.url('bank_sandbox')}/sandbox/faults"
+    response = requests.post(url, json=knobs, headers=headers) if knobs else requests.delete(url, headers=headers)
+    assert response.status_code == 200, response.text
 
 
 class PlatformUser:

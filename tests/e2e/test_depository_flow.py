@@ -11,7 +11,7 @@ import requests
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import padding
 
-from tests.e2e.conftest import PlatformUser, wait_for
+from tests.e2e.conftest import PlatformUser, bank_balance, wait_for
 
 
 def ledger_state(stack, infra, eid: str) -> tuple[int, list[dict]]:
@@ -21,10 +21,6 @@ def ledger_state(stack, infra, eid: str) -> tuple[int, list[dict]]:
     balance = requests.get(f"{ledger}/account/balance/query", params={"eid": eid}, headers=headers).json()["balance"]
     records = requests.get(f"{ledger}/account/record/query", params={"eid": eid, "ps": 100}, headers=headers).json()
     return balance, records["data"]
-
-
-def bank_balance(stack, user_no: str) -> str:
-    return requests.get(f"{stack.url('bank_sandbox')}/balance-details/{user_no}").json()["balance"]
 
 
 def all_final(user: PlatformUser, kind: str, count: int):

@@ -2,8 +2,6 @@
 
 Redis here is a private real server so that the test can stop it in the middle of the traffic.
 """
-import subprocess
-import sys
 import uuid
 from urllib.parse import parse_qs, urlsplit
 
@@ -12,8 +10,8 @@ import pytest
 import redis
 import requests
 
-from tests.e2e.conftest import FAST, wait_for
-from tests.support.processes import ROOT, RedisServer
+from tests.e2e.conftest import FAST, set_faults, wait_for
+from tests.support.processes import RedisServer, run_module
 from tests.support.stack import start_stack
 
 
@@ -44,12 +42,6 @@ def netsave(stack, cust_id: str, amount: str) -> dict:
                              json={"usrCustId": cust_id, "amount": amount}, timeout=10)
     assert response.status_code == 200, response.text
     return response.json()
-
-
-def set_faults(stack, infra, **knobs) -> None:
-    response = requests.post(f"{stack.url('bank_sandbox')}/sandbox/faults", json=knobs,
-                             headers={"Authorization": f"Bearer {infra.internal_token}"})
-    assert response.status_code == 200, response.text
 
 
 def ledger_balance(stack, infra, eid: str) -> int | None:
@@ -97,9 +89,9 @@ def test_register_and_three_recharges_credit_exactly_the_sum(huifu_stack, infra,
     assert parse_qs(route.fragment.split("?", 1)[1])["RespCode"] == ["000"]
 
     first = netsave(huifu_stack, cust_id, "100.00")
-    set_faults(huifu_stack, infra, duplicates=1)  # the second recharge's callback is delivered twice
+    set_faults(huifu_stack, duplicates=1)  # the second recharge's callback is delivered twice
     second = netsave(huifu_stack, cust_id, "20.50")
-    set_faults(huifu_stack, infra, duplicates=0)
+    set_faults(huifu_stack, duplicates=0)
     third = netsave(huifu_stack, cust_id, "0.01")
 
     wait_for(lambda: ledger_balance(huifu_stack, infra, openid) == 12051, timeout=40, what="ledger credited")
@@ -129,15 +121,7 @@ def test_redis_stopped_during_callbacks_loses_nothing_and_cache_is_rebuilt(huifu
         cache.start()
     assert openid not in cache_hash(infra, cache)  # the restarted Redis is empty
 
-    env = huifu_stack.env("bank_callback")
-    rebuilt = subprocess.run([sys.executable, "-m", "bank_callback", "cache", "rebuild"], env={**env, **_pythonpath()},
-                             cwd=ROOT, capture_output=True, text=True, timeout=60)
+    rebuilt = run_module("bank_callback", "cache", "rebuild", env=huifu_stack.env("bank_callback"))
     assert rebuilt.returncode == 0, rebuilt.stderr
     assert cache_hash(infra, cache) == customers_table(infra)
     assert cache_hash(infra, cache)[openid] == cust_id
-
-
-def _pythonpath() -> dict:
-    import os
-
-    return {"PATH": os.environ["PATH"], "PYTHONPATH": f"{ROOT}{os.pathsep}{ROOT / 'services'}"}

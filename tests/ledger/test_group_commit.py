@@ -82,7 +82,7 @@ def test_concurrent_postings_share_one_commit_each_answered_as_alone(api, db, co
     assert_invariants(db)
 
 
-def test_a_group_the_database_refuses_is_applied_posting_by_posting(api, db, committer, monkeypatch):
+def test_a_group_the_database_refuses_is_applied_posting_by_posting(api, committer, monkeypatch):
     eid = new_id("grp")
     api.post("/account/create", {"eid": eid, "name": "g"})
     postings = [(ADD, eid, f"ok{n}", 10) for n in range(4)] + [(ADD, eid, "poison", 10)]

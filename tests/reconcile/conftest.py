@@ -1,25 +1,19 @@
 """The whole platform on databases of its own, so that a day's reconciliation sees only this module's requests."""
 import csv
-import os
-import subprocess
-import sys
 
 import pytest
 
 from tests.e2e.conftest import FAST
-from tests.support.infra import Infra
-from tests.support.processes import ROOT
+from tests.support.infra import separate_infra
+from tests.support.processes import run_module
 from tests.support.stack import start_stack
 
 
 @pytest.fixture(scope="module")
 def own_infra(infra):
     """Fresh databases and vhost on the run's servers, with the run's keys and token."""
-    own = Infra(infra.pg_server_url, infra.amqp_server_url, infra.redis_url, keys_dir=infra.keys_dir,
-                internal_token=infra.internal_token)
-    own.setup()
-    yield own
-    own.teardown()
+    with separate_infra(infra) as own:
+        yield own
 
 
 @pytest.fixture(scope="module")
@@ -36,9 +30,7 @@ def stack(own_infra, tmp_path_factory):
 def reconcile(stack, tmp_path, day: str, *options: str) -> tuple[int, str, str, list[dict]]:
     """Run the operator command as a real process; ``(exit code, stdout, stderr, CSV rows)``."""
     csv_path = tmp_path / f"reconcile-{day}-{len(list(tmp_path.iterdir()))}.csv"
-    env = {**os.environ, "PYTHONPATH": f"{ROOT}{os.pathsep}{ROOT / 'services'}", **stack.env("depository_agent")}
-    done = subprocess.run([sys.executable, "-m", "depository_agent", "reconcile", "--date", day,
-                           "--csv", str(csv_path), *options], env=env, cwd=ROOT, capture_output=True, text=True,
-                          timeout=120)
+    done = run_module("depository_agent", "reconcile", "--date", day, "--csv", str(csv_path), *options,
+                      env=stack.env("depository_agent"), timeout=120)
     rows = list(csv.DictReader(csv_path.open(encoding="utf-8"))) if csv_path.exists() else []
     return done.returncode, done.stdout, done.stderr, rows

@@ -1,30 +1,23 @@
 """The command's exit code when a source cannot be read: 2, nothing written, nothing changed."""
-import os
-import subprocess
-import sys
-
-from tests.support.processes import ROOT
+from tests.support.processes import run_module
 
 
 def test_an_unreachable_bank_makes_the_run_incomplete(infra, tmp_path):
-    env = {**os.environ, "PYTHONPATH": f"{ROOT}{os.pathsep}{ROOT / 'services'}",
-           **infra.service_env("depository_agent", BANK_SANDBOX_URL="http://127.0.0.1:9")}
+    env = infra.service_env("depository_agent", BANK_SANDBOX_URL="http://127.0.0.1:9")
     csv_path = tmp_path / "out.csv"
-    done = subprocess.run([sys.executable, "-m", "depository_agent", "reconcile", "--date", "2024-02-29",
-                           "--csv", str(csv_path)], env=env, cwd=ROOT, capture_output=True, text=True, timeout=60)
+    done = run_module("depository_agent", "reconcile", "--date", "2024-02-29", "--csv", str(csv_path), env=env)
     assert done.returncode == 2, done.stdout + done.stderr
     assert "incomplete: bank statement unreachable" in done.stderr
     assert not csv_path.exists()
 
 
 def test_a_bad_date_is_refused_by_the_parser(infra):
-    env = {**os.environ, "PYTHONPATH": f"{ROOT}{os.pathsep}{ROOT / 'services'}", **infra.service_env("depository_agent")}
-    done = subprocess.run([sys.executable, "-m", "depository_agent", "reconcile", "--date", "2024-13-01"],
-                          env=env, cwd=ROOT, capture_output=True, text=True, timeout=60)
+    done = run_module("depository_agent", "reconcile", "--date", "2024-13-01",
+                      env=infra.service_env("depository_agent"))
     assert done.returncode == 2 and "invalid" in done.stderr
 
 
-def test_yesterday_is_the_business_day_before_today_in_the_configured_zone(infra):
+def test_yesterday_is_the_business_day_before_today_in_the_configured_zone():
     from datetime import date, datetime, timezone
 
     from depository_agent.reconciliation.command import business_day
@@ -39,15 +32,13 @@ def test_the_scheduled_form_runs_yesterday(infra, tmp_path):
     from datetime import datetime, timedelta
     from zoneinfo import ZoneInfo
 
-    env = {**os.environ, "PYTHONPATH": f"{ROOT}{os.pathsep}{ROOT / 'services'}",
-           **infra.service_env("depository_agent", BANK_SANDBOX_URL="http://127.0.0.1:9")}
+    env = infra.service_env("depository_agent", BANK_SANDBOX_URL="http://127.0.0.1:9")
 
     def yesterday() -> str:
         return (datetime.now(ZoneInfo("Asia/Shanghai")) - timedelta(days=1)).date().isoformat()
 
     before = yesterday()
-    done = subprocess.run([sys.executable, "-m", "depository_agent", "reconcile", "--date", "yesterday",
-                           "--csv", str(tmp_path / "out.csv")], env=env, cwd=ROOT, capture_output=True, text=True,
-                          timeout=60)
+    done = run_module("depository_agent", "reconcile", "--date", "yesterday", "--csv", str(tmp_path / "out.csv"),
+                      env=env)
     assert done.returncode == 2, done.stdout + done.stderr
     assert any(f"reconciliation of {day} incomplete" in done.stderr for day in {before, yesterday()}), done.stderr

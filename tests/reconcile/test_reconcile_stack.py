@@ -16,7 +16,7 @@ import requests
 from psycopg.rows import dict_row
 from psycopg.types.json import Jsonb
 
-from tests.e2e.conftest import PlatformUser, wait_for
+from tests.e2e.conftest import PlatformUser, bank_balance, set_faults, wait_for
 from tests.reconcile.conftest import reconcile
 
 
@@ -39,17 +39,6 @@ def ledger_records(stack, user_no: str) -> list[dict]:
     headers = {"Authorization": f"Bearer {stack.infra.internal_token}"}
     return requests.get(f"{stack.url('beanpay_ledger')}/account/record/query", params={"eid": user_no, "ps": 100},
                         headers=headers).json()["data"]
-
-
-def bank_balance(stack, user_no: str) -> str:
-    return requests.get(f"{stack.url('bank_sandbox')}/balance-details/{user_no}").json()["balance"]
-
-
-def set_faults(stack, **knobs) -> None:
-    headers = {"Authorization": f"Bearer {stack.infra.internal_token}"}
-    url = f"{stack.url('bank_sandbox')}/sandbox/faults"
-    response = requests.post(url, json=knobs, headers=headers) if knobs else requests.delete(url, headers=headers)
-    assert response.status_code == 200, response.text
 
 
 @pytest.fixture(scope="module")

@@ -1,11 +1,9 @@
 """Each service's CLI: one entry, --help listing its commands, the common migrate and keys."""
-import os
 import subprocess
-import sys
 
 import pytest
 
-from tests.support.processes import ROOT
+from tests.support.processes import run_module
 
 SERVICES = {
     "user_center": {"dlq", "holds", "requests"},
@@ -17,8 +15,7 @@ SERVICES = {
 
 
 def _cli(service: str, *args: str, env: dict | None = None) -> subprocess.CompletedProcess:
-    return subprocess.run([sys.executable, "-m", service, *args], cwd=ROOT, capture_output=True, text=True, timeout=60,
-                          env={**os.environ, "PYTHONPATH": f"{ROOT}{os.pathsep}{ROOT / 'services'}", **(env or {})})
+    return run_module(service, *args, env=env or {})
 
 
 @pytest.mark.parametrize("service", SERVICES)

@@ -8,6 +8,8 @@ import socket
 import subprocess
 import urllib.parse
 import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 
 import redis
@@ -99,6 +101,18 @@ class Infra:
         keys = list(client.scan_iter(match=f"{self.redis_prefix}*", count=1000))
         if keys:
             client.delete(*keys)
+
+
+@contextmanager
+def separate_infra(base: Infra) -> Iterator[Infra]:
+    """Fresh databases, vhost and Redis prefix on ``base``'s servers, with its keys and token; removed on exit."""
+    own = Infra(base.pg_server_url, base.amqp_server_url, base.redis_url,
+                keys_dir=base.keys_dir, internal_token=base.internal_token)
+    own.setup()
+    try:
+        yield own
+    finally:
+        own.teardown()
 
 
 def _rabbitmqctl(*args: str) -> None:

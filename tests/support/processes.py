@@ -20,13 +20,24 @@ def free_port() -> int:
         return sock.getsockname()[1]
 
 
+def module_env(env: dict) -> dict:
+    """This process's environment with ``env`` on top and PYTHONPATH set to the repository and its services."""
+    return {**os.environ, "PYTHONPATH": f"{ROOT}{os.pathsep}{ROOT / 'services'}", **env}
+
+
+def run_module(module: str, *args: str, env: dict, timeout: float = 60) -> subprocess.CompletedProcess:
+    """Run ``python -m <module> <args>`` from the repository root to completion, capturing its text output."""
+    return subprocess.run([sys.executable, "-m", module, *args], env=module_env(env), cwd=ROOT,
+                          capture_output=True, text=True, timeout=timeout)
+
+
 class Process:
     """One child process with its output in a log file; killed at teardown."""
 
     def __init__(self, name: str, argv: list[str], env: dict, log_dir: Path):
         self.name = name
         self.argv = argv
-        self.env = {**os.environ, "PYTHONPATH": f"{ROOT}{os.pathsep}{ROOT / 'services'}", **env}
+        self.env = module_env(env)
         self.log_path = log_dir / f"{name}.log"
         self.popen: subprocess.Popen | None = None
 

@@ -75,6 +75,13 @@ def client(app):
 
 
 @pytest.fixture
+def cli_env(infra, ledger, agent):
+    """Environment of user-center's command and consumer processes, on the run's ledger and the stand-in agent."""
+    return infra.service_env("user_center", LEDGER_URL=ledger.url, DEPOSITORY_AGENT_URL=agent.url,
+                             HOLD_ORPHAN_SECONDS=600)
+
+
+@pytest.fixture
 def db(infra):
     """A direct connection to user-center's database, to check what was (not) stored."""
     with psycopg.connect(infra.migrated_database("user_center"), row_factory=dict_row, autocommit=True) as conn:

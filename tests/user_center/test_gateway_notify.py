@@ -1,14 +1,12 @@
 """The GatewayNotifyConsumer as a real process on the run's RabbitMQ vhost and PostgreSQL."""
-import os
 import random
 import subprocess
-import sys
 import time
 
 import pytest
 
 from shared.messaging import GATEWAY_NOTIFY_DLQ, GATEWAY_NOTIFY_QUEUE
-from tests.support.processes import ROOT
+from tests.support.processes import run_module
 from tests.user_center.conftest import CALLBACK, COMMISSION, notification, open_form, request_no_of, wait_for
 from tests.user_center.standins import LedgerStandIn
 
@@ -41,9 +39,7 @@ def worker_env(infra, ledger, agent):
 
 
 def run_cli(env: dict, *args: str) -> subprocess.CompletedProcess:
-    full_env = {**os.environ, "PYTHONPATH": f"{ROOT}{os.pathsep}{ROOT / 'services'}", **env}
-    return subprocess.run([sys.executable, "-m", "user_center", *args], env=full_env, cwd=ROOT,
-                          capture_output=True, text=True, timeout=30)
+    return run_module("user_center", *args, env=env, timeout=30)
 
 
 def test_each_result_is_applied_once_whatever_the_repeats_and_order(procs, worker_env, publisher, make_user, db,

@@ -28,12 +28,6 @@ def refunds_fail(infra, ledger, agent):
     return app.test_client()
 
 
-@pytest.fixture
-def cli_env(infra, ledger, agent):
-    return infra.service_env("user_center", LEDGER_URL=ledger.url, DEPOSITORY_AGENT_URL=agent.url,
-                             HOLD_ORPHAN_SECONDS=600)
-
-
 def stuck_withdraw(refunds_fail, user, agent) -> str:
     """A withdraw whose agent call fails while the ledger cannot refund: the hold is stuck."""
     agent.fail_with = 503
@@ -86,18 +80,17 @@ def test_the_command_exits_1_while_the_ledger_is_down(refunds_fail, funded_user,
     assert ledger.balance(user.user_no) == 50000
 
 
-def test_the_consumer_loop_sweeps_stuck_holds(refunds_fail, funded_user, agent, db, ledger, procs, infra):
+def test_the_consumer_loop_sweeps_stuck_holds(refunds_fail, funded_user, agent, db, ledger, procs, cli_env):
     user = funded_user("500.00")
     request_no = stuck_withdraw(refunds_fail, user, agent)
     db.execute("update withdraw_hold_release set next_attempt_at = now() where request_no = %s", (request_no,))
-    procs.worker(WORKER, infra.service_env("user_center", LEDGER_URL=ledger.url, DEPOSITORY_AGENT_URL=agent.url,
-                                           HOLD_SWEEP_MS=200))
+    procs.worker(WORKER, {**cli_env, "HOLD_SWEEP_MS": "200"})
     wait_for(lambda: record_status(db, request_no) == 2, what="hold released by the consumer's sweep")
     assert ledger.balance(user.user_no) == 50000
 
 
-def test_an_orphaned_hold_the_agent_never_saw_is_adopted_and_released(refunds_fail, funded_user, client, agent, db,
-                                                                       ledger, cli_env):
+def test_an_orphaned_hold_the_agent_never_saw_is_adopted_and_released(refunds_fail, funded_user, agent, db, ledger,
+                                                                       cli_env):
     user = funded_user("500.00")
     orphan = stuck_withdraw(refunds_fail, user, agent)
     db.execute("delete from withdraw_hold_release where request_no = %s", (orphan,))  # as if never recorded

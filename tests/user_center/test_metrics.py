@@ -3,11 +3,11 @@ import json
 
 import pika
 import pytest
-from prometheus_client.parser import text_string_to_metric_families
 
 from shared.ledger_client import LedgerClient
 from shared.messaging import GATEWAY_NOTIFY_DLQ, GATEWAY_NOTIFY_EXCHANGE, GATEWAY_NOTIFY_QUEUE
 from shared.migrations import drop_database, migrate
+from tests.support.metrics import key, scrape, value
 from tests.user_center.conftest import CALLBACK, User, new_mobile, notification, open_form, request_no_of
 
 from user_center import MIGRATIONS_DIR, notifications
@@ -28,18 +28,10 @@ def fresh(infra, ledger, agent):
 
 def gauges(client) -> dict:
     """``{(name, frozenset(labels)): value}`` of the user_center_ samples on /metrics."""
-    answer = client.get("/metrics")
-    assert answer.status_code == 200
-    return {(sample.name, frozenset(sample.labels.items())): sample.value
-            for family in text_string_to_metric_families(answer.get_data(as_text=True))
-            for sample in family.samples if sample.name.startswith("user_center_")}
+    return scrape(client, "user_center_")
 
 
-def value(samples: dict, name: str, **labels) -> float:
-    return samples[(name, frozenset(labels.items()))]
-
-
-def test_gauges_count_requests_anomalies_holds_and_queues(fresh, agent, ledger, publisher, infra):
+def test_gauges_count_requests_anomalies_holds_and_queues(fresh, agent, ledger, publisher):
     client = fresh.test_client()
     pool = fresh.extensions["db"]
     ledger_client = LedgerClient(ledger.url, fresh.config)
@@ -103,6 +95,7 @@ def test_with_rabbitmq_unreachable_the_other_gauges_remain(infra, ledger, agent)
                                   AMQP_URL="amqp://guest:guest@127.0.0.1:9/%2F"))
     samples = gauges(app.test_client())
     assert not any(name == "user_center_queue_messages" for name, _ in samples)
+    assert key("user_center_withdraw_holds_waiting") in samples
     assert value(samples, "user_center_withdraw_holds_waiting") >= 0
-    assert ("user_center_requests", frozenset({"kind": "RECHARGE", "status": "pending"}.items())) in samples
+    assert key("user_center_requests", kind="RECHARGE", status="pending") in samples
     app.extensions["db"].close()

@@ -1,13 +1,9 @@
 """user-center as deployed: gunicorn serving the WSGI app, and the migrate command."""
-import os
-import subprocess
-import sys
-
 import psycopg
 import requests
 
 from shared.migrations import drop_database
-from tests.support.processes import ROOT
+from tests.support.processes import run_module
 from tests.user_center.conftest import new_mobile
 
 
@@ -29,14 +25,11 @@ def test_gunicorn_serves_the_api_and_the_page(procs, infra, ledger, agent):
 
 def test_migrate_command_creates_the_schema(infra):
     url = f"{infra.database_url('user_center')}_cli"
-    env = {**os.environ, "PYTHONPATH": f"{ROOT}{os.pathsep}{ROOT / 'services'}", "DATABASE_URL": url,
-           "KEYS_DIR": infra.keys_dir}
+    env = {"DATABASE_URL": url, "KEYS_DIR": infra.keys_dir}
     try:
-        first = subprocess.run([sys.executable, "-m", "user_center", "migrate"], env=env, cwd=ROOT,
-                               capture_output=True, text=True, timeout=60)
+        first = run_module("user_center", "migrate", env=env)
         assert first.returncode == 0 and "001_user_center" in first.stdout, first.stderr
-        again = subprocess.run([sys.executable, "-m", "user_center", "migrate"], env=env, cwd=ROOT,
-                               capture_output=True, text=True, timeout=60)
+        again = run_module("user_center", "migrate", env=env)
         assert "0 migration(s) applied" in again.stdout
         with psycopg.connect(url) as conn:
             tables = {row[0] for row in conn.execute(

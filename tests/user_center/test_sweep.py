@@ -1,17 +1,10 @@
 """Requests whose agent call failed and whose failure could not be written either (the database went
 away with the agent) are failed by the sweep, but only when the agent does not know them."""
-import pytest
 
 from tests.user_center.conftest import CALLBACK, open_form, request_no_of, wait_for
 from tests.user_center.test_gateway_notify import WORKER, run_cli
 
 AGED = "now() - interval '2 hours'"
-
-
-@pytest.fixture
-def sweep_env(infra, ledger, agent):
-    return infra.service_env("user_center", LEDGER_URL=ledger.url, DEPOSITORY_AGENT_URL=agent.url,
-                             HOLD_ORPHAN_SECONDS=600)
 
 
 def status(db, table: str, request_no: str) -> int:
@@ -42,7 +35,7 @@ def age(db, table: str, request_no: str) -> None:
 
 
 def test_the_command_fails_only_old_requests_the_agent_never_received(opened_user, make_user, settle, agent, db,
-                                                                        ledger, sweep_env):
+                                                                        ledger, cli_env):
     payer = opened_user()
     recharge = {"amount": "100.00", "callbackUrl": CALLBACK}
     orphan = unsettled(db, agent, payer, "/my/recharge-records", recharge, "recharge_record")
@@ -60,11 +53,11 @@ def test_the_command_fails_only_old_requests_the_agent_never_received(opened_use
     waiting_attempt = request_no_of(waiting.post("/my/consumers", open_form()).json["result"])
     age(db, "depository_register", waiting_attempt)
 
-    down = run_cli({**sweep_env, "DEPOSITORY_AGENT_URL": "http://127.0.0.1:9"}, "requests", "sweep")
+    down = run_cli({**cli_env, "DEPOSITORY_AGENT_URL": "http://127.0.0.1:9"}, "requests", "sweep")
     assert down.returncode == 1 and "unreachable" in down.stdout
     assert status(db, "recharge_record", orphan) == 0  # nothing is failed without the agent's word
 
-    swept = run_cli(sweep_env, "requests", "sweep")
+    swept = run_cli(cli_env, "requests", "sweep")
     assert swept.returncode == 0, swept.stdout + swept.stderr
     assert "requests sweep: 3 failed, 0 adopted" in swept.stdout
     assert [status(db, "recharge_record", no) for no in (orphan, fresh, live)] == [2, 0, 0]
@@ -73,14 +66,14 @@ def test_the_command_fails_only_old_requests_the_agent_never_received(opened_use
         ["FAILED", "OPENED", "PENDING"]
     assert ledger.balance(payer.user_no) == 0 and ledger.trade_nos(payer.user_no, 1) == []
 
-    again = run_cli(sweep_env, "requests", "sweep")
+    again = run_cli(cli_env, "requests", "sweep")
     assert again.returncode == 0 and "0 failed, 0 adopted, 0 released" in again.stdout
 
 
-def test_the_consumer_loop_fails_orphaned_recharges(opened_user, agent, db, procs, sweep_env):
+def test_the_consumer_loop_fails_orphaned_recharges(opened_user, agent, db, procs, cli_env):
     user = opened_user()
     orphan = unsettled(db, agent, user, "/my/recharge-records", {"amount": "8.00", "callbackUrl": CALLBACK},
                        "recharge_record")
-    worker = procs.worker(WORKER, {**sweep_env, "HOLD_SWEEP_MS": "200"})
+    worker = procs.worker(WORKER, {**cli_env, "HOLD_SWEEP_MS": "200"})
     wait_for(lambda: status(db, "recharge_record", orphan) == 2, what="orphan failed by the consumer's sweep")
     wait_for(lambda: '"alert": "request-orphan"' in worker.log_path.read_text(), what="the orphan alert")
