@@ -1,11 +1,11 @@
 """Request and response schemas; they validate input and make the OpenAPI document real."""
-from urllib.parse import urlsplit
-
 from flask import current_app
 from marshmallow import EXCLUDE, Schema, ValidationError, fields, validate, validates_schema
 
 from shared.money import parse_yuan
 from shared.web import FullMatch
+
+from user_center import callback_urls
 
 
 MOBILE = FullMatch(r"^1[0-9]{10}$", error="must be an 11-digit mobile number starting with 1")
@@ -35,16 +35,14 @@ def _printable(value: str) -> None:
         raise ValidationError("must not contain control characters")
 
 
-def _http_url(value: str) -> None:
-    try:
-        parts = urlsplit(value)
-    except ValueError:
-        raise ValidationError("must be an http(s) URL") from None
-    if parts.scheme not in ("http", "https") or not parts.netloc or not value.isprintable() or " " in value:
-        raise ValidationError("must be an http(s) URL")
+def _allowed_callback_url(value: str) -> None:
+    """Only the configured prefixes, so the bank never sends a user to a stranger's site."""
+    rules = current_app.config["CALLBACK_URL_RULES"]
+    if not callback_urls.allowed(value, rules):
+        raise ValidationError("must be a URL starting with " + " or ".join(rule.text for rule in rules))
 
 
-CALLBACK_URL = {"required": True, "validate": [validate.Length(max=MAX_URL_LENGTH), _http_url],
+CALLBACK_URL = {"required": True, "validate": [validate.Length(max=MAX_URL_LENGTH), _allowed_callback_url],
                 "metadata": {"description": "where the bank sends the browser back", "example": "http://127.0.0.1:8001/#/callback"}}
 
 
