@@ -46,9 +46,21 @@ CALLBACK_URL = {"required": True, "validate": [validate.Length(max=MAX_URL_LENGT
                 "metadata": {"description": "where the bank sends the browser back", "example": "http://127.0.0.1:8001/#/callback"}}
 
 
+def _no_surrounding_whitespace(value: str) -> None:
+    """A new password may not begin or end with whitespace (nor be only whitespace).
+
+    Such a password is nearly always a paste or keyboard accident, and clients disagree about
+    trimming: refusing it at registration makes every stored password the same whether or not a
+    client trims, so the user can log in from any of them. Spaces inside stay allowed.
+    """
+    if value != value.strip():
+        raise ValidationError("must not begin or end with whitespace")
+
+
 class RegisterIn(Input):
     mobile = fields.String(required=True, validate=MOBILE, metadata={"example": "13800138000"})
-    password = fields.String(required=True, validate=validate.Length(8, 64), load_only=True)
+    password = fields.String(required=True, validate=[validate.Length(8, 64), _no_surrounding_whitespace],
+                             load_only=True)
     username = fields.String(load_default=None, allow_none=True, validate=[validate.Length(1, 32), _printable])
 
 
