@@ -8,7 +8,8 @@ from user_center import accounts, payments
 from user_center.api.auth import BEARER, authenticate_user, current_user_no
 from user_center.api.responses import ok
 from user_center.api.schemas import (AmountIn, Balance, ErrorResponse, GatewayRequest, OpenAccountIn, Profile,
-                                     RechargePage, RecordsQuery, WithdrawPage, either, envelope)
+                                     RechargePage, RechargeRecord, RecordsQuery, WithdrawPage, WithdrawRecord, either,
+                                     envelope, own_request_no)
 
 bp = Blueprint("my", __name__, description="the signed-in user's profile, account, records and balance")
 bp.before_request(authenticate_user)
@@ -93,6 +94,28 @@ class WithdrawRecords(MethodView):
     def post(self, args):
         """A WITHDRAW GatewayRequest; amount + commission is held in the ledger first."""
         return ok(_gateway_request("WITHDRAW", args))
+
+
+def _own_record(service_name: str, request_no: str) -> dict:
+    return ok(payments.find_record(_db(), service_name, current_user_no(), own_request_no(request_no)))
+
+
+@bp.get("/my/recharge-records/<request_no>")
+@_documented_errors
+@bp.response(200, envelope("RechargeRecordResponse", RechargeRecord))
+@bp.alt_response(404, schema=ErrorResponse, description="no such recharge among the user's own")
+def recharge_record(request_no):
+    """One of the user's own recharge records, by requestNo (what the result page shows)."""
+    return _own_record("RECHARGE", request_no)
+
+
+@bp.get("/my/withdraw-records/<request_no>")
+@_documented_errors
+@bp.response(200, envelope("WithdrawRecordResponse", WithdrawRecord))
+@bp.alt_response(404, schema=ErrorResponse, description="no such withdraw among the user's own")
+def withdraw_record(request_no):
+    """One of the user's own withdraw records, by requestNo (what the result page shows)."""
+    return _own_record("WITHDRAW", request_no)
 
 
 @bp.get("/my/balances")

@@ -2,6 +2,7 @@
 from flask import current_app
 from marshmallow import EXCLUDE, Schema, ValidationError, fields, validate, validates_schema
 
+from shared.errors import NotFound
 from shared.money import parse_yuan
 from shared.web import FullMatch
 
@@ -104,6 +105,13 @@ class RecordsQuery(Input):
 
 
 REQUEST_NO = FullMatch(r"^REQ_[0-9A-F]{32}$", error="must be REQ_ followed by 32 upper-case hex characters")
+def own_request_no(value: str) -> str:
+    """A requestNo from a path: one that cannot be a requestNo is unknown (404), like another user's."""
+    if REQUEST_NO.regex.fullmatch(value) is None:
+        raise NotFound("no such record among yours")
+    return value
+
+
 # 80 requestNo parameters (47 bytes each) keep a GET's request line under gunicorn's 4,094 bytes.
 MAX_REQUEST_NOS = 80
 MAX_INTERNAL_PAGE = 500
