@@ -96,26 +96,20 @@ class WithdrawRecords(MethodView):
         return ok(_gateway_request("WITHDRAW", args))
 
 
-def _own_record(service_name: str, request_no: str) -> dict:
-    return ok(payments.find_record(_db(), service_name, current_user_no(), own_request_no(request_no)))
+def _add_own_record_view(kind: str, service_name: str, schema) -> None:
+    """``GET /my/<kind>-records/<requestNo>``: one of the user's own records, which the result page polls."""
+
+    def view(request_no):
+        return ok(payments.find_record(_db(), service_name, current_user_no(), own_request_no(request_no)))
+
+    view.__doc__ = f"One of the user's own {kind} records, by requestNo (what the result page shows)."
+    view = bp.alt_response(404, schema=ErrorResponse, description=f"no such {kind} among the user's own")(view)
+    view = bp.response(200, envelope(f"{kind.capitalize()}RecordResponse", schema))(view)
+    bp.get(f"/my/{kind}-records/<request_no>", endpoint=f"{kind}_record")(_documented_errors(view))
 
 
-@bp.get("/my/recharge-records/<request_no>")
-@_documented_errors
-@bp.response(200, envelope("RechargeRecordResponse", RechargeRecord))
-@bp.alt_response(404, schema=ErrorResponse, description="no such recharge among the user's own")
-def recharge_record(request_no):
-    """One of the user's own recharge records, by requestNo (what the result page shows)."""
-    return _own_record("RECHARGE", request_no)
-
-
-@bp.get("/my/withdraw-records/<request_no>")
-@_documented_errors
-@bp.response(200, envelope("WithdrawRecordResponse", WithdrawRecord))
-@bp.alt_response(404, schema=ErrorResponse, description="no such withdraw among the user's own")
-def withdraw_record(request_no):
-    """One of the user's own withdraw records, by requestNo (what the result page shows)."""
-    return _own_record("WITHDRAW", request_no)
+_add_own_record_view("recharge", "RECHARGE", RechargeRecord)
+_add_own_record_view("withdraw", "WITHDRAW", WithdrawRecord)
 
 
 @bp.get("/my/balances")
