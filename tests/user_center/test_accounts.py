@@ -282,3 +282,16 @@ def test_an_unknown_mobile_takes_as_long_as_a_wrong_password(infra, ledger, agen
             timings[kind].append(time.perf_counter() - started)
     unknown, wrong = statistics.median(timings["unknown"]), statistics.median(timings["wrong"])
     assert 0.5 < unknown / wrong < 2, timings
+
+
+@pytest.mark.parametrize("content_type", ["text/plain", "application/x-www-form-urlencoded", "multipart/form-data"])
+def test_a_cross_site_form_cannot_log_in_or_register(client, make_user, content_type):
+    """What a form on another site can send without a CORS preflight is not JSON: refused before anything,
+    so no site can log a visitor in (and plant its device cookie) or register through the visitor's browser."""
+    user = make_user()
+    body = json.dumps({"mobile": user.mobile, "password": "secret-pass-1"})
+    for path in ("/tokens", "/consumers"):
+        answer = client.post(path, data=body if content_type == "text/plain" else {"mobile": user.mobile,
+                             "password": "secret-pass-1"}, content_type=content_type)
+        assert answer.status_code == 400, (path, answer.json)
+        assert not answer.headers.getlist("Set-Cookie")
