@@ -32,6 +32,7 @@ import ipaddress
 import logging
 import threading
 import time
+from dataclasses import dataclass
 
 import redis
 from flask import request
@@ -130,12 +131,13 @@ class MemoryCounters:
             self.windows.pop(key, None)
 
 
+@dataclass(frozen=True)
 class LoginAttempt:
-    """What one login attempt was counted against, so that a success can take it back."""
+    """What one login attempt was counted against, so that a success can take it back:
+    ``cleared`` counters start again, ``given_back`` ones lose this attempt's count."""
 
-    def __init__(self, cleared: list[str], given_back: list[str]):
-        self.cleared = cleared
-        self.given_back = given_back
+    cleared: list[str]
+    given_back: list[str]
 
 
 class LoginThrottle:
