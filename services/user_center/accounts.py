@@ -4,7 +4,9 @@ from psycopg_pool import ConnectionPool
 from shared.db import unit_of_work
 from shared.errors import AppError, Conflict, Unauthorized
 
+from user_center import device_cookies
 from user_center.agent_client import AgentClient
+from user_center.device_cookies import Device
 from user_center.identifiers import new_request_no, new_user_no
 from user_center.login_throttle import LoginThrottle
 from user_center.passwords import DUMMY_HASH, hash_password, verify_password
@@ -15,8 +17,14 @@ from user_center.tokens import issue_token
 OPENED = "OPENED"
 
 
-def register(pool: ConnectionPool, mobile: str, password: str, username: str | None) -> dict:
-    """Create a user; :class:`Conflict` when the mobile is taken."""
+def register(pool: ConnectionPool, throttle: LoginThrottle, mobile: str, password: str, username: str | None,
+             address: str) -> dict:
+    """Create a user; :class:`Conflict` when the mobile is taken.
+
+    Counted per mobile and per client ``address`` first (429 once either has used up its share),
+    since the answer tells registered mobiles apart and the hash is costly.
+    """
+    throttle.admit_registration(mobile, address)
     password_hash = hash_password(password)
     with unit_of_work(pool) as conn:
         row = consumers.insert(conn, new_user_no(), mobile, username, password_hash)
@@ -26,22 +34,25 @@ def register(pool: ConnectionPool, mobile: str, password: str, username: str | N
 
 
 def login(pool: ConnectionPool, config: dict, throttle: LoginThrottle, mobile: str, password: str,
-          address: str) -> dict:
-    """An access token for the user; the same 401 for an unknown mobile and a wrong password.
+          address: str, device: Device | None) -> tuple[dict, str]:
+    """An access token for the user and a new device cookie for the browser.
 
-    Refused with 429 once the mobile or the client ``address`` has too many recent failures.
+    The same 401 for an unknown mobile and a wrong password. ``device`` is the caller's valid device
+    cookie, if any: it counts only when it names this account (see :mod:`user_center.login_throttle`
+    for the limits, 429 once used up).
     """
-    throttle.check(mobile, address)
     with pool.connection() as conn:
         row = consumers.find_by_mobile(conn, mobile)
+    returning = device if device is not None and row is not None and device.user_no == row["user_no"] else None
+    attempt = throttle.admit_login(mobile, address, returning)
     matches = verify_password(password, row["password_hash"] if row else DUMMY_HASH)
     if row is None or not matches:
-        throttle.failed(mobile, address)
         raise Unauthorized("wrong mobile number or password")
-    throttle.succeeded(mobile)
+    throttle.login_succeeded(attempt)
     ttl = config["TOKEN_TTL_SECONDS"]
-    return {"access_token": issue_token(config["TOKEN_SECRET"], row["user_no"], ttl),
-            "token_type": "Bearer", "expires_in": ttl}
+    cookie = device_cookies.issue(config["TOKEN_SECRET"], row["user_no"], config["DEVICE_COOKIE_TTL_DAYS"] * 86400)
+    return ({"access_token": issue_token(config["TOKEN_SECRET"], row["user_no"], ttl),
+             "token_type": "Bearer", "expires_in": ttl}, cookie)
 
 
 def load_consumer(conn, user_no: str, for_update: bool = False) -> dict:

@@ -3,6 +3,7 @@ from shared.config import load_config, read_key_file
 from shared.money import parse_yuan
 
 from user_center import DATABASE
+from user_center.callback_urls import parse_prefixes
 
 DEFAULTS = {
     "DEPOSITORY_AGENT_URL": "http://127.0.0.1:8002",
@@ -24,24 +25,33 @@ DEFAULTS = {
     "HOLD_ORPHAN_SECONDS": 3600,
     "HOLD_SWEEP_BATCH": 50,
     "LOGIN_MAX_FAILURES_PER_MOBILE": 5,
-    "LOGIN_MAX_FAILURES_PER_ADDRESS": 20,
+    "LOGIN_MAX_FAILURES_PER_ADDRESS": 100,
+    "LOGIN_MAX_FAILURES_PER_DEVICE": 5,
     "LOGIN_FAILURE_WINDOW_SECONDS": 900,
     "LOGIN_REDIS_RETRY_SECONDS": 5,
+    "DEVICE_COOKIE_TTL_DAYS": 90,
+    "DEVICE_COOKIE_SECURE": False,
+    "REGISTER_MAX_PER_MOBILE": 5,
+    "REGISTER_MAX_PER_ADDRESS": 30,
+    "REGISTER_WINDOW_SECONDS": 3600,
     "TRUSTED_PROXY_COUNT": 0,
+    "CALLBACK_URL_PREFIXES": ("http://127.0.0.1:8001/",),
 }
 
 
 def load(overrides: dict | None = None) -> dict:
     """The configuration from the environment, with ``overrides`` applied last.
 
-    Adds the derived integer settings ``MAX_AMOUNT_FEN`` and ``WITHDRAW_COMMISSION_FEN`` and
-    resolves ``TOKEN_SECRET`` from ``KEYS_DIR/token_secret`` when the variable is not set.
+    Adds the derived integer settings ``MAX_AMOUNT_FEN`` and ``WITHDRAW_COMMISSION_FEN`` and the parsed
+    ``CALLBACK_URL_PREFIXES`` (a bad prefix stops the start), and resolves ``TOKEN_SECRET`` from
+    ``KEYS_DIR/token_secret`` when the variable is not set.
     """
     config = load_config(DATABASE, DEFAULTS, overrides)
     config["MAX_AMOUNT_FEN"] = parse_yuan(config["MAX_AMOUNT"], "MAX_AMOUNT", max_fen=10**17)
     commission = config["WITHDRAW_COMMISSION"].strip()
     config["WITHDRAW_COMMISSION_FEN"] = 0 if commission in {"0", "0.0", "0.00"} else parse_yuan(
         commission, "WITHDRAW_COMMISSION", max_fen=config["MAX_AMOUNT_FEN"])
+    config["CALLBACK_URL_RULES"] = parse_prefixes(config["CALLBACK_URL_PREFIXES"])
     if not config["TOKEN_SECRET"]:
         config["TOKEN_SECRET"] = read_key_file(config, "token_secret")
     return config

@@ -1,46 +1,100 @@
-"""Failed-login limits per mobile number and per client address, counted in Redis.
+"""Limits on the doors a stranger can knock at without an account: logging in and registering.
 
-Each failed login counts against its mobile and its client address in fixed windows of
-LOGIN_FAILURE_WINDOW_SECONDS, starting at the first failure. Once a counter reaches its limit
-(LOGIN_MAX_FAILURES_PER_MOBILE, LOGIN_MAX_FAILURES_PER_ADDRESS) logins are refused with 429 and
-``Retry-After`` (the window's remaining seconds) before the password is even checked. A
-successful login clears its mobile's counter (not the address's, so one valid account does not
-unlock guessing at others). Keys: ``<REDIS_PREFIX>login-failures:mobile:<mobile>`` and
-``...:address:<address>``.
+Logins follow OWASP's device-cookie scheme (:mod:`user_center.device_cookies`):
 
-When Redis is unreachable the counters live in this process instead (logged once per outage,
-Redis asked again after LOGIN_REDIS_RETRY_SECONDS): logins keep working, limited per process.
+- a login from a device that holds a valid cookie *for the account it logs in to* (a returning
+  device) counts only against that device: at most LOGIN_MAX_FAILURES_PER_DEVICE failures per
+  window. Neither the account's lockout of unknown devices nor the address limit holds it back, so
+  strangers behind the same NAT, carrier or ingress can never lock its owner out, and a stolen
+  cookie buys only that small budget;
+- any other login counts against its mobile (LOGIN_MAX_FAILURES_PER_MOBILE: the account's
+  lockout of unknown devices) and its client address (LOGIN_MAX_FAILURES_PER_ADDRESS). A mobile
+  that is not registered is counted exactly like one that is, so a lockout tells nobody whether
+  the mobile exists.
+
+Every attempt is counted *before* the password is checked, in one atomic Redis script that first
+checks every counter of the attempt; so parallel guesses cannot slip past a limit while the
+earlier ones are still being hashed. A successful login takes its own count back (the address's
+by one; the mobile's or the device's are cleared). Windows are fixed, LOGIN_FAILURE_WINDOW_SECONDS
+from the first counted attempt; a refusal is a 429 with ``Retry-After`` (the window's remaining
+seconds) and is not counted itself.
+
+Registrations (``POST /consumers``, which tells registered mobiles apart and costs a 16 MiB
+scrypt) are counted per mobile and per address, REGISTER_MAX_PER_MOBILE / REGISTER_MAX_PER_ADDRESS
+per REGISTER_WINDOW_SECONDS.
+
+Keys: ``<REDIS_PREFIX>login-failures:{mobile,address,device}:<value>`` and
+``<REDIS_PREFIX>registrations:{mobile,address}:<value>``. When Redis is unreachable the counters
+live in this process instead (logged once per outage, Redis asked again after
+LOGIN_REDIS_RETRY_SECONDS): logins keep working and stay limited, per process.
 """
+import ipaddress
 import logging
 import threading
 import time
+from dataclasses import dataclass
 
 import redis
 from flask import request
 
 from shared.errors import TooManyRequests
 
+from user_center.device_cookies import Device
+
 log = logging.getLogger(__name__)
 _MEMORY_MAX_KEYS = 100_000
+_MAX_ADDRESS_LENGTH = 64
+
+# KEYS: counters; ARGV: limit and window (seconds) of each. When a counter is at its limit, answer
+# {its 1-based index, seconds left}; otherwise count one on every counter and answer {0, 0}.
+_TAKE = """
+for i, key in ipairs(KEYS) do
+  if tonumber(redis.call('GET', key) or '0') >= tonumber(ARGV[2 * i - 1]) then
+    local left = redis.call('TTL', key)
+    if left < 0 then
+      left = tonumber(ARGV[2 * i])
+      redis.call('EXPIRE', key, left)
+    end
+    return {i, left}
+  end
+end
+for i, key in ipairs(KEYS) do
+  if redis.call('INCR', key) == 1 or redis.call('TTL', key) < 0 then
+    redis.call('EXPIRE', key, ARGV[2 * i])
+  end
+end
+return {0, 0}
+"""
+_GIVE_BACK = """
+if tonumber(redis.call('GET', KEYS[1]) or '0') > 0 then
+  return redis.call('DECR', KEYS[1])
+end
+return 0
+"""
 
 
-class LoginThrottled(TooManyRequests):
-    """429 with the seconds after which a login may be tried again (Retry-After)."""
+class Throttled(TooManyRequests):
+    """429 with the seconds after which the attempt may be made again (Retry-After)."""
 
 
 class RedisCounters:
-    """Fixed-window counters in Redis (INCR, and EXPIRE only when the window starts)."""
+    """Fixed-window counters in Redis, taken atomically by a script."""
 
     def __init__(self, url: str):
         self.client = redis.Redis.from_url(url, socket_timeout=0.25, socket_connect_timeout=0.25)
+        self.take_script = self.client.register_script(_TAKE)
+        self.give_back_script = self.client.register_script(_GIVE_BACK)
 
-    def get(self, key: str) -> tuple[int, int]:
-        """``(count, seconds left in the window)``; ``(0, 0)`` when no window runs."""
-        count, ttl = self.client.pipeline().get(key).ttl(key).execute()
-        return int(count or 0), max(int(ttl), 0)
+    def take(self, counters: list[tuple[str, int, int]]) -> tuple[int, int]:
+        """Count one on each ``(key, limit, window)`` unless one is at its limit: ``(index + 1, seconds left)``
+        of the first such counter, or ``(0, 0)`` when counted."""
+        keys = [key for key, _, _ in counters]
+        args = [value for _, limit, window in counters for value in (limit, window)]
+        blocked, left = self.take_script(keys=keys, args=args)
+        return int(blocked), int(left)
 
-    def increment(self, key: str, window: int) -> None:
-        self.client.pipeline().incr(key).expire(key, window, nx=True).execute()
+    def give_back(self, key: str) -> None:
+        self.give_back_script(keys=[key])
 
     def reset(self, key: str) -> None:
         self.client.delete(key)
@@ -53,57 +107,91 @@ class MemoryCounters:
         self.lock = threading.Lock()
         self.windows: dict[str, tuple[int, float]] = {}  # key -> (count, monotonic end of the window)
 
-    def get(self, key: str) -> tuple[int, int]:
-        with self.lock:
-            count, ends = self.windows.get(key, (0, 0.0))
-        left = ends - time.monotonic()
-        return (count, int(left) + 1) if left > 0 else (0, 0)
-
-    def increment(self, key: str, window: int) -> None:
+    def take(self, counters: list[tuple[str, int, int]]) -> tuple[int, int]:
         now = time.monotonic()
         with self.lock:
             if len(self.windows) >= _MEMORY_MAX_KEYS:
                 self.windows = {k: v for k, v in self.windows.items() if v[1] > now}
+            current = [self.windows.get(key, (0, 0.0)) for key, _, _ in counters]
+            for index, ((count, ends), (_, limit, _)) in enumerate(zip(current, counters), start=1):
+                if ends > now and count >= limit:
+                    return index, int(ends - now) + 1
+            for (count, ends), (key, _, window) in zip(current, counters):
+                self.windows[key] = (count + 1, ends) if ends > now else (1, now + window)
+        return 0, 0
+
+    def give_back(self, key: str) -> None:
+        with self.lock:
             count, ends = self.windows.get(key, (0, 0.0))
-            self.windows[key] = (count + 1, ends) if ends > now else (1, now + window)
+            if count > 0:
+                self.windows[key] = (count - 1, ends)
 
     def reset(self, key: str) -> None:
         with self.lock:
             self.windows.pop(key, None)
 
 
+@dataclass(frozen=True)
+class LoginAttempt:
+    """What one login attempt was counted against, so that a success can take it back:
+    ``cleared`` counters start again, ``given_back`` ones lose this attempt's count."""
+
+    cleared: list[str]
+    given_back: list[str]
+
+
 class LoginThrottle:
-    """Checks and counts failed logins; Redis first, this process's memory while Redis is down."""
+    """Counts logins and registrations; Redis first, this process's memory while Redis is down."""
 
     def __init__(self, config: dict):
-        self.prefix = f"{config['REDIS_PREFIX']}login-failures:"
-        self.window = config["LOGIN_FAILURE_WINDOW_SECONDS"]
-        self.limits = {"mobile": config["LOGIN_MAX_FAILURES_PER_MOBILE"],
-                       "address": config["LOGIN_MAX_FAILURES_PER_ADDRESS"]}
+        self.prefix = config["REDIS_PREFIX"]
+        self.login_window = config["LOGIN_FAILURE_WINDOW_SECONDS"]
+        self.login_limits = {"mobile": config["LOGIN_MAX_FAILURES_PER_MOBILE"],
+                             "address": config["LOGIN_MAX_FAILURES_PER_ADDRESS"],
+                             "device": config["LOGIN_MAX_FAILURES_PER_DEVICE"]}
+        self.register_window = config["REGISTER_WINDOW_SECONDS"]
+        self.register_limits = {"mobile": config["REGISTER_MAX_PER_MOBILE"],
+                                "address": config["REGISTER_MAX_PER_ADDRESS"]}
         self.redis_retry = config["LOGIN_REDIS_RETRY_SECONDS"]
         self.redis = RedisCounters(config["REDIS_URL"])
         self.memory = MemoryCounters()
         self.redis_down_until = 0.0
 
-    def check(self, mobile: str, address: str) -> None:
-        """Raise :class:`LoginThrottled` when the mobile or the address has used up its failures."""
-        for kind, value in (("mobile", mobile), ("address", address)):
-            count, left = self._call("get", self._key(kind, value))
-            if count >= self.limits[kind]:
-                what = "this mobile number" if kind == "mobile" else "this address"
-                raise LoginThrottled(f"too many failed logins for {what}; try again in {left} seconds", left)
+    def admit_login(self, mobile: str, address: str, device: Device | None) -> LoginAttempt:
+        """Count a login attempt before its password is checked; :class:`Throttled` when it may not be made.
 
-    def failed(self, mobile: str, address: str) -> None:
-        """Count one failed login against both."""
-        self._call("increment", self._key("mobile", mobile), self.window)
-        self._call("increment", self._key("address", address), self.window)
+        ``device``: the caller's device cookie when it is valid for this very account, else ``None``.
+        """
+        if device is not None:
+            key = self._key("login-failures", "device", device.device_id)
+            self._take([("device", key, self.login_limits["device"], self.login_window)], _LOGIN_REFUSALS)
+            return LoginAttempt(cleared=[key], given_back=[])
+        mobile_key = self._key("login-failures", "mobile", mobile)
+        address_key = self._key("login-failures", "address", address)
+        self._take([("mobile", mobile_key, self.login_limits["mobile"], self.login_window),
+                    ("address", address_key, self.login_limits["address"], self.login_window)], _LOGIN_REFUSALS)
+        return LoginAttempt(cleared=[mobile_key], given_back=[address_key])
 
-    def succeeded(self, mobile: str) -> None:
-        """A successful login clears its mobile's failures."""
-        self._call("reset", self._key("mobile", mobile))
+    def login_succeeded(self, attempt: LoginAttempt) -> None:
+        """The password was right: the attempt was no failure."""
+        for key in attempt.cleared:
+            self._call("reset", key)
+        for key in attempt.given_back:
+            self._call("give_back", key)
 
-    def _key(self, kind: str, value: str) -> str:
-        return f"{self.prefix}{kind}:{value}"
+    def admit_registration(self, mobile: str, address: str) -> None:
+        """Count a registration attempt; :class:`Throttled` when the mobile or the address has used up its share."""
+        self._take([(kind, self._key("registrations", kind, value), self.register_limits[kind], self.register_window)
+                    for kind, value in (("mobile", mobile), ("address", address))], _REGISTER_REFUSALS)
+
+    def _take(self, counters: list[tuple[str, str, int, int]], refusals: dict[str, str]) -> None:
+        blocked, left = self._call("take", [(key, limit, window) for _, key, limit, window in counters])
+        if blocked:
+            left = max(left, 1)
+            raise Throttled(refusals[counters[blocked - 1][0]].format(seconds=left), left)
+
+    def _key(self, what: str, kind: str, value: str) -> str:
+        return f"{self.prefix}{what}:{kind}:{value}"
 
     def _call(self, operation: str, *args):
         if time.monotonic() >= self.redis_down_until:
@@ -116,12 +204,46 @@ class LoginThrottle:
         return getattr(self.memory, operation)(*args)
 
 
+# The same words whether or not the mobile is registered.
+_LOGIN_REFUSALS = {
+    "mobile": "too many failed logins for this mobile number from devices it has not logged in from before; "
+              "log in from one that has, or try again in {seconds} seconds",
+    "address": "too many failed logins from this address; try again in {seconds} seconds",
+    "device": "too many failed logins from this device; try again in {seconds} seconds",
+}
+_REGISTER_REFUSALS = {
+    "mobile": "too many registration attempts for this mobile number; try again in {seconds} seconds",
+    "address": "too many registration attempts from this address; try again in {seconds} seconds",
+}
+
+
+def _forwarded(header: str, trusted_proxies: int) -> str | None:
+    """The entry of a comma-separated forwarding header that the outermost trusted proxy wrote:
+    the ``trusted_proxies``-th from the right (those further left are the client's own words)."""
+    entries = [part.strip() for value in request.headers.getlist(header) for part in value.split(",") if part.strip()]
+    return entries[-trusted_proxies] if 0 < trusted_proxies <= len(entries) else None
+
+
 def client_address(trusted_proxies: int) -> str:
-    """The caller's address: the socket peer, or with TRUSTED_PROXY_COUNT = n > 0 the X-Forwarded-For
-    entry the outermost trusted proxy appended (n-th from the right); the peer when there are fewer."""
-    remote = request.remote_addr or "unknown"
-    if trusted_proxies <= 0:
-        return remote
-    forwarded = [part.strip() for header in request.headers.getlist("X-Forwarded-For")
-                 for part in header.split(",") if part.strip()]
-    return forwarded[-trusted_proxies][:64] if len(forwarded) >= trusted_proxies else remote
+    """The caller's address as the limits count it.
+
+    The socket peer, or with TRUSTED_PROXY_COUNT = n > 0 the X-Forwarded-For entry the outermost
+    trusted proxy appended (n-th from the right; the peer when there are fewer). An IPv6 address
+    counts as its /64 network, which one host or home usually holds whole.
+    """
+    address = _forwarded("X-Forwarded-For", trusted_proxies) or request.remote_addr or "unknown"
+    try:
+        parsed = ipaddress.ip_address(address)
+    except ValueError:
+        return address[:_MAX_ADDRESS_LENGTH]
+    if parsed.version == 6 and parsed.ipv4_mapped is not None:
+        return str(parsed.ipv4_mapped)
+    if parsed.version == 6:
+        return str(ipaddress.ip_network(f"{parsed}/64", strict=False))
+    return str(parsed)
+
+
+def request_is_https(trusted_proxies: int) -> bool:
+    """True when the browser reached us over HTTPS: directly, or as X-Forwarded-Proto of a trusted proxy says."""
+    forwarded = _forwarded("X-Forwarded-Proto", trusted_proxies)
+    return request.is_secure if forwarded is None else forwarded.lower() == "https"

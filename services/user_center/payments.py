@@ -71,18 +71,28 @@ def withdraw(pool: ConnectionPool, agent: AgentClient, ledger: LedgerClient, rel
         raise
 
 
+def _record_view(row: dict) -> dict:
+    record = {"requestNo": row["request_no"], "amount": format_fen(row["amount"]),
+              "callbackStatus": row["callback_status"], "createDate": row["created_at"].isoformat()}
+    if "commission" in row:
+        record["commission"] = format_fen(row["commission"])
+    return record
+
+
 def list_records(pool: ConnectionPool, service_name: str, user_no: str, page_no: int, size: int) -> dict:
     """``{total, records}`` of the user's own recharge or withdraw records, newest first."""
     with pool.connection() as conn:
         total, rows = requests.page(conn, service_name, user_no, page_no, size)
-    records = []
-    for row in rows:
-        record = {"requestNo": row["request_no"], "amount": format_fen(row["amount"]),
-                  "callbackStatus": row["callback_status"], "createDate": row["created_at"].isoformat()}
-        if "commission" in row:
-            record["commission"] = format_fen(row["commission"])
-        records.append(record)
-    return {"total": total, "records": records}
+    return {"total": total, "records": [_record_view(row) for row in rows]}
+
+
+def find_record(pool: ConnectionPool, service_name: str, user_no: str, request_no: str) -> dict:
+    """The user's own recharge or withdraw record; :class:`NotFound` when unknown or another user's."""
+    with pool.connection() as conn:
+        row = requests.find_own(conn, service_name, user_no, request_no)
+    if row is None:
+        raise NotFound("no such record among yours")
+    return _record_view(row)
 
 
 def balance(pool: ConnectionPool, ledger: LedgerClient, user_no: str) -> dict:

@@ -8,6 +8,7 @@ saved to ``test-artifacts/browser/``.
 """
 import re
 import uuid
+from urllib.parse import quote
 
 import pytest
 import requests
@@ -75,13 +76,17 @@ def test_register_open_recharge_withdraw_cancel_and_records(stack, page, chromiu
     expect(page.locator("#view-auth")).to_be_visible()
     walk.shot("login-and-register")
 
-    # Register: a malformed mobile is caught with its own message before anything is sent.
+    # Register: a malformed mobile, then a password ending in a space, are caught before anything is sent.
     page.fill("#register-form [name=mobile]", "12345")
     page.fill("#register-form [name=password]", LOGIN_PASSWORD)
     page.click("#register-form button[type=submit]")
     expect(page.locator("#register-form .field-error")).to_contain_text("11 位手机号")
     walk.shot("register-validation")
     page.fill("#register-form [name=mobile]", mobile)
+    page.fill("#register-form [name=password]", LOGIN_PASSWORD + " ")
+    page.click("#register-form button[type=submit]")
+    expect(page.locator("#register-form .field-error")).to_contain_text("首尾不能是空格")
+    page.fill("#register-form [name=password]", LOGIN_PASSWORD)
     page.fill("#register-form [name=username]", "小王")
     page.click("#register-form button[type=submit]")
     expect(page.locator("#p-status")).to_have_text("未开通")
@@ -89,11 +94,13 @@ def test_register_open_recharge_withdraw_cancel_and_records(stack, page, chromiu
     expect(page.locator("#open-form")).to_be_visible()
     walk.shot("registered-home")
 
-    # Log out, a wrong password (401), then in.
+    # Log out, a wrong password (401), the right one with a space after it (sent as typed: 401), then in.
     page.click("#logout")
     walk.log_in(mobile, "not-the-password")
     expect(walk.message()).to_contain_text("手机号或密码错误")
     walk.shot("login-401")
+    walk.log_in(mobile, LOGIN_PASSWORD + " ")
+    expect(walk.message()).to_contain_text("手机号或密码错误")
     walk.log_in(mobile, LOGIN_PASSWORD)
     expect(page.locator("#p-mobile")).to_have_text(mobile)
 
@@ -163,6 +170,18 @@ def test_register_open_recharge_withdraw_cancel_and_records(stack, page, chromiu
     expect(page.locator("#result-balance")).to_have_text("¥100.00")
     walk.shot("callback-recharged")
 
+    # A forged "success" link while a recharge waits at the bank: the page waits for the platform.
+    walk.home()
+    page.fill("#recharge-form [name=amount]", "5.00")
+    walk.go_to_bank("#recharge-form")
+    page.goto(frontend + "/#/callback?code=00000&msg=" + quote("充值成功，¥5.00 已到账"))
+    expect(page.locator("#result-headline")).to_have_text("正在查询平台上这笔业务的状态…")
+    expect(page.locator("#result-progress")).to_contain_text("正在等待银行通知平台")
+    page.wait_for_timeout(2500)  # the record stays pending: nothing is announced
+    expect(page.locator("#view-result[data-state=waiting]")).to_be_visible()
+    expect(page.locator("#view-result")).not_to_contain_text("已到账")
+    walk.shot("callback-forged-success-waits")
+
     # Withdraw more than the balance: 422, nothing sent to the bank.
     walk.home()
     page.fill("#withdraw-form [name=amount]", "500.00")
@@ -202,9 +221,11 @@ def test_register_open_recharge_withdraw_cancel_and_records(stack, page, chromiu
     page.click("nav a[href='#/records']")
     recharges = page.locator("#recharge-rows tr")
     withdraws = page.locator("#withdraw-rows tr")
-    expect(recharges).to_have_count(1)
-    expect(recharges.nth(0)).to_contain_text("100.00")
-    expect(recharges.nth(0)).to_contain_text("成功")
+    expect(recharges).to_have_count(2)
+    expect(recharges.nth(0)).to_contain_text("5.00")  # the one left at the bank
+    expect(recharges.nth(0)).to_contain_text("处理中")
+    expect(recharges.nth(1)).to_contain_text("100.00")
+    expect(recharges.nth(1)).to_contain_text("成功")
     expect(withdraws).to_have_count(2)
     expect(withdraws.nth(0)).to_contain_text("10.00")
     expect(withdraws.nth(0)).to_contain_text("失败")
@@ -222,7 +243,7 @@ def test_register_open_recharge_withdraw_cancel_and_records(stack, page, chromiu
     expect(walk.message()).to_contain_text("已退出登录")
 
 
-def test_huifu_page_callbacks_land_on_the_frontend_with_their_message(stack, page, shots):
+def test_huifu_page_callbacks_say_what_the_bank_reported_and_claim_nothing(stack, page, shots):
     sandbox = stack.url("bank_sandbox")
     frontend = stack.url("user_center")
     openid = "wx" + uuid.uuid4().hex[:20]
@@ -230,11 +251,11 @@ def test_huifu_page_callbacks_land_on_the_frontend_with_their_message(stack, pag
     assert registered.status_code == 200, registered.text
     page.goto(registered.json()["pageCallbackUrl"])  # bank-callback verifies, then 302 to the frontend
     page.wait_for_url(f"{frontend}/#/BankUserRegisterCallback?**")
-    view = page.locator("#view-result[data-state=ok]")
-    expect(view).to_contain_text("汇付开户结果")
+    view = page.locator("#view-result[data-state=reported]")
+    expect(view).to_contain_text("汇付开户")
+    expect(view).to_contain_text("以银行的到账通知为准")
     expect(page.locator("#result-code")).to_have_text("000")
-    expect(page.locator("#result-msg")).to_have_text(registered.json()["respDesc"])
-    expect(page.locator("#result-msg")).to_contain_text("成功")
+    expect(page.locator("#result-meaning")).to_have_text("处理成功")
     shots(page, "huifu-register-callback")
 
     declined = requests.post(f"{sandbox}/huifu/netsave", json={
@@ -242,18 +263,60 @@ def test_huifu_page_callbacks_land_on_the_frontend_with_their_message(stack, pag
     assert declined.status_code == 200, declined.text
     page.goto(declined.json()["pageCallbackUrl"])
     page.wait_for_url(f"{frontend}/#/NetSaveCallback?**")
-    expect(page.locator("#view-result[data-state=failed]")).to_contain_text("汇付充值未成功")
+    expect(page.locator("#view-result[data-state=reported]")).to_contain_text("汇付充值")
     expect(page.locator("#result-code")).to_have_text(declined.json()["respCode"])
-    expect(page.locator("#result-msg")).to_have_text(declined.json()["respDesc"])
+    expect(page.locator("#result-meaning")).to_have_text("未成功")
     shots(page, "huifu-netsave-callback-failed")
 
 
-def test_rate_limit_and_network_failures_are_explained(stack, page, shots):
-    """Too many wrong passwords: user-center's 429 with Retry-After; then a server that cannot be reached."""
+MARKUP = '<img src=x onerror="window.owned=1">'
+
+
+def test_a_forged_result_link_announces_nothing_and_runs_nothing(stack, page, shots):
+    """Anyone can write a link to the result routes: no success from its parameters, none of its text, no markup."""
+    frontend = stack.url("user_center")
+    page.goto(f"{frontend}/#/NetSaveCallback?RespCode=000&RespDesc=" + quote("充值成功，¥100,000.00 已到账" + MARKUP))
+    view = page.locator("#view-result[data-state=reported]")
+    expect(view).to_contain_text("余额以银行的到账通知为准")
+    expect(view).not_to_contain_text("已到账")
+    shots(page, "forged-huifu-link")
+
+    page.goto(f"{frontend}/#/callback?code=00000&msg=" + quote("提现成功" + MARKUP))  # no request of this tab
+    expect(page.locator("#result-headline")).to_have_text("无法确定是哪一笔业务，请在交易记录中查看结果。")
+    expect(page.locator("#view-result[data-state=reported]")).not_to_contain_text("提现成功")
+
+    page.goto(f"{frontend}/#/callback?code=" + quote(MARKUP))
+    expect(page.locator("#result-code")).to_have_text("（格式无效）")
+    page.goto(f"{frontend}/?code=constructor#/callback")  # a name every JavaScript object has
+    expect(page.locator("#result-meaning")).to_have_text("银行未完成本次操作")
+    page.goto(f"{frontend}/#/__proto__?RespCode=000")
+    expect(page.locator("#view-auth")).to_be_visible()
+
+    assert page.evaluate("window.owned") is None
+    assert page.locator("img").count() == 0
+
+
+def test_no_site_can_frame_the_app(stack, page):
+    frontend = stack.url("user_center")
+    for path in ("/", "/assets/index.html"):
+        page.set_content(f'<iframe id="framed" src="{frontend}{path}"></iframe>')
+        page.wait_for_timeout(1000)
+        framed = page.frame_locator("#framed")
+        expect(framed.locator("#view-auth")).to_have_count(0)
+
+
+def test_rate_limit_and_network_failures_are_explained(stack, page, chromium, shots):
+    """Too many wrong passwords: user-center's 429 with Retry-After, yet the owner's own browser still gets in;
+    then a server that cannot be reached."""
     frontend = stack.url("user_center")
     mobile = new_mobile()
     assert requests.post(f"{frontend}/consumers", json={"mobile": mobile, "password": LOGIN_PASSWORD},
                          timeout=10).status_code == 201
+    owner = Walk(chromium.new_context(viewport=page.viewport_size).new_page(), shots)
+    owner.page.goto(frontend + "/")
+    owner.log_in(mobile, LOGIN_PASSWORD)  # the owner's browser logged in before: it holds the device cookie
+    expect(owner.page.locator("#p-mobile")).to_have_text(mobile)
+    owner.page.click("#logout")
     page.goto(frontend + "/")
     walk = Walk(page, shots)
     for _ in range(LOGIN_FAILURES_ALLOWED):  # each submit clears the message before its call
@@ -265,6 +328,10 @@ def test_rate_limit_and_network_failures_are_explained(stack, page, shots):
     expect(walk.message()).to_contain_text("HTTP 429")
     expect(page.locator("#view-auth")).to_be_visible()
     shots(page, "login-429")
+    owner.log_in(mobile, LOGIN_PASSWORD)  # a stranger's guesses do not lock the owner's browser out
+    expect(owner.message()).to_contain_text("登录成功")
+    expect(owner.page.locator("#view-home")).to_be_visible()
+    owner.page.context.close()
 
     page.route("**/tokens", lambda route: route.abort("connectionrefused"))
     page.click("#login-form button[type=submit]")

@@ -57,6 +57,8 @@ def start_stack(infra: Infra, log_dir: Path, settings: dict | None = None, worke
     """Start every service (each on a free port) and the named workers; returns once all answer /healthz."""
     ports = {package: free_port() for package in WEB_SERVICES}
     wiring = {env_name: f"http://127.0.0.1:{ports[package]}" for package, env_name in WEB_SERVICES.items()}
+    # the bank may send browsers back only to this stack's own frontend
+    wiring["CALLBACK_URL_PREFIXES"] = wiring["USER_CENTER_URL"] + "/"
     stack = Stack(infra, log_dir, {**wiring, **(settings or {})})
     try:
         for package in WEB_SERVICES:

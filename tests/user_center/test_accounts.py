@@ -1,13 +1,20 @@
 """Registration, login, tokens and the profile."""
+import base64
+import hashlib
+import hmac
+import json
 import re
+import statistics
 import time
 
 import pytest
 
-from tests.user_center.conftest import new_mobile, open_form, request_no_of
+from shared.errors import AppError
+from tests.user_center.conftest import CALLBACK, new_mobile, open_form, request_no_of
 
+from user_center import device_cookies
 from user_center.app import create_app
-from user_center.tokens import issue_token
+from user_center.tokens import issue_token, verify_token
 
 MY_ENDPOINTS = [("GET", "/my/consumers"), ("POST", "/my/consumers"), ("GET", "/my/recharge-records"),
                 ("POST", "/my/recharge-records"), ("GET", "/my/withdraw-records"), ("POST", "/my/withdraw-records"),
@@ -190,3 +197,101 @@ def test_agent_failure_on_opening_is_reported_and_the_attempt_marked_failed(make
     assert user.get("/my/consumers").json["result"]["depositoryStatus"] == "FAILED"
     assert db.execute("select callback_status from depository_register where user_no = %s",
                       (user.user_no,)).fetchone()["callback_status"] == 2
+
+
+@pytest.mark.parametrize("password", [
+    " " * 8, "\t" * 8, "\u3000" * 8, " leading-space", "trailing-space ", "\u3000full-width-space",
+    "new-line-at-end\n", "\u00a0no-break-space"])
+def test_a_new_password_with_surrounding_whitespace_is_400_and_stores_nothing(client, db, password):
+    mobile = new_mobile()
+    answer = client.post("/consumers", json={"mobile": mobile, "password": password})
+    assert answer.status_code == 400 and "password" in answer.json["msg"] and "whitespace" in answer.json["msg"]
+    assert db.execute("select count(*) as n from consumer where mobile = %s", (mobile,)).fetchone()["n"] == 0
+
+
+def test_passwords_are_taken_exactly_as_given(client):
+    mobile = new_mobile()
+    assert client.post("/consumers", json={"mobile": mobile, "password": "inner  spaces ok"}).status_code == 201
+    assert client.post("/tokens", json={"mobile": mobile, "password": "inner  spaces ok"}).status_code == 200
+    for variant in ("inner  spaces ok ", " inner  spaces ok", "inner spaces ok"):  # never trimmed nor squeezed
+        assert client.post("/tokens", json={"mobile": mobile, "password": variant}).status_code == 401
+
+
+def test_a_token_is_refused_from_its_expiry_second(client, app, make_user):
+    user = make_user()
+    secret = app.config["TOKEN_SECRET"]
+    just_expired = issue_token(secret, user.user_no, 60, now=time.time() - 61)
+    answer = client.get("/my/consumers", headers={"Authorization": f"Bearer {just_expired}"})
+    assert answer.status_code == 401 and "expired" in answer.json["msg"]
+    issued = 1_700_000_000
+    token = issue_token(secret, user.user_no, 60, now=issued)
+    assert verify_token(secret, token, now=issued + 59) == user.user_no
+    with pytest.raises(AppError):
+        verify_token(secret, token, now=issued + 60)
+
+
+def b64url(raw: bytes) -> str:
+    return base64.urlsafe_b64encode(raw).rstrip(b"=").decode()
+
+
+def test_tokens_in_other_shapes_are_refused(client, app, make_user):
+    """No algorithm is read from the token: JWT headers (alg none, HS256 with our secret), re-encoded
+    payloads and a device cookie all fail the one HMAC over the exact payload text."""
+    user = make_user()
+    secret = app.config["TOKEN_SECRET"]
+    claims = b64url(json.dumps({"v": 1, "sub": user.user_no, "iat": int(time.time()), "exp": int(time.time()) + 600})
+                    .encode())
+    header_none = b64url(b'{"alg":"none","typ":"JWT"}')
+    header_hs256 = b64url(b'{"alg":"HS256","typ":"JWT"}')
+    hs256 = b64url(hmac.new(secret.encode(), f"{header_hs256}.{claims}".encode(), hashlib.sha256).digest())
+    genuine = issue_token(secret, user.user_no, 600)
+    payload, mac = genuine.split(".")
+    forged = [f"{header_none}.{claims}.", f"{header_hs256}.{claims}.{hs256}", f"{claims}.", f"{payload}=.{mac}",
+              f"{payload}.{mac}=", f"{payload}..{mac}", f"{payload}.{mac}.{mac}",
+              device_cookies.issue(secret, user.user_no, 600)]
+    for token in forged:
+        assert client.get("/my/consumers", headers={"Authorization": f"Bearer {token}"}).status_code == 401, token
+    assert client.get("/my/consumers", headers={"Authorization": f"Bearer {genuine}"}).status_code == 200
+
+
+def test_the_token_of_a_deleted_user_reaches_nothing(client, make_user, db):
+    user = make_user()
+    db.execute("delete from consumer where user_no = %s", (user.user_no,))
+    for method, path in MY_ENDPOINTS:
+        body = {"amount": "10.00", "callbackUrl": CALLBACK} if path.endswith("-records") else open_form()
+        answer = user.client.open(path, method=method, headers=user.headers, json=body if method == "POST" else None)
+        if method == "GET" and path.endswith("-records"):  # a list filtered by the token's userNo: nothing in it
+            assert answer.status_code == 200 and answer.json["result"] == {"total": 0, "records": []}, path
+        else:
+            assert answer.status_code == 401, (method, path, answer.json)
+    assert client.post("/tokens", json={"mobile": user.mobile, "password": "secret-pass-1"}).status_code == 401
+
+
+def test_an_unknown_mobile_takes_as_long_as_a_wrong_password(infra, ledger, agent, make_user):
+    """Both hash once (the unknown one against a dummy hash of the same cost), so timing tells nothing.
+    Medians of alternating attempts, with a tolerance a loaded machine keeps."""
+    app = create_app(infra.config("user_center", LEDGER_URL=ledger.url, DEPOSITORY_AGENT_URL=agent.url,
+                                  LOGIN_MAX_FAILURES_PER_MOBILE=100, LOGIN_MAX_FAILURES_PER_ADDRESS=100))
+    user = make_user()
+    client = app.test_client()
+    timings = {"unknown": [], "wrong": []}
+    for _ in range(7):
+        for kind, mobile in (("unknown", new_mobile()), ("wrong", user.mobile)):
+            started = time.perf_counter()
+            assert client.post("/tokens", json={"mobile": mobile, "password": "not-the-password"}).status_code == 401
+            timings[kind].append(time.perf_counter() - started)
+    unknown, wrong = statistics.median(timings["unknown"]), statistics.median(timings["wrong"])
+    assert 0.5 < unknown / wrong < 2, timings
+
+
+@pytest.mark.parametrize("content_type", ["text/plain", "application/x-www-form-urlencoded", "multipart/form-data"])
+def test_a_cross_site_form_cannot_log_in_or_register(client, make_user, content_type):
+    """What a form on another site can send without a CORS preflight is not JSON: refused before anything,
+    so no site can log a visitor in (and plant its device cookie) or register through the visitor's browser."""
+    user = make_user()
+    body = json.dumps({"mobile": user.mobile, "password": "secret-pass-1"})
+    for path in ("/tokens", "/consumers"):
+        answer = client.post(path, data=body if content_type == "text/plain" else {"mobile": user.mobile,
+                             "password": "secret-pass-1"}, content_type=content_type)
+        assert answer.status_code == 400, (path, answer.json)
+        assert not answer.headers.getlist("Set-Cookie")

@@ -34,9 +34,11 @@ def test_the_script_talks_to_the_contract():
     page = (STATIC_DIR / "index.html").read_text()
     for needed in ('"/tokens"', '"/consumers"', '"/my/consumers"', '"/my/balances"', "/my/recharge-records",
                    "/my/withdraw-records", "sessionStorage", "Bearer ", "URLSearchParams", "depositoryUrl",
-                   '"/#/callback"', "BankUserRegisterCallback", "NetSaveCallback", "RespCode", "RespDesc"):
+                   '"/#/callback"', "BankUserRegisterCallback", "NetSaveCallback", "RespCode"):
         assert needed in script + page, needed
     assert "innerHTML" not in script  # server text is only ever set as text
+    # the free text of a result link (anyone can write one) is never shown
+    assert "RespDesc" not in script and 'get("msg")' not in script
 
 
 @pytest.mark.skipif(not shutil.which("node"), reason="no JavaScript engine to parse the script")
@@ -54,3 +56,15 @@ def test_openapi_documents_every_endpoint_with_bearer_auth(client):
     listing = spec["components"]["schemas"]["RechargeRecordsResponse"]["properties"]["result"]["oneOf"]
     assert {ref["$ref"].rsplit("/", 1)[1] for ref in listing} == {"RechargePage", "GatewayRequest"}
     assert "RechargePage" in spec["components"]["schemas"]
+
+
+@pytest.mark.parametrize("path", ["/", "/assets/index.html", "/assets/app.js", "/assets/app.css"])
+@pytest.mark.parametrize("method", ["GET", "HEAD"])
+def test_every_path_that_serves_the_web_app_carries_the_pages_protection(client, path, method):
+    page = client.get("/")
+    answer = client.open(path, method=method)
+    assert answer.status_code == 200
+    for header in ("Content-Security-Policy", "X-Frame-Options", "X-Content-Type-Options", "Referrer-Policy"):
+        assert answer.headers.get(header) == page.headers[header], (path, header)
+    assert "frame-ancestors 'none'" in answer.headers["Content-Security-Policy"]
+    assert answer.headers["X-Frame-Options"] == "DENY"

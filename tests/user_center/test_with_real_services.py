@@ -2,7 +2,7 @@
 import requests
 
 from tests.support.processes import free_port
-from tests.user_center.conftest import new_mobile, open_form, wait_for
+from tests.user_center.conftest import CALLBACK, new_mobile, open_form, wait_for
 
 
 def test_open_recharge_withdraw_through_the_real_stack(procs, infra, ledger):
@@ -39,13 +39,13 @@ def test_open_recharge_withdraw_through_the_real_stack(procs, infra, ledger):
     confirm(opened.json()["result"])
     wait_for(lambda: me("/my/consumers")["depositoryStatus"] == "OPENED", what="account opened")
 
-    recharge = requests.post(f"{center.url}/my/recharge-records", json={"amount": "100.00", "callbackUrl":
-                                                                         f"{center.url}/#/callback"}, headers=headers)
+    recharge = requests.post(f"{center.url}/my/recharge-records", json={"amount": "100.00", "callbackUrl": CALLBACK},
+                             headers=headers)
     confirm(recharge.json()["result"])
     wait_for(lambda: me("/my/balances")["balance"] == "100.00", what="recharge credited")
 
-    withdraw = requests.get(f"{center.url}/my/withdraw-records", params={"amount": "30.00", "callbackUrl":
-                                                                          f"{center.url}/#/callback"}, headers=headers)
+    withdraw = requests.get(f"{center.url}/my/withdraw-records", params={"amount": "30.00", "callbackUrl": CALLBACK},
+                            headers=headers)
     assert withdraw.status_code == 200, withdraw.text
     assert me("/my/balances")["balance"] == "68.00"  # 30.00 + 2.00 commission held
     confirm(withdraw.json()["result"])

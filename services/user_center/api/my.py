@@ -8,7 +8,8 @@ from user_center import accounts, payments
 from user_center.api.auth import BEARER, authenticate_user, current_user_no
 from user_center.api.responses import ok
 from user_center.api.schemas import (AmountIn, Balance, ErrorResponse, GatewayRequest, OpenAccountIn, Profile,
-                                     RechargePage, RecordsQuery, WithdrawPage, either, envelope)
+                                     RechargePage, RechargeRecord, RecordsQuery, WithdrawPage, WithdrawRecord, either,
+                                     envelope, own_request_no)
 
 bp = Blueprint("my", __name__, description="the signed-in user's profile, account, records and balance")
 bp.before_request(authenticate_user)
@@ -93,6 +94,22 @@ class WithdrawRecords(MethodView):
     def post(self, args):
         """A WITHDRAW GatewayRequest; amount + commission is held in the ledger first."""
         return ok(_gateway_request("WITHDRAW", args))
+
+
+def _add_own_record_view(kind: str, service_name: str, schema) -> None:
+    """``GET /my/<kind>-records/<requestNo>``: one of the user's own records, which the result page polls."""
+
+    def view(request_no):
+        return ok(payments.find_record(_db(), service_name, current_user_no(), own_request_no(request_no)))
+
+    view.__doc__ = f"One of the user's own {kind} records, by requestNo (what the result page shows)."
+    view = bp.alt_response(404, schema=ErrorResponse, description=f"no such {kind} among the user's own")(view)
+    view = bp.response(200, envelope(f"{kind.capitalize()}RecordResponse", schema))(view)
+    bp.get(f"/my/{kind}-records/<request_no>", endpoint=f"{kind}_record")(_documented_errors(view))
+
+
+_add_own_record_view("recharge", "RECHARGE", RechargeRecord)
+_add_own_record_view("withdraw", "WITHDRAW", WithdrawRecord)
 
 
 @bp.get("/my/balances")

@@ -1,11 +1,12 @@
 """Request and response schemas; they validate input and make the OpenAPI document real."""
-from urllib.parse import urlsplit
-
 from flask import current_app
 from marshmallow import EXCLUDE, Schema, ValidationError, fields, validate, validates_schema
 
+from shared.errors import NotFound
 from shared.money import parse_yuan
 from shared.web import FullMatch
+
+from user_center import callback_urls
 
 
 MOBILE = FullMatch(r"^1[0-9]{10}$", error="must be an 11-digit mobile number starting with 1")
@@ -35,22 +36,32 @@ def _printable(value: str) -> None:
         raise ValidationError("must not contain control characters")
 
 
-def _http_url(value: str) -> None:
-    try:
-        parts = urlsplit(value)
-    except ValueError:
-        raise ValidationError("must be an http(s) URL") from None
-    if parts.scheme not in ("http", "https") or not parts.netloc or not value.isprintable() or " " in value:
-        raise ValidationError("must be an http(s) URL")
+def _allowed_callback_url(value: str) -> None:
+    """Only the configured prefixes, so the bank never sends a user to a stranger's site."""
+    rules = current_app.config["CALLBACK_URL_RULES"]
+    if not callback_urls.allowed(value, rules):
+        raise ValidationError("must be a URL starting with " + " or ".join(rule.text for rule in rules))
 
 
-CALLBACK_URL = {"required": True, "validate": [validate.Length(max=MAX_URL_LENGTH), _http_url],
+CALLBACK_URL = {"required": True, "validate": [validate.Length(max=MAX_URL_LENGTH), _allowed_callback_url],
                 "metadata": {"description": "where the bank sends the browser back", "example": "http://127.0.0.1:8001/#/callback"}}
+
+
+def _no_surrounding_whitespace(value: str) -> None:
+    """A new password may not begin or end with whitespace (nor be only whitespace).
+
+    Such a password is nearly always a paste or keyboard accident, and clients disagree about
+    trimming: refusing it at registration makes every stored password the same whether or not a
+    client trims, so the user can log in from any of them. Spaces inside stay allowed.
+    """
+    if value != value.strip():
+        raise ValidationError("must not begin or end with whitespace")
 
 
 class RegisterIn(Input):
     mobile = fields.String(required=True, validate=MOBILE, metadata={"example": "13800138000"})
-    password = fields.String(required=True, validate=validate.Length(8, 64), load_only=True)
+    password = fields.String(required=True, validate=[validate.Length(8, 64), _no_surrounding_whitespace],
+                             load_only=True)
     username = fields.String(load_default=None, allow_none=True, validate=[validate.Length(1, 32), _printable])
 
 
@@ -94,6 +105,13 @@ class RecordsQuery(Input):
 
 
 REQUEST_NO = FullMatch(r"^REQ_[0-9A-F]{32}$", error="must be REQ_ followed by 32 upper-case hex characters")
+def own_request_no(value: str) -> str:
+    """A requestNo from a path: one that cannot be a requestNo is unknown (404), like another user's."""
+    if REQUEST_NO.regex.fullmatch(value) is None:
+        raise NotFound("no such record among yours")
+    return value
+
+
 # 80 requestNo parameters (47 bytes each) keep a GET's request line under gunicorn's 4,094 bytes.
 MAX_REQUEST_NOS = 80
 MAX_INTERNAL_PAGE = 500

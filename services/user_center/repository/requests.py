@@ -115,6 +115,12 @@ def page(conn: Connection, service_name: str, user_no: str, page_no: int, size: 
     return total, rows
 
 
+def find_own(conn: Connection, service_name: str, user_no: str, request_no: str) -> dict | None:
+    """The user's own request ``request_no``; ``None`` when it is unknown or another user's."""
+    return conn.execute(sql.SQL("select * from {} where request_no = %s and user_no = %s").format(_table(service_name)),
+                        (request_no, user_no)).fetchone()
+
+
 _MONEY_RECORDS = (
     "select request_no, 'RECHARGE' as service_name, user_no, amount, 0::bigint as commission, callback_status,"
     " created_at, updated_at from recharge_record where {where}"

@@ -20,9 +20,12 @@ const OPEN_NOTES = {
 };
 const SERVICE_TITLES = { PERSONAL_REGISTER: "开通存管账户", RECHARGE: "充值", WITHDRAW: "提现" };
 const RECORD_KINDS = { RECHARGE: "recharge", WITHDRAW: "withdraw" };
+// The result routes' parameters come from a link anyone can write: they are shown only as "what the
+// bank's page reported", through these fixed words (never their free text), and the outcome shown is
+// always the platform's own state of the request.
 // The depository bank's result codes (the `code` it adds to callbackUrl), in words for the user.
 const BANK_CODES = {
-  "00000": "银行已受理并确认",
+  "00000": "银行页面显示已确认",
   "10000": "等待您在银行页面确认",
   "20001": "银行卡余额不足",
   "20002": "存管账户余额不足（含手续费）",
@@ -30,14 +33,13 @@ const BANK_CODES = {
   "20005": "尚未在银行开通存管账户",
   "20006": "该用户已在银行开户",
 };
-const HUIFU_ROUTES = {
-  BankUserRegisterCallback: { title: "汇付开户结果", ok: "汇付账户开通成功", failed: "汇付账户开通未成功" },
-  NetSaveCallback: { title: "汇付充值结果", ok: "汇付充值成功，资金将在几秒内计入余额", failed: "汇付充值未成功" },
-};
+const HUIFU_ROUTES = { BankUserRegisterCallback: "汇付开户", NetSaveCallback: "汇付充值" };
 const HUIFU_SUCCESS = "000";
-const WANXIN_SUCCESS = "00000";
+const CODE_SHAPE = /^[0-9A-Za-z_]{1,12}$/;
 
 const $ = (id) => document.getElementById(id);
+// A table's own entry only: a key from a URL such as "constructor" or "__proto__" finds nothing.
+const lookup = (table, key) => (Object.hasOwn(table, key) ? table[key] : undefined);
 const pages = { recharge: 1, withdraw: 1 };
 let renderGeneration = 0; // a newer render stops the polling of an older one
 let navUser = "";
@@ -226,9 +228,12 @@ function validate(form) {
   return !first;
 }
 
+// The form's values, trimmed except passwords: a password is sent exactly as typed.
 function formData(form) {
   const data = Object.fromEntries(new FormData(form).entries());
-  Object.keys(data).forEach((key) => { data[key] = data[key].trim(); });
+  Object.keys(data).forEach((key) => {
+    if (form.elements[key].type !== "password") data[key] = data[key].trim();
+  });
   return data;
 }
 
@@ -378,46 +383,48 @@ function setResult(state, title, headline) {
   $("result-headline").textContent = headline;
 }
 
-// Starts the result card with the bank's own code and message (shown as received, decoded).
-function resetResult(codeLabel, msgLabel, code, msg) {
+// Starts the result card with the code the bank's page reported, in fixed words (a code of an
+// unexpected shape is not shown at all).
+function resetResult(codeLabel, code, meaning) {
   const details = $("result-details");
   details.replaceChildren();
-  addRow(details, codeLabel, code === null ? "（无）" : code, "mono").id = "result-code";
-  addRow(details, msgLabel, msg === null ? "（无）" : msg).id = "result-msg";
+  const shown = code === null ? "（无）" : CODE_SHAPE.test(code) ? code : "（格式无效）";
+  addRow(details, codeLabel, shown, "mono").id = "result-code";
+  addRow(details, "银行页面报告", meaning).id = "result-meaning";
   $("result-progress").hidden = true;
   $("result-note").textContent = "";
 }
 
-// Huifu page callbacks: RespCode / RespDesc as bank-callback forwarded them (URL-decoded, Chinese text).
+// Huifu page callbacks: the platform cannot look this request up for the user, so the page says what
+// the bank's page reported and that the balance changes only when the bank's notice is credited.
 function renderHuifuResult(route, params) {
   showView("result", route);
-  const page = HUIFU_ROUTES[route];
   const code = params.get("RespCode");
-  resetResult("返回码 RespCode", "说明 RespDesc", code, params.get("RespDesc"));
-  const ok = code === HUIFU_SUCCESS;
-  setResult(ok ? "ok" : "failed", page.title, ok ? page.ok : page.failed);
-  $("result-note").textContent = "该结果来自汇付页面回调；以银行的后台通知为准。";
+  const reported = code === HUIFU_SUCCESS ? "处理成功" : code === null ? "未带回结果" : "未成功";
+  resetResult("返回码 RespCode", code, reported);
+  setResult("reported", HUIFU_ROUTES[route] + "：银行页面的报告",
+    "银行页面报告：" + reported + "。余额以银行的到账通知为准，通知入账后余额才会变化。");
+  $("result-note").textContent = "这只是银行页面跳转时带回的信息，并非平台确认的结果；请在账户页面查看余额。";
 }
 
-// The wanxin bank's redirect (`code`, `msg`), then the platform's own final state once notified.
+// The wanxin bank's redirect, then the platform's own state of the request: only that decides the outcome.
 async function renderWanxinResult(params, generation) {
   showView("result", "callback");
   const code = params.get("code");
   const pending = readPending();
   const title = pending && SERVICE_TITLES[pending.service] ? SERVICE_TITLES[pending.service] + "结果" : "银行处理结果";
-  resetResult("银行返回码", "银行说明", code, params.get("msg"));
-  const meaning = code === null ? "未收到银行返回码" : BANK_CODES[code] || "银行未完成本次操作";
-  addRow($("result-details"), "含义", meaning).id = "result-meaning";
-  setResult(code === WANXIN_SUCCESS ? "waiting" : "failed", title, meaning);
+  resetResult("银行返回码", code, code === null ? "未带回返回码" : lookup(BANK_CODES, code) || "银行未完成本次操作");
   if (pending) describeRequest($("result-details"), pending);
   if (!pending || !pending.requestNo) {
-    $("result-note").textContent = "最终结果以银行通知平台为准，请在交易记录中查看。";
+    setResult("reported", title, "无法确定是哪一笔业务，请在交易记录中查看结果。");
+    $("result-note").textContent = "最终结果以银行通知平台为准。";
     return;
   }
   if (!token()) {
-    $("result-note").textContent = "登录后可在交易记录中查看这笔业务的最终状态。";
+    setResult("reported", title, "登录后可在交易记录中查看这笔业务的最终状态。");
     return;
   }
+  setResult("waiting", title, "正在查询平台上这笔业务的状态…");
   ensureNavUser().catch(() => {}); // only the greeting in the bar; the poll reports its own errors
   await pollFinalState(pending, generation);
 }
@@ -429,11 +436,9 @@ async function platformState(pending) {
     if (profile.depositoryStatus === "OPENED") return { ok: true };
     return profile.depositoryStatus === "FAILED" ? { ok: false } : null;
   }
-  const kind = RECORD_KINDS[pending.service];
-  const page = await api("GET", "/my/" + kind + "-records?page=1&size=50");
-  const record = page.records.find((item) => item.requestNo === pending.requestNo);
-  if (!record || record.callbackStatus === 0) return null;
-  return { ok: record.callbackStatus === 1 };
+  const path = "/my/" + RECORD_KINDS[pending.service] + "-records/" + encodeURIComponent(pending.requestNo);
+  const record = await api("GET", path);
+  return record.callbackStatus === 0 ? null : { ok: record.callbackStatus === 1 };
 }
 
 function finalHeadline(pending, ok) {
@@ -455,7 +460,12 @@ async function pollFinalState(pending, generation) {
     try {
       state = await platformState(pending);
     } catch (err) {
-      if (err.status === 401) { showError(err); return; }
+      if (err.status === 401 || err.status === 404) {
+        setResult("reported", $("result-title").textContent, "平台上查不到这笔业务，请在交易记录中查看。");
+        progress.hidden = true;
+        showError(err);
+        return;
+      }
       progress.textContent = "查询状态失败：" + explain(err) + " 正在重试…";
     }
     if (generation !== renderGeneration) return;
@@ -494,7 +504,7 @@ async function render() {
   const generation = renderGeneration;
   const { route, params } = parseRoute();
   try {
-    if (HUIFU_ROUTES[route]) {
+    if (lookup(HUIFU_ROUTES, route)) {
       renderHuifuResult(route, params);
     } else if (route === "callback") {
       await renderWanxinResult(params, generation);
