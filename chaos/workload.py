@@ -3,7 +3,9 @@ the bank sandbox, and Huifu customers who register and recharge through the sand
 
 Every actor runs its operations in order (a withdraw needs earlier recharges; a netsave needs the
 registration), while a pool of threads interleaves the actors. Transient failures (connection
-errors, 5xx) are retried as a user would: a new gateway request, or the same confirmation again.
+errors, 5xx) are retried as a user would: a new gateway request, or the same confirmation again; a
+withdraw that keeps failing for a few seconds (its hold cannot be taken while the ledger is away)
+is put off behind the user's next operations, so recharges go on meanwhile.
 What the campaign asked for and what the bank answered is kept in :class:`Journal`, the expectation
 against which the platform is verified afterwards.
 """
@@ -31,12 +33,18 @@ TRANSIENT = (500, 502, 503, 504)
 BANK_PASSWORD = "246810"
 USER_PASSWORD = "chaos-pass-1"
 MAX_DEFERRALS = 200
+# how long a user retries one withdraw before doing something else first (it comes back to it later)
+WITHDRAW_PATIENCE = 5.0
 # journal counters of every recharge / withdraw request sent to user-center, retries included
 RECHARGE_POSTS, WITHDRAW_POSTS = "recharge_posts", "withdraw_posts"
 
 
 class ApiError(Exception):
     """An answer the campaign did not expect (a refusal that no retry can fix)."""
+
+
+class StillFailing(ApiError):
+    """A call that kept failing transiently (connection errors, 5xx) for as long as the caller waited."""
 
 
 @dataclass
@@ -83,11 +91,14 @@ class Http:
             self.local.session = requests.Session()
         return self.local.session
 
-    def call(self, method: str, url: str, ok=(200, 201), label: str = "", **kwargs) -> requests.Response:
+    def call(self, method: str, url: str, ok=(200, 201), label: str = "", patience: float | None = None,
+             **kwargs) -> requests.Response:
         """The response once its status is in ``ok`` (or is a non-transient refusal); retries
-        connection errors and 5xx with a growing pause for up to ``patience`` seconds, counting them
-        as ``api_retries``. Each attempt is also counted under ``label`` when one is given."""
-        deadline = time.monotonic() + self.patience
+        connection errors and 5xx with a growing pause for up to ``patience`` seconds (the client's
+        by default; :class:`StillFailing` then), counting them as ``api_retries``. Each attempt is
+        also counted under ``label`` when one is given."""
+        patience = self.patience if patience is None else patience
+        deadline = time.monotonic() + patience
         attempt = 0
         while True:
             attempt += 1
@@ -101,8 +112,8 @@ class Http:
             except requests.RequestException as exc:
                 reason = exc.__class__.__name__
             if time.monotonic() >= deadline:
-                raise ApiError(f"{method} {url}: still failing after {attempt} attempts in {self.patience:.0f}s"
-                               f" ({reason})")
+                raise StillFailing(f"{method} {url}: still failing after {attempt} attempts in {patience:.0f}s"
+                                   f" ({reason})")
             self.journal.count("api_retries")
             log.info("%s %s: %s (attempt %d)", method, url, reason, attempt)
             time.sleep(min(0.1 * attempt, 1.0))
@@ -153,11 +164,11 @@ class PlatformUser:
         return answer.json()["result"]["balance"]
 
     # -- bank protocol -------------------------------------------------------------------
-    def gateway(self, path: str, body: dict, label: str = "") -> dict | None:
+    def gateway(self, path: str, body: dict, label: str = "", patience: float | None = None) -> dict | None:
         """A GatewayRequest from user-center; ``None`` for an insufficient balance (422). Every
         attempt is counted under ``label`` (when the faults want to know what flowed meanwhile)."""
         answer = self.http.call("POST", f"{self.urls['user_center']}{path}", json=body, headers=self.headers,
-                                label=label)
+                                label=label, patience=patience)
         if answer.status_code == 422:
             return None
         if answer.status_code != 200:
@@ -213,8 +224,12 @@ class PlatformUser:
             return self._defer("withdraw_waits_for_balance")
         amount = self.rng.randint(100, min(5000, room))
         intent = self._intent()
-        gateway = self.gateway("/my/withdraw-records", {"amount": format_fen(amount), "callbackUrl": self.callback_url},
-                               label=WITHDRAW_POSTS)
+        try:
+            gateway = self.gateway("/my/withdraw-records", {"amount": format_fen(amount),
+                                                             "callbackUrl": self.callback_url},
+                                   label=WITHDRAW_POSTS, patience=WITHDRAW_PATIENCE)
+        except StillFailing:  # the hold cannot be taken now (the ledger is away): recharge first, come back
+            return self._defer("withdraw_put_off_5xx")
         if gateway is None:  # the ledger has not credited the earlier recharges yet
             return self._defer("withdraw_refused_422")
         request = Request(WITHDRAW, request_no_of(gateway), self.user_no, amount, self.commission, intent=intent)

@@ -1,6 +1,7 @@
 """The campaign's checks themselves: each one catches the loss or double it is there for; and the
 pieces the faults rely on (reading /proc, the options' limits, the ledger's deployed options)."""
 import os
+import random
 from types import SimpleNamespace
 
 import pytest
@@ -11,7 +12,7 @@ from chaos.environment import deployed_gunicorn_options
 from chaos.faults import spread
 from chaos.options import GUNICORN_WORKER_TIMEOUT, parse
 from chaos.verify import ADD, DEDUCT, REFUND, Verdict, _check_recharge, _check_unexplained_postings, _check_withdraw
-from chaos.workload import fen_of
+from chaos.workload import RECHARGE, WITHDRAW, Journal, PlatformUser, StillFailing, fen_of
 
 USER = "USR_" + "A" * 32
 
@@ -123,3 +124,17 @@ def test_proc_finds_a_masters_workers_their_connections_and_who_is_at_the_other_
     assert proc.caller_ports([200], port, tmp_path) == {caller_port}
     assert proc.caller_ports([101], port, tmp_path) == set()  # a server's own sockets are not calls
     assert [c.remote_port for c in proc.unaccepted_connections(port, tmp_path)] == [40003]
+
+
+def test_a_withdraw_the_ledger_cannot_hold_is_put_off_behind_the_users_recharges():
+    class LedgerAway:
+        def call(self, *args, **kwargs):
+            raise StillFailing("POST /my/withdraw-records: still failing (503 ledger unreachable)")
+
+    journal = Journal()
+    user = PlatformUser(LedgerAway(), {"user_center": "http://uc"}, journal, random.Random(1), commission=50,
+                        abandon_rate=0, fail_rate=0, callback_url="https://platform.chaos.invalid/#/callback")
+    user.available, user.operations = 10_000, [WITHDRAW, RECHARGE]
+    assert user.run_next() is False
+    assert user.operations == [RECHARGE, WITHDRAW] and journal.counts == {"withdraw_put_off_5xx": 1}
+    assert journal.requests == [] and user.available == 10_000
