@@ -49,7 +49,7 @@ def run(options: Options, argv: list[str] | None = None) -> dict:
         mark = time.monotonic()
         verdict = verify(env, traffic)
         durations["verify"] = time.monotonic() - mark
-        _add_run_problems(verdict, traffic, injector, settled, left)
+        _add_run_problems(verdict, traffic, injector, settled, left, replays)
         durations["total"] = time.monotonic() - clock
 
         figures = _figures(options, argv, started_at, durations, traffic, injector, env, verdict, settled,
@@ -65,13 +65,18 @@ def run(options: Options, argv: list[str] | None = None) -> dict:
     return figures
 
 
-def _add_run_problems(verdict: Verdict, traffic: Traffic, injector: FaultInjector, settled: bool, left: dict) -> None:
+def _add_run_problems(verdict: Verdict, traffic: Traffic, injector: FaultInjector, settled: bool, left: dict,
+                      replays: int) -> None:
     for error in traffic.errors:
         verdict.violation(f"traffic stopped: {error}")
     for error in injector.errors:
         verdict.violation(f"fault not injected: {error}")
     if not settled:
         verdict.violation(f"not settled: still on its way {left}")
+    if replays:
+        # every result the campaign produces can apply: only a transient failure can have parked it
+        verdict.violation(f"{replays} bank results dead-lettered by transient failures (they must be retried, never"
+                          f" dead-lettered); replayed by the operator command before the books were checked")
 
 
 def _figures(options: Options, argv, started_at: str, durations: dict, traffic: Traffic,

@@ -1,6 +1,9 @@
 """The campaign's own world: per-run databases, RabbitMQ vhost and Redis prefix (tests.support.infra),
-a private redis-server that can be stopped, fresh dev keys, and the whole stack as real processes."""
+a private redis-server that can be stopped, fresh dev keys, and the whole stack as real processes (the
+ledger with the gunicorn worker class it is deployed with, so that freezing one of its workers strands
+the keep-alive connections callers hold to it, as in production)."""
 import os
+import shlex
 import shutil
 import subprocess
 import sys
@@ -17,6 +20,29 @@ from chaos.options import Options
 
 PG_SERVER_URL = os.environ.get("TEST_PG_SERVER_URL", "postgresql://postgres@127.0.0.1:5432")
 AMQP_SERVER_URL = os.environ.get("TEST_AMQP_SERVER_URL", "amqp://guest:guest@127.0.0.1:5672")
+# Procfile process -> package whose gunicorn options the campaign takes over
+DEPLOYED_AS = {"beanpay-ledger": "beanpay_ledger"}
+# options (each with one value) the test stack sets itself
+STACK_OWN_OPTIONS = {"-c", "--workers", "--bind"}
+
+
+def deployed_gunicorn_options(procfile: Path = ROOT / "Procfile") -> dict[str, tuple[str, ...]]:
+    """The gunicorn options the Procfile runs each package of :data:`DEPLOYED_AS` with (worker class,
+    threads, ...), without those the test stack sets itself (config file, worker count, address)."""
+    options = {}
+    for line in procfile.read_text().splitlines():
+        name, _, command = line.partition(":")
+        if name.strip() not in DEPLOYED_AS:
+            continue
+        argv, kept = shlex.split(command)[1:-1], []  # drop "gunicorn" and the app
+        while argv:
+            option = argv.pop(0)
+            if option in STACK_OWN_OPTIONS:
+                argv.pop(0)
+            else:
+                kept.append(option)
+        options[DEPLOYED_AS[name.strip()]] = tuple(kept)
+    return options
 
 
 @dataclass
@@ -63,7 +89,8 @@ def start(options: Options) -> Environment:
                   keys_dir=str(keys), internal_token=(keys / "internal_token").read_text().strip())
     infra.setup()
     try:
-        stack = start_stack(infra, work_dir, settings=options.stack_settings(), workers=options.web_workers)
+        stack = start_stack(infra, work_dir, settings=options.stack_settings(), workers=options.web_workers,
+                            gunicorn_options=deployed_gunicorn_options())
     except Exception:
         infra.teardown()
         redis_server.stop()

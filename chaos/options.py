@@ -1,9 +1,13 @@
 """What a campaign does: how much traffic, which faults, how fast the platform retries."""
 import argparse
+import runpy
 from dataclasses import dataclass, field, fields
 from pathlib import Path
 
 RESULTS_DIR = Path(__file__).resolve().parent / "results"
+# gunicorn kills a worker silent for this long (deploy/gunicorn.conf.py): a freeze must end before it
+GUNICORN_WORKER_TIMEOUT = runpy.run_path(str(Path(__file__).resolve().parents[1] / "deploy" / "gunicorn.conf.py"))[
+    "timeout"]
 
 
 @dataclass
@@ -28,6 +32,12 @@ class Options:
     redis_stops: int = 1
     redis_down_seconds: float = 5.0
     rabbitmq_down_seconds: float = 3.0
+    ledger_outages: int = 1         # the ledger's gunicorn stopped (nothing listens), started again later
+    ledger_down_seconds: float = 60.0
+    ledger_freezes: int = 2         # one ledger worker SIGSTOPped past service_timeout, then SIGCONTed
+    freeze_seconds: float = 10.0
+    service_timeout: int = 5        # user-center SERVICE_TIMEOUT_SECONDS (its calls to the ledger and the agent)
+    frontend_origin: str = "https://platform.chaos.invalid/"  # CALLBACK_URL_PREFIXES; callbackUrls start with it
     expiry_seconds: int = 20        # compensation: a request the bank never saw fails after this
     settle_timeout: float = 300.0
     web_workers: int = 2
@@ -35,6 +45,16 @@ class Options:
     seed: int = 20240601
     results_dir: Path = field(default=RESULTS_DIR)
     results_name: str = "campaign"
+
+    def __post_init__(self):
+        if self.ledger_freezes and not self.service_timeout < self.freeze_seconds < GUNICORN_WORKER_TIMEOUT:
+            raise ValueError(f"--freeze-seconds must exceed --service-timeout ({self.service_timeout}) and stay under"
+                             f" gunicorn's worker timeout ({GUNICORN_WORKER_TIMEOUT}), or the master kills the worker")
+
+    @property
+    def client_patience(self) -> float:
+        """How long a campaign user keeps retrying one call that fails transiently (a ledger outage included)."""
+        return self.ledger_down_seconds + 60.0
 
     def stack_settings(self) -> dict:
         """Environment of every service process: fast retries and polling, so the run settles in seconds."""
@@ -59,6 +79,8 @@ class Options:
             "CREDIT_POLL_MS": "200",
             "CREDIT_MAX_BACKOFF_MS": "1000",
             "WITHDRAW_COMMISSION": self.commission,
+            "SERVICE_TIMEOUT_SECONDS": str(self.service_timeout),
+            "CALLBACK_URL_PREFIXES": self.frontend_origin,
             # The bank's transaction-password hash cost: cheap here, the campaign measures delivery, not scrypt.
             "SANDBOX_SCRYPT_N": "1024",
         }
@@ -74,6 +96,11 @@ _HELP = {
     "rabbitmq_restarts": "RabbitMQ stop_app/start_app cycles", "pg_terminations": "pg_terminate_backend rounds",
     "redis_stops": "stops of the private Redis", "redis_down_seconds": "how long Redis stays down",
     "rabbitmq_down_seconds": "how long RabbitMQ stays stopped", "expiry_seconds": "COMPENSATION_EXPIRY_SECONDS",
+    "ledger_outages": "stops of the ledger's gunicorn (connections refused meanwhile)",
+    "ledger_down_seconds": "how long nothing listens on the ledger's port",
+    "ledger_freezes": "SIGSTOPs of one ledger worker", "freeze_seconds": "how long the worker stays stopped",
+    "service_timeout": "user-center SERVICE_TIMEOUT_SECONDS",
+    "frontend_origin": "the frontend origin allowed as callbackUrl prefix (CALLBACK_URL_PREFIXES)",
     "settle_timeout": "longest wait for the platform to settle (s)", "web_workers": "gunicorn workers per service",
     "notifiers": "bank-sandbox notifier processes", "seed": "random seed of the workload",
     "results_dir": "where the figures are written", "results_name": "file name of the figures (.json, .txt)",

@@ -3,7 +3,9 @@ the bank sandbox, and Huifu customers who register and recharge through the sand
 
 Every actor runs its operations in order (a withdraw needs earlier recharges; a netsave needs the
 registration), while a pool of threads interleaves the actors. Transient failures (connection
-errors, 5xx) are retried as a user would: a new gateway request, or the same confirmation again.
+errors, 5xx) are retried as a user would: a new gateway request, or the same confirmation again; a
+withdraw that keeps failing for a few seconds (its hold cannot be taken while the ledger is away)
+is put off behind the user's next operations, so recharges go on meanwhile.
 What the campaign asked for and what the bank answered is kept in :class:`Journal`, the expectation
 against which the platform is verified afterwards.
 """
@@ -31,10 +33,18 @@ TRANSIENT = (500, 502, 503, 504)
 BANK_PASSWORD = "246810"
 USER_PASSWORD = "chaos-pass-1"
 MAX_DEFERRALS = 200
+# how long a user retries one withdraw before doing something else first (it comes back to it later)
+WITHDRAW_PATIENCE = 5.0
+# journal counters of every recharge / withdraw request sent to user-center, retries included
+RECHARGE_POSTS, WITHDRAW_POSTS = "recharge_posts", "withdraw_posts"
 
 
 class ApiError(Exception):
     """An answer the campaign did not expect (a refusal that no retry can fix)."""
+
+
+class StillFailing(ApiError):
+    """A call that kept failing transiently (connection errors, 5xx) for as long as the caller waited."""
 
 
 @dataclass
@@ -71,20 +81,29 @@ class Journal:
 class Http:
     """Thread-local sessions with the campaign's retry rule for transient failures."""
 
-    def __init__(self, journal: Journal, attempts: int = 40):
+    def __init__(self, journal: Journal, patience: float = 60.0):
         self.local = threading.local()
         self.journal = journal
-        self.attempts = attempts
+        self.patience = patience
 
     def session(self) -> requests.Session:
         if not hasattr(self.local, "session"):
             self.local.session = requests.Session()
         return self.local.session
 
-    def call(self, method: str, url: str, ok=(200, 201), **kwargs) -> requests.Response:
+    def call(self, method: str, url: str, ok=(200, 201), label: str = "", patience: float | None = None,
+             **kwargs) -> requests.Response:
         """The response once its status is in ``ok`` (or is a non-transient refusal); retries
-        connection errors and 5xx with a growing pause, counting them as ``api_retries``."""
-        for attempt in range(1, self.attempts + 1):
+        connection errors and 5xx with a growing pause for up to ``patience`` seconds (the client's
+        by default; :class:`StillFailing` then), counting them as ``api_retries``. Each attempt is
+        also counted under ``label`` when one is given."""
+        patience = self.patience if patience is None else patience
+        deadline = time.monotonic() + patience
+        attempt = 0
+        while True:
+            attempt += 1
+            if label:
+                self.journal.count(label)
             try:
                 response = self.session().request(method, url, timeout=15, **kwargs)
                 if response.status_code not in TRANSIENT:
@@ -92,10 +111,12 @@ class Http:
                 reason = f"{response.status_code} {response.text[:120]}"
             except requests.RequestException as exc:
                 reason = exc.__class__.__name__
+            if time.monotonic() >= deadline:
+                raise StillFailing(f"{method} {url}: still failing after {attempt} attempts in {patience:.0f}s"
+                                   f" ({reason})")
             self.journal.count("api_retries")
             log.info("%s %s: %s (attempt %d)", method, url, reason, attempt)
             time.sleep(min(0.1 * attempt, 1.0))
-        raise ApiError(f"{method} {url}: still failing after {self.attempts} attempts ({reason})")
 
 
 def request_no_of(gateway: dict) -> str:
@@ -106,8 +127,9 @@ class PlatformUser:
     """A user of the platform: an opened depository account, a token, and operations to run."""
 
     def __init__(self, http: Http, urls: dict, journal: Journal, rng: random.Random, commission: int,
-                 abandon_rate: float, fail_rate: float):
+                 abandon_rate: float, fail_rate: float, callback_url: str):
         self.http, self.urls, self.journal, self.rng = http, urls, journal, rng
+        self.callback_url = callback_url
         self.commission = commission
         self.abandon_rate, self.fail_rate = abandon_rate, fail_rate
         self.mobile = "1" + str(uuid.uuid4().int)[:10]
@@ -130,7 +152,7 @@ class PlatformUser:
         gateway = self.gateway("/my/consumers", {
             "fullname": "张三", "idNumber": "110101199003077777", "bankCode": "ICBC",
             "cardNumber": "6222020200112233445", "mobile": self.mobile, "role": "I",
-            "callbackUrl": f"{uc}/#/callback"})
+            "callbackUrl": self.callback_url})
         self.confirm(gateway, SUCCESS)
 
     def profile(self) -> dict:
@@ -142,9 +164,11 @@ class PlatformUser:
         return answer.json()["result"]["balance"]
 
     # -- bank protocol -------------------------------------------------------------------
-    def gateway(self, path: str, body: dict) -> dict | None:
-        """A GatewayRequest from user-center; ``None`` for an insufficient balance (422)."""
-        answer = self.http.call("POST", f"{self.urls['user_center']}{path}", json=body, headers=self.headers)
+    def gateway(self, path: str, body: dict, label: str = "", patience: float | None = None) -> dict | None:
+        """A GatewayRequest from user-center; ``None`` for an insufficient balance (422). Every
+        attempt is counted under ``label`` (when the faults want to know what flowed meanwhile)."""
+        answer = self.http.call("POST", f"{self.urls['user_center']}{path}", json=body, headers=self.headers,
+                                label=label, patience=patience)
         if answer.status_code == 422:
             return None
         if answer.status_code != 200:
@@ -181,8 +205,8 @@ class PlatformUser:
     def recharge(self) -> bool:
         amount = self.rng.randint(1000, 100000)
         intent = self._intent()
-        gateway = self.gateway("/my/recharge-records", {"amount": format_fen(amount),
-                                                         "callbackUrl": f"{self.urls['user_center']}/#/callback"})
+        gateway = self.gateway("/my/recharge-records", {"amount": format_fen(amount), "callbackUrl": self.callback_url},
+                               label=RECHARGE_POSTS)
         request = Request(RECHARGE, request_no_of(gateway), self.user_no, amount, intent=intent)
         self.journal.add(request)
         if intent != ABANDON:
@@ -200,8 +224,12 @@ class PlatformUser:
             return self._defer("withdraw_waits_for_balance")
         amount = self.rng.randint(100, min(5000, room))
         intent = self._intent()
-        gateway = self.gateway("/my/withdraw-records", {"amount": format_fen(amount),
-                                                         "callbackUrl": f"{self.urls['user_center']}/#/callback"})
+        try:
+            gateway = self.gateway("/my/withdraw-records", {"amount": format_fen(amount),
+                                                             "callbackUrl": self.callback_url},
+                                   label=WITHDRAW_POSTS, patience=WITHDRAW_PATIENCE)
+        except StillFailing:  # the hold cannot be taken now (the ledger is away): recharge first, come back
+            return self._defer("withdraw_put_off_5xx")
         if gateway is None:  # the ledger has not credited the earlier recharges yet
             return self._defer("withdraw_refused_422")
         request = Request(WITHDRAW, request_no_of(gateway), self.user_no, amount, self.commission, intent=intent)
@@ -277,12 +305,13 @@ class Traffic:
         self.options = options
         self.urls = urls
         self.journal = Journal()
-        self.http = Http(self.journal)
+        self.http = Http(self.journal, options.client_patience)
         self.rng = random.Random(options.seed)
         self.run_tag = uuid.uuid4().hex[:6].upper()
         commission = fen_of(options.commission)
+        callback_url = f"{options.frontend_origin}#/callback"
         self.users = [PlatformUser(self.http, urls, self.journal, random.Random(self.rng.random()), commission,
-                                   options.abandon_rate, options.fail_rate) for _ in range(options.users)]
+                                   options.abandon_rate, options.fail_rate, callback_url) for _ in range(options.users)]
         self.customers = [HuifuCustomer(self.http, urls, self.journal, random.Random(self.rng.random()),
                                         self.run_tag, index, options.fail_rate)
                           for index in range(options.huifu_users)]

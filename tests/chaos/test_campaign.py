@@ -3,7 +3,9 @@
 The same code as ``make chaos`` (``python -m chaos``) with less traffic: 150 recharges, 40 withdraws,
 Huifu registrations and recharges; one SIGKILL of the GatewayNotifyConsumer and of the outbox relay,
 a RabbitMQ restart, every PostgreSQL connection of the run terminated, the private Redis stopped while
-Huifu callbacks flow; duplicated, dropped and reordered bank notifications throughout.
+Huifu callbacks flow, the ledger refusing connections for 20 s (``make chaos``: 60 s) and one ledger
+worker frozen past user-center's service timeout; duplicated, dropped and reordered bank
+notifications throughout.
 """
 import json
 from dataclasses import replace
@@ -15,7 +17,7 @@ from chaos.options import parse
 
 ARGS = ["--recharges", "150", "--withdraws", "40", "--users", "10", "--huifu-users", "5", "--netsaves", "30",
         "--threads", "6", "--consumer-kills", "1", "--relay-kills", "1", "--redis-down-seconds", "2",
-        "--expiry-seconds", "10", "--settle-timeout", "60"]
+        "--expiry-seconds", "10", "--settle-timeout", "60", "--ledger-down-seconds", "20", "--ledger-freezes", "1"]
 
 
 @pytest.mark.e2e
@@ -38,13 +40,24 @@ def test_a_small_campaign_loses_nothing_and_doubles_nothing(tmp_path):
 
     # and so did every fault
     for kind in ("sigkill_gateway_notify", "sigkill_outbox_relay", "rabbitmq_restart",
-                 "postgres_connections_terminated", "redis_stop"):
+                 "postgres_connections_terminated", "redis_stop", "ledger_outage", "ledger_worker_frozen"):
         assert faults[kind] == 1, kind
     assert faults["postgres_connections_killed"] > 5
     assert faults["duplicate_deliveries"] > 0 and faults["dropped_first_attempts"] > 0
     assert faults["deliveries_out_of_order"] > 0
     [outage] = [event for event in figures["fault_events"] if event["kind"] == "redis_stop"]
     assert outage["detail"]["customers_stored_while_down"] >= 1 and outage["detail"]["netsaves_stored_while_down"] >= 1
+
+    # nothing listened on the ledger's port for 20 s while recharges and withdraws were asked for
+    [down] = [event["detail"] for event in figures["fault_events"] if event["kind"] == "ledger_outage"]
+    assert down["down_seconds"] >= 20 and down["refused_probes"] >= 30
+    assert down["recharges_requested_during"] > 0 and down["withdraws_requested_during"] > 0
+    # a worker (not the master) holding user-center's connections was stopped past its timeout while
+    # withdraws were placed, and callers gave up on connections it held
+    [frozen] = [event["detail"] for event in figures["fault_events"] if event["kind"] == "ledger_worker_frozen"]
+    assert frozen["pid"] != frozen["master_pid"] and frozen["frozen_seconds"] > frozen["service_timeout"]
+    assert frozen["connections_from_user_center"] >= 1 and frozen["connections_abandoned_by_callers"] >= 1
+    assert frozen["withdraws_requested_during"] > 0
 
     written = json.loads((tmp_path / "campaign.json").read_text())
     assert written["results"]["lost"] == 0 and "lost: 0   doubled: 0" in (tmp_path / "campaign.txt").read_text()

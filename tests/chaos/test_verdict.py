@@ -1,9 +1,18 @@
-"""The campaign's checks themselves: each one catches the loss or double it is there for."""
+"""The campaign's checks themselves: each one catches the loss or double it is there for; and the
+pieces the faults rely on (reading /proc, the options' limits, the ledger's deployed options)."""
+import os
+import random
+from types import SimpleNamespace
+
 import pytest
 
+from chaos import proc
+from chaos.campaign import _add_run_problems
+from chaos.environment import deployed_gunicorn_options
 from chaos.faults import spread
+from chaos.options import GUNICORN_WORKER_TIMEOUT, parse
 from chaos.verify import ADD, DEDUCT, REFUND, Verdict, _check_recharge, _check_unexplained_postings, _check_withdraw
-from chaos.workload import fen_of
+from chaos.workload import RECHARGE, WITHDRAW, Journal, PlatformUser, StillFailing, fen_of
 
 USER = "USR_" + "A" * 32
 
@@ -55,3 +64,77 @@ def test_faults_are_spread_over_the_traffic_and_amounts_read_exactly():
     assert spread(0, 0.1, 0.7) == [] and spread(1, 0.2, 0.4) == pytest.approx([0.3])
     assert spread(3, 0.1, 0.7) == pytest.approx([0.1, 0.4, 0.7])
     assert [fen_of(text) for text in ("0.00", "120.50", "-1.20", "7")] == [0, 12050, -120, 700]
+
+
+def test_a_dead_lettered_result_fails_the_campaign():
+    quiet = SimpleNamespace(errors=[])
+    verdict = Verdict()
+    _add_run_problems(verdict, quiet, quiet, settled=True, left={}, replays=0)
+    assert verdict.ok
+    _add_run_problems(verdict, quiet, quiet, settled=True, left={}, replays=2)
+    assert not verdict.ok and "2 bank results dead-lettered" in verdict.violations[0]
+
+
+def test_a_freeze_must_outlast_the_service_timeout_and_end_before_gunicorn_kills_the_worker():
+    assert parse(["--freeze-seconds", "10", "--service-timeout", "5"]).freeze_seconds == 10
+    for too_short_or_long in ("5", "4", str(GUNICORN_WORKER_TIMEOUT)):
+        with pytest.raises(ValueError):
+            parse(["--freeze-seconds", too_short_or_long, "--service-timeout", "5"])
+    assert parse(["--ledger-freezes", "0", "--freeze-seconds", "1"]).ledger_freezes == 0
+
+
+def test_the_campaign_runs_the_ledger_with_the_procfiles_gunicorn_options(tmp_path):
+    procfile = tmp_path / "Procfile"
+    procfile.write_text("user-center: gunicorn -c deploy/gunicorn.conf.py --bind 127.0.0.1:8001 user_center.wsgi:app\n"
+                        "beanpay-ledger: gunicorn -c deploy/gunicorn.conf.py --workers 2 --worker-class gthread"
+                        " --threads 16 --reuse-port --bind 127.0.0.1:8004 beanpay_ledger.wsgi:app\n")
+    assert deployed_gunicorn_options(procfile) == {
+        "beanpay_ledger": ("--worker-class", "gthread", "--threads", "16", "--reuse-port")}
+    assert "--worker-class" in deployed_gunicorn_options()["beanpay_ledger"]  # the real Procfile
+
+
+def _fake_proc(root, processes: dict, rows: list[str]):
+    """A /proc with ``processes`` ({pid: (ppid, state, [socket inodes])}) and /proc/net/tcp ``rows``."""
+    for pid, (ppid, state, inodes) in processes.items():
+        (root / str(pid) / "fd").mkdir(parents=True)
+        (root / str(pid) / "stat").write_text(f"{pid} (gunicorn: worker [x) y]) {state} {ppid} 1 1 0\n")
+        for number, inode in enumerate(inodes):
+            os.symlink(f"socket:[{inode}]", root / str(pid) / "fd" / str(number))
+        os.symlink("/dev/null", root / str(pid) / "fd" / "99")
+    (root / "net").mkdir()
+    header = "  sl  local_address rem_address   st tx_queue rx_queue tr tm->when retrnsmt   uid  timeout inode\n"
+    (root / "net" / "tcp").write_text(header + "".join(
+        f"   0: 0100007F:{local:04X} 0100007F:{remote:04X} {state} 00000000:00000000 00:00000000 00000000"
+        f"     0        0 {inode} 1\n" for local, remote, state, inode in rows))
+
+
+def test_proc_finds_a_masters_workers_their_connections_and_who_is_at_the_other_end(tmp_path):
+    port, caller_port, other_port = 8004, 40001, 40002
+    rows = [(port, 0, proc.LISTEN, 10), (port, 0, proc.LISTEN, 11),           # one listening socket per worker
+            (port, caller_port, proc.ESTABLISHED, 21),                         # worker 101 serves user-center
+            (port, other_port, proc.CLOSE_WAIT, 22),                           # worker 102: its caller gave up
+            (caller_port, port, proc.ESTABLISHED, 31),                         # user-center's end
+            (port, 40003, proc.CLOSE_WAIT, 0), (port, 40004, "06", 0)]         # queued, gave up; TIME_WAIT
+    _fake_proc(tmp_path, {100: (1, "S", []), 101: (100, "S", [10, 21]), 102: (100, "T", [11, 22]),
+                          103: (100, "Z", []), 200: (1, "S", [31])}, rows)
+
+    assert proc.children(100, tmp_path) == [101, 102]  # the zombie is no worker
+    assert [c.inode for c in proc.held_connections(101, port, tmp_path)] == [21]
+    assert [(c.inode, c.state) for c in proc.held_connections(102, port, tmp_path)] == [(22, proc.CLOSE_WAIT)]
+    assert proc.caller_ports([200], port, tmp_path) == {caller_port}
+    assert proc.caller_ports([101], port, tmp_path) == set()  # a server's own sockets are not calls
+    assert [c.remote_port for c in proc.unaccepted_connections(port, tmp_path)] == [40003]
+
+
+def test_a_withdraw_the_ledger_cannot_hold_is_put_off_behind_the_users_recharges():
+    class LedgerAway:
+        def call(self, *args, **kwargs):
+            raise StillFailing("POST /my/withdraw-records: still failing (503 ledger unreachable)")
+
+    journal = Journal()
+    user = PlatformUser(LedgerAway(), {"user_center": "http://uc"}, journal, random.Random(1), commission=50,
+                        abandon_rate=0, fail_rate=0, callback_url="https://platform.chaos.invalid/#/callback")
+    user.available, user.operations = 10_000, [WITHDRAW, RECHARGE]
+    assert user.run_next() is False
+    assert user.operations == [RECHARGE, WITHDRAW] and journal.counts == {"withdraw_put_off_5xx": 1}
+    assert journal.requests == [] and user.available == 10_000

@@ -177,3 +177,8 @@ def all_containers(objects: list[dict]) -> list[dict]:
 def by_kind(objects: list[dict], kind: str) -> dict[str, dict]:
     """Objects of one kind by name."""
     return {o["metadata"]["name"]: o for o in objects if o["kind"] == kind}
+
+
+def web_deployments(objects: list[dict]) -> dict[str, dict]:
+    """The Deployments that serve HTTP (their container has ports), by name."""
+    return {name: d for name, d in by_kind(objects, "Deployment").items() if pod_spec(d)["containers"][0].get("ports")}

@@ -47,7 +47,7 @@ def test_web_ports_follow_the_spec_and_healthchecks_hit_healthz(services):
             continue
         port = SPEC_PORTS[command_package(argv)]
         assert bind_of(as_argv(service["command"]))[1] == port
-        assert service["ports"] == [f"{port}:{port}"]
+        assert service["ports"] == [f"127.0.0.1:{port}:{port}"], f"{name} is published on the loopback only"
         assert env_dict(service["environment"])["PORT"] == str(port)
         check = " ".join(service["healthcheck"]["test"])
         assert "/healthz" in check and "PORT" in check, name
@@ -58,7 +58,7 @@ def test_infrastructure_is_healthchecked_and_platform_waits_for_it(services):
         assert services[name]["healthcheck"]["test"], name
     assert services["postgres"]["image"].startswith("postgres:15")
     assert services["rabbitmq"]["image"] == "rabbitmq:3-management"
-    assert "15672:15672" in services["rabbitmq"]["ports"]
+    assert services["rabbitmq"]["ports"] == ["127.0.0.1:15672:15672"]
     expected = {name: "service_healthy" for name in INFRA}
     expected.update(keys="service_completed_successfully", migrate="service_completed_successfully")
     for name, service in platform_services(services).items():

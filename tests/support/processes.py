@@ -82,12 +82,13 @@ class Process:
 class WebService(Process):
     """A service's WSGI app under gunicorn on a free port."""
 
-    def __init__(self, package: str, env: dict, log_dir: Path, workers: int = 2, port: int | None = None):
+    def __init__(self, package: str, env: dict, log_dir: Path, workers: int = 2, port: int | None = None,
+                 options: tuple[str, ...] = ()):
         self.port = port or free_port()
         self.url = f"http://127.0.0.1:{self.port}"
         argv = [sys.executable, "-m", "gunicorn", "-c", str(ROOT / "deploy" / "gunicorn.conf.py"),
                 "--workers", str(workers), "--bind", f"127.0.0.1:{self.port}",
-                "--graceful-timeout", "5", "--log-level", "warning", f"{package}.wsgi:app"]
+                "--graceful-timeout", "5", "--log-level", "warning", *options, f"{package}.wsgi:app"]
         super().__init__(f"{package}-{self.port}", argv, env, log_dir)
 
     def start(self, timeout: float = 30) -> "WebService":

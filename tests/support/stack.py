@@ -53,8 +53,11 @@ class Stack:
 
 
 def start_stack(infra: Infra, log_dir: Path, settings: dict | None = None, workers: int = 2,
-                worker_names=tuple(WORKERS)) -> Stack:
-    """Start every service (each on a free port) and the named workers; returns once all answer /healthz."""
+                worker_names=tuple(WORKERS), gunicorn_options: dict | None = None) -> Stack:
+    """Start every service (each on a free port) and the named workers; returns once all answer /healthz.
+
+    ``gunicorn_options`` maps a package to extra gunicorn options (e.g. the worker class it is deployed with).
+    """
     ports = {package: free_port() for package in WEB_SERVICES}
     wiring = {env_name: f"http://127.0.0.1:{ports[package]}" for package, env_name in WEB_SERVICES.items()}
     # the bank may send browsers back only to this stack's own frontend
@@ -62,8 +65,8 @@ def start_stack(infra: Infra, log_dir: Path, settings: dict | None = None, worke
     stack = Stack(infra, log_dir, {**wiring, **(settings or {})})
     try:
         for package in WEB_SERVICES:
-            stack.web[package] = WebService(package, stack.env(package), log_dir, workers=workers,
-                                            port=ports[package]).start()
+            stack.web[package] = WebService(package, stack.env(package), log_dir, workers=workers, port=ports[package],
+                                            options=tuple((gunicorn_options or {}).get(package, ()))).start()
         for name in worker_names:
             stack.start_worker(name)
     except Exception:
