@@ -158,3 +158,66 @@ def test_the_sandbox_confirm_refuses_a_password_that_is_not_text(stack, infra):
     confirmed = requests.post(f"{stack['bank_sandbox']}/sandbox/confirm", json={**body, "password": "246810"},
                               timeout=30)
     assert confirmed.status_code == 200 and confirmed.json()["status"] == 1, confirmed.text
+
+
+@pytest.mark.parametrize("package,path", [("depository_agent", "/l/records/{}"),
+                                          ("bank_sandbox", "/balance-details/{}")])
+def test_a_path_parameter_is_decoded_once_and_checked(stack, infra, package, path):
+    url, auth = stack[package], {"Authorization": f"Bearer {infra.internal_token}"}
+    for odd, reason in (("REQ_%FF", "the path is not valid UTF-8"), ("REQ_%00", "the path may not contain NUL")):
+        answer = raw_http.send(url, "GET", path.format(odd), auth)
+        assert answer.status == 400 and reason in _msg(answer), (odd, answer.status, _msg(answer))
+    for odd in ("%E4%B8%AD", "REQ_%2541", "..%2F..%2Fhealthz", "REQ_" + "A" * 3000):
+        answer = raw_http.send(url, "GET", path.format(odd), auth)
+        assert answer.status in (400, 404), (odd, answer.status, _msg(answer))
+
+
+def test_which_value_wins_when_a_name_repeats(stack, infra):
+    """None: a single-valued name given twice is refused on every service; a repeatable one stays a list."""
+    auth = {"Authorization": f"Bearer {infra.internal_token}"}
+    center = stack["user_center"]
+    listed = raw_http.send(center, "GET", f"/internal/records?requestNo={REQUEST_NO}&requestNo=REQ_{'1' * 32}", auth)
+    assert listed.status == 200 and listed.json()["result"] is not None
+    window = "from=2030-01-01T00:00:00%2B08:00&to=2030-01-02T00:00:00%2B08:00"
+    for target in (f"/internal/records?{window}&size=1&size=500", f"/internal/records?{window}&from=2020-01-01T00:00:00Z"):
+        answer = raw_http.send(center, "GET", target, auth)
+        assert answer.status == 400 and "given more than once" in _msg(answer), (target, _msg(answer))
+    for package, method, target, body in (
+            ("depository_agent", "GET", "/gateway?serviceName=RECHARGE&serviceName=WITHDRAW&reqData=x&signature=y", b""),
+            ("depository_agent", "POST", "/gateway", b"serviceName=A&reqData=x&reqData=y&signature=z"),
+            ("bank_callback", "POST", "/netsave", b"CmdId=NetSave&CmdId=Other&RespCode=000"),
+            ("bank_callback", "GET", "/RegisterCallback?CmdId=UserRegister&CmdId=UserRegister", b"")):
+        answer = raw_http.send(stack[package], method, target,
+                               {"Content-Type": "application/x-www-form-urlencoded", **auth}, body)
+        assert answer.status == 400 and "given more than once" in _msg(answer), (target, answer.status, _msg(answer))
+
+
+@pytest.mark.parametrize("package,path", [("bank_callback", "/register"), ("bank_callback", "/netsave"),
+                                          ("depository_agent", "/gateway"), ("bank_sandbox", "/gateway/confirm")])
+def test_a_form_or_charset_that_is_not_utf8_is_a_400(stack, package, path):
+    """The endpoints that read forms (the banks' callbacks and pages)."""
+    url = stack[package]
+    form = {"Content-Type": "application/x-www-form-urlencoded"}
+    for headers, body, reason in ((form, b"CmdId=%B6%A9&x=1", "not valid UTF-8"), (form, b"x=a%00b", "may not contain NUL"),
+                                  ({"Content-Type": "application/x-www-form-urlencoded; charset=gbk"}, b"x=1",
+                                   "charset 'gbk' is not accepted"),
+                                  ({"Content-Type": "application/json; charset=utf-16"}, b"{}",
+                                   "charset 'utf-16' is not accepted")):
+        answer = raw_http.send(url, "POST", path, headers, body)
+        assert answer.status == 400 and reason in _msg(answer), (headers, body, answer.status, _msg(answer))
+
+
+def test_a_chunked_body_over_the_limit_is_413_on_every_service(stack):
+    for package, path in (("user_center", "/consumers"), ("bank_callback", "/netsave"), ("depository_agent", "/gateway")):
+        body = b"x=" + b"1" * (64 * 1024)
+        answer = requests.post(f"{stack[package]}{path}", data=iter([body[:100], body[100:]]), timeout=10,
+                               headers={"Content-Type": "application/x-www-form-urlencoded"})
+        assert answer.status_code == 413, (package, answer.status_code, answer.text[:200])
+
+
+def test_odd_forwarded_for_headers_are_never_a_500(stack):
+    for forwarded in ("caf\xe9", "\xff\xfe, 1.2.3.4", "1.2.3.4, not-an-ip", "[::1]:80", "," * 200):
+        answer = raw_http.send(stack["user_center"], "POST", "/tokens",
+                               {"Content-Type": "application/json", "X-Forwarded-For": forwarded},
+                               b'{"mobile": "13900000000", "password": "wrong-password"}')
+        assert answer.status in (401, 429), (forwarded, answer.status, _msg(answer))
