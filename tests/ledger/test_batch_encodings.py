@@ -85,8 +85,12 @@ def encode_form(fields: dict, style: str, rng: random.Random, gbk: str | None = 
                     for name, value in items).encode("ascii")
 
 
-def _status(answer) -> int:
+def _status(answer, fields: dict) -> int:
+    """The status; a record answered must be of exactly the posting's eid and trade number."""
     assert answer.status < 500, answer.body
+    if answer.status in (200, 201):
+        record = answer.json()
+        assert (record["eid"], record["trade_no"]) == (fields["eid"], fields["trade_no"]), record
     return answer.status
 
 
@@ -95,21 +99,25 @@ def send_single(ledger, op: str, fields: dict, transport: str, style: str, rng, 
     path = f"/account/balance/{op}"
     field = "trade_no" if gbk else None
     if transport == "get":
-        return _status(ledger.raw("GET", path.encode() + b"?" + encode_form(fields, style, rng, field)))
+        return _status(ledger.raw("GET", path.encode() + b"?" + encode_form(fields, style, rng, field)), fields)
     if transport == "form":
         return _status(ledger.raw("POST", path, encode_form(fields, style, rng, field),
-                                  headers={"Content-Type": "application/x-www-form-urlencoded"}))
+                                  headers={"Content-Type": "application/x-www-form-urlencoded"}), fields)
     body = encode_json({**fields, "trade_no": "\x00"} if gbk else fields, style, rng)
     if gbk:
         body = body.replace(encode_json("\x00", style, rng), b'"' + gbk_only(fields["trade_no"]) + b'"')
-    return _status(ledger.raw("POST", path, body, headers={"Content-Type": "application/json"}))
+    return _status(ledger.raw("POST", path, body, headers={"Content-Type": "application/json"}), fields)
 
 
 def send_batch(ledger, operations: list[dict], style: str, rng) -> list[int]:
     answer = ledger.raw("POST", "/account/balance/batch", encode_json({"operations": operations}, style, rng),
                         headers={"Content-Type": "application/json"})
     assert answer.status == 200, answer.body
-    return [result["status"] for result in answer.json()["results"]]
+    results = answer.json()["results"]
+    for operation, result in zip(operations, results):
+        if result["record"] is not None:
+            assert (result["record"]["eid"], result["record"]["trade_no"]) == (operation["eid"], operation["trade_no"])
+    return [result["status"] for result in results]
 
 
 @settings(max_examples=60, deadline=None)
