@@ -42,6 +42,9 @@ def test_trade_numbers_in_another_encoding_are_refused_not_merged(ledger):
         query = f"eid={eid}&trade_no={quote(text.encode('gbk'))}&amount=100"
         for answer in (ledger.get(DEDUCT, query), ledger.form(DEDUCT, query)):
             assert _refused(answer, "trade_no: not valid UTF-8"), (text, answer)
+        raw_form = ledger.raw("POST", DEDUCT, f"eid={eid}&trade_no=".encode() + text.encode("gbk") + b"&amount=100",
+                              headers={"Content-Type": "application/x-www-form-urlencoded"})
+        assert _refused(raw_form, "trade_no: not valid UTF-8"), raw_form.body  # not read as an empty form
         # unescaped bytes that are not ASCII never reach the application: gunicorn refuses the request line
         raw = ledger.raw("GET", f"{DEDUCT}?eid={eid}&trade_no=".encode() + text.encode("gbk") + b"&amount=100")
         assert raw.status == 400 and b"Invalid HTTP request line" in raw.body
