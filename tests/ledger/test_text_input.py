@@ -10,6 +10,7 @@ import requests
 
 from tests.ledger.conftest import new_id
 from tests.ledger.real_server import running_ledger
+from tests.shared import raw_http
 from tests.support.processes import free_port
 
 ADD, DEDUCT, REFUND = "/account/balance/add", "/account/balance/deduct", "/account/balance/refund"
@@ -223,6 +224,20 @@ def test_control_characters_in_a_header_never_reach_the_application(ledger):
         for value in ("a\x01b", "a\x7f", "a\x00b"):
             answer = ledger.raw("GET", "/account/query?eid=e", headers={name: value})
             assert answer.status == 400 and b"Invalid HTTP Header" in answer.body, (name, value)
+
+
+def test_repeated_headers_are_never_read_two_ways(ledger, infra):
+    """Two Authorization headers are joined into one value that matches no token; two Content-Types, two
+    Content-Lengths or Content-Length with chunked are refused by gunicorn (no request smuggling)."""
+    eid = _open(ledger)
+    body = b'{"eid":"%s","trade_no":"rh","amount":1}' % eid.encode()
+    token = ("Authorization", f"Bearer {infra.internal_token}")
+    twice = raw_http.send(ledger.url, "POST", ADD, [token, token, ("Content-Type", "application/json")], body)
+    assert twice.status == 401
+    for extra in (("Content-Type", "text/plain"), ("Content-Length", "5"), ("Transfer-Encoding", "chunked")):
+        answer = raw_http.send(ledger.url, "POST", ADD, [token, ("Content-Type", "application/json"), extra], body)
+        assert answer.status == 400 and b"Invalid HTTP Header" in answer.body, extra
+    assert ledger.balance(eid) == 0
 
 
 @pytest.mark.parametrize("authorization", ["Bearer caf\u00e9", "Bearer \xff\xfe", "B\u00e9arer x"])
