@@ -7,11 +7,12 @@ is in the database), applies the group and answers every waiting thread with its
 group has committed. A subclass says how a group is applied (:meth:`GroupCommit.apply`) and may say
 how one is formed (:meth:`GroupCommit.next_group`).
 
-A failure never answers for another item: when PostgreSQL refuses the group's statement (nothing of it is
-committed), each unanswered item is applied again on its own, so a refusal stays its own. When the
-connection fails the outcome is unknown, so each unanswered item answers 503 and its caller retries
-(what is applied this way is idempotent). Used by the ledger's single postings and the
-depository-agent's bank notifications.
+A failure never answers for another item: when PostgreSQL refuses the group's statement, or an item's
+text cannot be sent to it at all (a lone surrogate, a NUL), nothing of the group is committed, so each
+unanswered item is applied again on its own and a refusal stays its own (an item that cannot be sent is
+its caller's 400). When the connection fails, or anything else goes wrong, the outcome is unknown, so
+each unanswered item answers 503 and its caller retries (what is applied this way is idempotent). Used
+by the ledger's single postings and the depository-agent's bank notifications.
 """
 import logging
 import os
@@ -21,12 +22,13 @@ import threading
 import psycopg
 from psycopg_pool import ConnectionPool, PoolTimeout
 
-from shared.errors import Unavailable
+from shared.errors import BadRequest, Unavailable
 from shared.logs import current_request_id
 
 log = logging.getLogger(__name__)
 
 UNAVAILABLE = "database unavailable, try again"
+UNSENDABLE = "invalid input: text that cannot be stored (not UTF-8, or holding NUL)"
 # A safety net only: an answer normally comes within one group's time in the database.
 ANSWER_TIMEOUT_S = 30.0
 
@@ -113,28 +115,37 @@ class GroupCommit:
         return group
 
     def apply(self, group: list[Pending]) -> None:
-        """Apply ``group`` on one pooled connection; on a database error, answer what is still unanswered
-        (each alone again when PostgreSQL refused the statement, 503 when the connection failed)."""
+        """Apply ``group`` on one pooled connection; when that fails, answer what is still unanswered: each
+        alone again when nothing was sent or PostgreSQL refused the statement, 503 when the outcome is
+        unknown (the connection failed, or an unexpected error)."""
         try:
             with self.pool.connection() as conn:
                 self.apply_group(conn, group)
-        except (psycopg.Error, PoolTimeout) as exc:
+        except Exception as exc:
             unanswered = [pending for pending in group if not pending.answered]
-            refused = _refused_by_server(exc)
-            if refused and len(unanswered) > 1:
-                for pending in unanswered:  # nothing of the refused statement was committed: each alone
+            own = _refused_by_server(exc) or _unsendable(exc)
+            if own and len(unanswered) > 1:
+                for pending in unanswered:  # the statement was refused or never sent: each alone
                     self.apply([pending])
                 return
-            if not refused:
-                log.warning("%s: database unavailable during a group of %d: %s", self.thread_name, len(unanswered),
-                            exc)
+            if not own:
+                log.warning("%s: outcome unknown for a group of %d: %r", self.thread_name, len(unanswered), exc,
+                            exc_info=not isinstance(exc, (psycopg.Error, PoolTimeout)))
                 exc = Unavailable(UNAVAILABLE)
+            elif _unsendable(exc):
+                exc = BadRequest(UNSENDABLE)
             for pending in unanswered:
                 pending.resolve(error=exc)
 
     def apply_group(self, conn: psycopg.Connection, group: list[Pending]) -> None:
         """Apply ``group`` in one statement on ``conn`` (autocommit) and resolve each of its items."""
         raise NotImplementedError
+
+
+def _unsendable(exc: BaseException) -> bool:
+    """Whether the statement never left: a value psycopg cannot encode (a lone surrogate raises
+    UnicodeEncodeError, a NUL a DataError of psycopg's own, without SQLSTATE)."""
+    return isinstance(exc, UnicodeError) or (isinstance(exc, psycopg.DataError) and exc.sqlstate is None)
 
 
 def _refused_by_server(exc: BaseException) -> bool:

@@ -2,30 +2,111 @@
 
 A service calls :func:`create_base_app`, registers its blueprints on ``app.extensions['api']``
 and adds readiness checks with :func:`add_ready_check`.
+
+Every request is decoded by :mod:`shared.inputs` (strict UTF-8, no lone surrogates or NUL, one value per
+single-valued name, bounded JSON) before a handler sees it: the path, the query string and a declared
+charset up front, form and JSON bodies when read. What fails is a 400 naming the reason.
 """
 import logging
 import time
+from types import SimpleNamespace
 from typing import Callable
 
 import flask_smorest
 import marshmallow as ma
 from flask import Flask, g, jsonify, request
+from flask.wrappers import Request
 from psycopg import OperationalError
 from psycopg_pool import PoolTimeout
-from webargs.flaskparser import FlaskParser
-from werkzeug.exceptions import HTTPException
+from webargs.flaskparser import FlaskParser, is_json_request
+from webargs.core import missing
+from webargs.multidictproxy import MultiDictProxy
+from werkzeug.datastructures import ImmutableMultiDict
+from werkzeug.exceptions import HTTPException, MethodNotAllowed, RequestEntityTooLarge
+from werkzeug.formparser import FormDataParser
+from werkzeug.utils import cached_property
+from werkzeug.wsgi import LimitedStream, get_content_length, get_input_stream
 
+from shared import inputs
 from shared.errors import HTTP_STATUS_CODES, INTERNAL_ERROR_CODE, AppError, BadRequest
 from shared.logs import REQUEST_ID_HEADER, bind_request_id, configure_logging
 from shared.metrics import install_metrics
 
 log = logging.getLogger(__name__)
 
+NO_STORE = "no-store"  # answers carry balances, records and tokens: no cache may keep them
+
+
+class _FormParser(FormDataParser):
+    """Form bodies decoded as query strings are (:func:`shared.inputs.form_pairs`); multipart refused."""
+
+    def _parse_urlencoded(self, stream, mimetype, content_length, options):
+        # The stream is already limited to MAX_CONTENT_LENGTH (werkzeug's own parser reads it whole too).
+        return stream, self.cls(inputs.form_pairs(stream.read())), self.cls()
+
+    def _parse_multipart(self, stream, mimetype, content_length, options):
+        raise BadRequest(inputs.MULTIPART)
+
+
+class _BoundedStream(LimitedStream):
+    """A body without Content-Length (chunked) limited to MAX_CONTENT_LENGTH: one byte more is a 413.
+
+    werkzeug's own limit stops reading there and hands on what it has read, so an overlong form body
+    would be cut into a shorter, different request (``amount=1000`` read as ``amount=1``).
+    """
+
+    def __init__(self, stream, limit: int):
+        super().__init__(stream, limit, is_max=True)
+
+    def readall(self) -> bytes:
+        data = super().readall()
+        if self.is_exhausted and self._stream.read(1):
+            raise RequestEntityTooLarge()
+        return data
+
+
+class StrictRequest(Request):
+    """Flask's request with the query string, form and JSON bodies decoded by :mod:`shared.inputs`, and an
+    overlong chunked body refused rather than cut."""
+
+    form_data_parser_class = _FormParser
+    json_module = SimpleNamespace(loads=inputs.loads_json)
+
+    @cached_property
+    def args(self) -> ImmutableMultiDict:
+        return ImmutableMultiDict(inputs.form_pairs(self.query_string))
+
+    @cached_property
+    def stream(self):
+        environ, limit = self.environ, self.max_content_length
+        if limit is not None and "wsgi.input_terminated" in environ and get_content_length(environ) is None:
+            return _BoundedStream(environ["wsgi.input"], limit)
+        return get_input_stream(environ, max_content_length=limit)
+
+
+class _SingleValues(MultiDictProxy):
+    """webargs' view of a query or form: a single-valued field given twice is refused, not first-wins."""
+
+    def __getitem__(self, key: str):
+        if key not in self.multiple_keys and len(self.data.getlist(key)) > 1:
+            raise BadRequest(inputs.repeated(key))
+        return super().__getitem__(key)
+
 
 class _Parser(FlaskParser):
-    """Validation errors are the caller's bad input: 400, not webargs' default 422."""
+    """Validation errors are the caller's bad input: 400, not webargs' default 422. JSON bodies go through
+    :func:`shared.inputs.loads_json`; repeated single-valued parameters are refused."""
 
     DEFAULT_VALIDATION_STATUS = 400
+
+    def _raw_load_json(self, req):
+        data = req.get_data(cache=True)
+        if not data or not is_json_request(req):  # no body: other locations may hold the arguments
+            return missing
+        return inputs.loads_json(data)
+
+    def _makeproxy(self, multidict, schema, *, cls=_SingleValues):
+        return super()._makeproxy(multidict, schema, cls=cls)
 
 
 class Blueprint(flask_smorest.Blueprint):
@@ -62,6 +143,7 @@ def create_base_app(name: str, config: dict, title: str, envelope: str = "plain"
     """
     configure_logging(name, config.get("LOG_LEVEL", "INFO"))
     app = Flask(name)
+    app.request_class = StrictRequest
     app.config.update(config)
     app.config.update(
         API_TITLE=title,
@@ -77,7 +159,7 @@ def create_base_app(name: str, config: dict, title: str, envelope: str = "plain"
     api = (_RestApi if envelope == "rest" else _PlainApi)(app)
     app.extensions["api"] = api
     app.extensions["ready_checks"] = []
-    _register_request_id(app)
+    _register_request_hooks(app)
     _register_error_handlers(app)
     _register_health(app)
     install_metrics(app, name)
@@ -100,13 +182,14 @@ def error_response(status: int, code: int, msg: str):
 
 
 def request_data() -> dict:
-    """The request's parameters: query string, then form or JSON body (body wins).
+    """The request's parameters: query string, then form or JSON body (body wins); a name given twice in
+    the query or in the form is refused.
 
     Used by endpoints that accept both the GET query form and a POST body.
     """
-    data = request.args.to_dict()
+    data = inputs.single_values(request.args.items(multi=True))
     if request.form:
-        data.update(request.form.to_dict())
+        data.update(inputs.single_values(request.form.items(multi=True)))
     elif request.get_data(cache=True):
         body = request.get_json(silent=True)
         if not isinstance(body, dict):
@@ -124,15 +207,42 @@ class FullMatch(ma.validate.Regexp):
         return value
 
 
-def _register_request_id(app: Flask) -> None:
+def refuse_head() -> None:
+    """A ``before_request`` hook for blueprints whose GET endpoints change state: HEAD (which Flask adds
+    to every GET route) is answered 405 instead of running the GET."""
+    if request.method == "HEAD":
+        raise MethodNotAllowed(valid_methods=sorted(request.url_rule.methods - {"HEAD", "OPTIONS"}))
+
+
+def check_request_text() -> None:
+    """Refuse (400) a path that is not UTF-8 or holds NUL, a body charset other than UTF-8 and a query
+    string that :func:`shared.inputs.form_pairs` refuses, whatever the endpoint goes on to read."""
+    path = request.environ.get("PATH_INFO", "")
+    if not path.isascii():
+        try:
+            path.encode("latin-1").decode("utf-8")  # WSGI carries the path's bytes as Latin-1
+        except UnicodeError:
+            raise BadRequest("invalid input: the path is not valid UTF-8") from None
+    if "\x00" in path:
+        raise BadRequest("invalid input: the path may not contain NUL")
+    refusal = inputs.charset_refusal(request.mimetype_params)
+    if refusal:
+        raise BadRequest(refusal)
+    request.args  # noqa: B018 (decoding it refuses a bad query string now)
+
+
+def _register_request_hooks(app: Flask) -> None:
     @app.before_request
     def _bind():
-        g.request_id = bind_request_id(request.headers.get(REQUEST_ID_HEADER))
+        g.request_id = bind_request_id(inputs.request_id(request.headers.get(REQUEST_ID_HEADER)))
         g.started = time.perf_counter()
+        check_request_text()
 
     @app.after_request
     def _echo(response):
         response.headers[REQUEST_ID_HEADER] = g.get("request_id", "")
+        if response.is_json and "Cache-Control" not in response.headers:
+            response.headers["Cache-Control"] = NO_STORE
         if response.status_code >= 400:
             log.info(
                 "%s %s -> %s",
@@ -204,8 +314,9 @@ def _register_health(app: Flask) -> None:
         for name, check in app.extensions["ready_checks"]:
             try:
                 check()
-            except Exception as exc:  # any failure means not ready; the reason is reported
-                failures[name] = str(exc)[:200]
+            except Exception as exc:  # any failure means not ready; which one is answered, the details logged
+                log.warning("not ready: %s: %s", name, exc)
+                failures[name] = "unavailable"
         if failures:
             return jsonify(status="unavailable", failures=failures), 503
         return jsonify(status="ok")

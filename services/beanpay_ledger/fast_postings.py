@@ -1,29 +1,33 @@
 """The hot path: GET and JSON POST of /account/balance/add, /deduct and /refund answered by WSGI
 middleware in front of Flask.
 
-It answers exactly as the documented Flask views do (they still serve form bodies, HEAD and anything
-else): the same service token check, parameter rules and messages (:mod:`beanpay_ledger.validation`),
-posting (the group committer), bodies, statuses, ``X-Request-Id`` and ``{code, msg}`` errors. It only
-skips Flask's request objects, routing, hooks and webargs, which cost more than the posting itself.
+It answers exactly as the documented Flask views do (they still serve form bodies, a declared charset
+other than UTF-8, and anything else, HEAD included, which they refuse): the same service token check,
+decoding of the query string and the JSON body (:mod:`shared.inputs`), parameter rules and messages
+(:mod:`beanpay_ledger.validation`), posting (the group committer), bodies, statuses, headers and
+``{code, msg}`` errors. It only skips Flask's request objects, routing, hooks and webargs, which cost more
+than the posting itself.
 """
 import json
 import logging
 import time
 from http import HTTPStatus
 from typing import Callable, Iterable
-from urllib.parse import parse_qsl
 
 from flask import Flask
 from psycopg import OperationalError
 from psycopg_pool import PoolTimeout
+from werkzeug.http import parse_options_header
 
 from beanpay_ledger.outcomes import ADD, DEDUCT, REFUND
 from beanpay_ledger.responses import posting_result
 from beanpay_ledger.validation import load, posting_rules
+from shared import inputs
 from shared.auth import NO_SERVICE_TOKEN, token_accepted
 from shared.errors import INTERNAL_ERROR_CODE, AppError, BadRequest, Unauthorized, Unavailable
 from shared.logs import REQUEST_ID_HEADER, bind_request_id
 from shared.metrics import observe_request
+from shared.web import NO_STORE
 
 log = logging.getLogger(__name__)
 
@@ -40,6 +44,7 @@ class PostingFastPath:
         self.postings = app.extensions["postings"]
         self.tokens = app.config["INTERNAL_TOKENS"]
         self.rules = posting_rules(app.config["LEDGER_MAX_AMOUNT"])
+        self.names = [name for name, _ in self.rules]
         self.max_body = app.config["MAX_CONTENT_LENGTH"]
 
     def __call__(self, environ: dict, start_response: Callable) -> Iterable[bytes]:
@@ -47,7 +52,7 @@ class PostingFastPath:
         if change_type is None or not self._takes(environ):
             return self.flask_wsgi_app(environ, start_response)
         started = time.perf_counter()
-        request_id = bind_request_id(environ.get("HTTP_X_REQUEST_ID"))
+        request_id = bind_request_id(inputs.request_id(environ.get("HTTP_X_REQUEST_ID")))
         try:
             status, body = self._post(change_type, environ)
         except AppError as error:
@@ -66,25 +71,38 @@ class PostingFastPath:
                         time.perf_counter() - started)
         data = body.encode()
         start_response(STATUS_LINES[status], [("Content-Type", "application/json"),
-                                              ("Content-Length", str(len(data))), (REQUEST_ID_HEADER, request_id)])
+                                              ("Content-Length", str(len(data))), (REQUEST_ID_HEADER, request_id),
+                                              ("Cache-Control", NO_STORE)])
         return [data]
 
     def _takes(self, environ: dict) -> bool:
-        """GET (query parameters) and POST with a JSON body of a known, allowed length."""
+        """GET (query parameters) and POST with a JSON body of a known, allowed length; no charset but
+        UTF-8 declared."""
         method = environ.get("REQUEST_METHOD")
+        content_type = environ.get("CONTENT_TYPE", "")
+        mimetype, _, params = content_type.partition(";")
+        if "charset" in params.lower() and inputs.charset_refusal(parse_options_header(content_type)[1]):
+            return False  # Flask refuses it
         if method == "GET":
             return True
         if method != "POST" or "HTTP_TRANSFER_ENCODING" in environ:
             return False
-        mimetype = environ.get("CONTENT_TYPE", "").partition(";")[0].strip().lower()
+        mimetype = mimetype.strip().lower()
         if mimetype != "application/json" and not (mimetype.startswith("application/") and mimetype.endswith("+json")):
             return False
         length = environ.get("CONTENT_LENGTH") or "0"
         return length.isdigit() and int(length) <= self.max_body
 
     def _post(self, change_type: int, environ: dict) -> tuple[int, str]:
+        # In Flask's order: the query string is decoded (and refused) before the token check, the body after.
+        query = environ.get("QUERY_STRING", "")
+        pairs = inputs.form_pairs(query.encode("latin-1")) if query else ()  # WSGI: the bytes as Latin-1
         self._authenticate(environ.get("HTTP_AUTHORIZATION", ""))
-        eid, trade_no, amount = load(_parameters(environ), self.rules)
+        if environ["REQUEST_METHOD"] == "GET":
+            parameters = inputs.single_values(pairs, self.names)
+        else:
+            parameters = _json_body(environ)
+        eid, trade_no, amount = load(parameters, self.rules)
         outcome, record = self.postings.post(change_type, eid, trade_no, amount)
         return posting_result(outcome, record, f"eid {eid}, trade_no {trade_no}")
 
@@ -93,21 +111,13 @@ class PostingFastPath:
             raise Unauthorized(NO_SERVICE_TOKEN)
 
 
-def _parameters(environ: dict) -> dict:
-    """GET: the query string (first value of each name); POST: the JSON object of the body."""
-    if environ["REQUEST_METHOD"] == "GET":
-        parameters = {}
-        for name, value in parse_qsl(environ.get("QUERY_STRING", ""), keep_blank_values=True):
-            parameters.setdefault(name, value)
-        return parameters
+def _json_body(environ: dict) -> dict:
+    """The JSON object of a POST body ({} when empty)."""
     length = int(environ.get("CONTENT_LENGTH") or 0)
     body = environ["wsgi.input"].read(length) if length else b""
     if not body:
         return {}
-    try:
-        parameters = json.loads(body.decode("utf-8"))
-    except ValueError:  # also UnicodeDecodeError
-        raise BadRequest("invalid input: Invalid JSON body.") from None
+    parameters = inputs.loads_json(body)
     if not isinstance(parameters, dict):
         raise BadRequest("invalid input: _schema: Invalid input type.")
     return parameters

@@ -1,10 +1,14 @@
-"""Each ledger endpoint answers GET with query parameters and POST with a JSON or form body."""
+"""Each ledger endpoint answers GET with query parameters and POST with a JSON or form body.
+
+A GET here may change the books (beanpay's curl examples post with GET), so HEAD, which Flask adds to
+every GET route, is refused with 405 rather than run as a GET.
+"""
 from typing import Callable
 
 from flask.views import MethodView
 
 from shared.auth import require_service_token
-from shared.web import Blueprint
+from shared.web import Blueprint, refuse_head
 
 from beanpay_ledger.schemas import ErrorBodySchema
 
@@ -12,13 +16,14 @@ AUTH_AND_INPUT_ERRORS = (400, 401)
 
 
 class LedgerBlueprint(Blueprint):
-    """Service-token protected; ``json_or_form`` bodies are documented as JSON request bodies."""
+    """Service-token protected, HEAD refused; ``json_or_form`` bodies are documented as JSON request bodies."""
 
     DEFAULT_LOCATION_CONTENT_TYPE_MAPPING = {**Blueprint.DEFAULT_LOCATION_CONTENT_TYPE_MAPPING,
                                              "json_or_form": "application/json"}
 
     def __init__(self, name: str, import_name: str, **kwargs):
         super().__init__(name, import_name, **kwargs)
+        self.before_request(refuse_head)  # first: a HEAD is never run, with or without a token
         self.before_request(require_service_token)
 
     def endpoint(self, path: str, args_schema, ok_schema, successes=(200,), errors=()) -> Callable:

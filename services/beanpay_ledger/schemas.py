@@ -54,10 +54,10 @@ class Identifier(fields.String):
 
 
 class Label(fields.String):
-    """A display name: at most ``length`` characters, no control characters."""
+    """A display name: at most ``length`` characters, no control characters or lone surrogates."""
 
     def __init__(self, length: int, **kwargs):
-        pattern = re.compile(rf"\A[^\x00-\x1f\x7f]{{0,{length}}}\Z")
+        pattern = re.compile(rf"\A[^\x00-\x1f\x7f\ud800-\udfff]{{0,{length}}}\Z")
         super().__init__(validate=validate.Regexp(pattern, error=f"must be at most {length} printable characters"),
                          metadata={"pattern": ecma_pattern(pattern.pattern), **kwargs.pop("metadata", {})}, **kwargs)
 

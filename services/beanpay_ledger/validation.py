@@ -11,8 +11,9 @@ from typing import Any, Callable, Mapping, Sequence
 from shared.errors import BadRequest
 
 DIGITS = re.compile(r"0|[1-9][0-9]{0,18}")
-# Identifiers: 1-64 characters, no whitespace or control characters (PostgreSQL text refuses NUL).
-IDENTIFIER = re.compile(r"\A[^\s\x00-\x1f\x7f]{1,64}\Z")
+# Identifiers: 1-64 characters, no whitespace, control characters or lone surrogates (PostgreSQL text
+# can hold neither NUL nor a surrogate; shared.inputs refuses both at the edge already).
+IDENTIFIER = re.compile(r"\A[^\s\x00-\x1f\x7f\ud800-\udfff]{1,64}\Z")
 MISSING = "Missing data for required field."
 NULL = "Field may not be null."
 NOT_A_STRING = "Not a valid string."

@@ -17,7 +17,7 @@ from schemathesis.checks import not_a_server_error
 from schemathesis.core.result import Err
 from schemathesis.openapi.checks import UndefinedStatusCode
 from schemathesis.pytest.lazy import get_all_tests
-from schemathesis.specs.openapi.checks import response_schema_conformance, status_code_conformance
+from schemathesis.specs.openapi.checks import response_schema_conformance, status_code_conformance, unsupported_method
 
 DEFAULT_MAX_EXAMPLES = 25
 DEFAULT_SEED = 20260101
@@ -73,7 +73,16 @@ def explicit_status_code(ctx, response, case):
         message=f"Received: {status}\nDocumented (besides default): {', '.join(documented)}")
 
 
-CHECKS = [not_a_server_error, response_schema_conformance, status_code_conformance, explicit_status_code]
+def undeclared_method_refused(ctx, response, case):
+    """schemathesis' ``unsupported_method``: a method the document does not list (the coverage phase's
+    probes) is 405 with an ``Allow`` header; the front door's own answers aside."""
+    if response.status_code in FRONT_DOOR_STATUSES:
+        return None
+    return unsupported_method(ctx, response, case)
+
+
+CHECKS = [not_a_server_error, response_schema_conformance, status_code_conformance, explicit_status_code,
+          undeclared_method_refused]
 
 
 def security_schemes(case) -> set[str]:

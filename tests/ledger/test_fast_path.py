@@ -14,6 +14,20 @@ BODIES = ["{not json", "[1, 2]", '"text"', "null", "", "{}", '{"eid": null, "tra
           '{"eid": "E", "trade_no": "nodeduct", "amount": 1}', '{"eid": "E", "trade_no": "big", "amount": 999999}']
 QUERIES = ["", "eid=E", "eid=E&trade_no=q&amount=-5", "eid=E&trade_no=q&amount=%2B5", "eid=E&trade_no=q&amount=1.0",
            "eid=ghost&trade_no=q&amount=5", "eid=E&eid=x&trade_no=q&amount=abc"]
+# Text that is not UTF-8, NUL, names given twice, absurd numbers: refused alike (or read alike) on both paths.
+HOSTILE_QUERIES = ["eid=E&trade_no=%FF&amount=1", "eid=E&trade_no=%B6%A9%B5%A5&amount=1", "eid=E&trade_no=a%00&amount=1",
+                   "eid=E&trade_no=%ED%A0%80&amount=1", "%FF=1&eid=E&trade_no=q&amount=1",
+                   "eid=E&trade_no=q&amount=1&amount=2", "eid=E&trade_no=q&trade_no=r&amount=1",
+                   "eid=E&trade_no=%E4%B8%AD+%2B&amount=1", "eid=E&trade_no=q2&amount=1&x=a&x=b",
+                   "eid=E&trade_no=q3&amount=" + "9" * 5000, "eid=E&trade_no=q4&amount=1&&=&junk"]
+HOSTILE_BODIES = [b'{"eid": "E", "trade_no": "t\\ud800", "amount": 1}', b'{"eid": "E", "trade_no": "t\\u0000", "amount": 1}',
+                  b'{"eid": "E", "trade_no": "t", "amount": 1, "amount": 2}', b'{"eid": "E", "trade_no": "\xff", "amount": 1}',
+                  b'{"eid": "E", "trade_no": "t", "amount": ' + b"9" * 5000 + b"}",
+                  b'{"eid": "E", "trade_no": "t", "amount": NaN}', b'{"eid": "E", "trade_no": "t", "amount": 1e999}',
+                  b"[" * 5000, b'{"eid": "E", "x": ' + b"[" * 40 + b"]" * 40 + b"}", b"\xef\xbb\xbf{}",
+                  '{"eid": "E", "trade_no": "t"}'.encode("utf-16"), b'{"eid": "E", "trade_no": "\\ud83d\\ude00", "amount": 3}']
+CONTENT_TYPES = ["application/json; charset=gbk", "application/json; charset=utf-8", "application/merge-patch+json",
+                 "text/plain", "application/x-www-form-urlencoded; charset=gbk"]
 
 
 def _answer(response):
@@ -50,6 +64,26 @@ def test_answers_are_alike(clients, account, path):
         answers = [_answer(client.post(path, json={"eid": account, "trade_no": "t", "amount": 1}, headers=auth))
                    for client in (fast, flask_only)]
         assert answers[0][:3] == answers[1][:3] and answers[0][0] == 401
+
+
+@pytest.mark.parametrize("path", PATHS)
+def test_hostile_input_is_answered_alike(clients, account, path):
+    fast, flask_only, headers = clients
+    json_headers = {**headers, "Content-Type": "application/json"}
+    for query in HOSTILE_QUERIES:
+        query = query.replace("eid=E", f"eid={account}")
+        _assert_alike(*[_answer(client.get(f"{path}?{query}", headers=headers)) for client in (fast, flask_only)],
+                      query)
+        _assert_alike(*[_answer(client.post(f"{path}?{query}", data=json.dumps({"eid": account}), headers=json_headers))
+                        for client in (fast, flask_only)], f"POST ?{query}")
+    for body in HOSTILE_BODIES:
+        body = body.replace(b'"E"', json.dumps(account).encode())
+        _assert_alike(*[_answer(client.post(path, data=body, headers=json_headers)) for client in (fast, flask_only)],
+                      body[:80])
+    for content_type in CONTENT_TYPES:
+        body = json.dumps({"eid": account, "trade_no": content_type, "amount": 1})
+        _assert_alike(*[_answer(client.post(path, data=body, headers={**headers, "Content-Type": content_type}))
+                        for client in (fast, flask_only)], content_type)
 
 
 def test_postings_are_one_and_the_same(clients, funded, db):

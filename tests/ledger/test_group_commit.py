@@ -8,7 +8,7 @@ import pytest
 
 from beanpay_ledger import accounts_repo
 from beanpay_ledger.outcomes import ADD, DEDUCT, REFUND
-from shared.errors import Unavailable
+from shared.errors import BadRequest, Unavailable
 from tests.ledger.conftest import new_id
 from tests.ledger.invariants import assert_invariants
 
@@ -103,3 +103,18 @@ def test_a_lost_connection_answers_503_to_the_whole_group(api, committer, monkey
     assert all(isinstance(answer, Unavailable) for answer in answers)
     assert len(calls) == 2  # not retried: whether the group committed is unknown
     assert api.get("/account/balance/query", {"eid": eid})[1]["balance"] == 1
+
+
+def test_a_posting_whose_text_cannot_be_sent_is_its_own_400(api, committer, monkeypatch):
+    """psycopg cannot encode a lone surrogate or a NUL: the statement never leaves, so the group is applied
+    posting by posting and only the unsendable ones are refused (never 503 for the whole group)."""
+    eid = new_id("grp")
+    api.post("/account/create", {"eid": eid, "name": "g"})
+    postings = [(ADD, eid, f"ok{n}", 10) for n in range(4)]
+    postings[2:2] = [(ADD, eid, "bad\ud800", 10), (ADD, "nul\x00", "t", 10)]
+    answers, calls = _post_concurrently(committer, postings, monkeypatch)
+    assert [answer[0] for answer in answers if not isinstance(answer, Exception)] == ["posted"] * 4
+    refused = [answer for answer in answers if isinstance(answer, Exception)]
+    assert len(refused) == 2 and all(isinstance(answer, BadRequest) for answer in refused), answers
+    assert len(calls) == 2 + len(postings)  # holder, the group that could not be sent, then each alone
+    assert api.get("/account/balance/query", {"eid": eid})[1]["balance"] == 41

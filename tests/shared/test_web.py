@@ -1,11 +1,13 @@
 """The common web shell: error envelopes, validation as 400, request ids, health, auth, body limit."""
+import io
+
 import marshmallow as ma
 import pytest
 from flask import jsonify
 
 from shared.auth import require_service_token
 from shared.errors import Conflict
-from shared.web import Blueprint, add_ready_check, create_base_app, request_data
+from shared.web import Blueprint, add_ready_check, create_base_app, refuse_head, request_data
 
 
 class EchoSchema(ma.Schema):
@@ -20,6 +22,11 @@ def _app(envelope="plain", ready=True):
     @bp.post("/echo")
     @bp.arguments(EchoSchema)
     def echo(args):
+        return jsonify(args)
+
+    @bp.get("/search")
+    @bp.arguments(EchoSchema, location="query")
+    def search(args):
         return jsonify(args)
 
     @bp.get("/conflict")
@@ -107,11 +114,60 @@ def test_service_token_required():
     assert client.get("/l/x", headers={"Authorization": "Bearer secret-token"}).json == {"ok": True}
 
 
-def test_readyz_reports_failing_dependency():
+def test_readyz_reports_failing_dependency_without_its_details(capsys):
     assert _app().test_client().get("/readyz").status_code == 200
     response = _app(ready=False).test_client().get("/readyz")
     assert response.status_code == 503
-    assert "database" in response.json["failures"]
+    assert response.json == {"status": "unavailable", "failures": {"database": "unavailable"}}
+    assert "nope" not in response.get_data(as_text=True)
+    assert "not ready: database: nope" in capsys.readouterr().err  # logged for the operator
+
+
+def test_json_answers_are_no_store_unless_the_view_says_otherwise():
+    client = _app().test_client()
+    for response in (client.get("/healthz"), client.get("/conflict"), client.get("/boom"), client.get("/missing"),
+                     client.post("/echo", json={"name": "ok"})):
+        assert response.headers["Cache-Control"] == "no-store", response.request.path
+    assert "Cache-Control" not in client.get("/docs").headers  # HTML: the browser may keep the UI
+
+
+def test_request_data_refuses_a_name_given_twice():
+    client = _app().test_client()
+    for response in (client.get("/data?a=1&a=2"), client.post("/data", data="c=3&c=3",
+                                                              content_type="application/x-www-form-urlencoded")):
+        assert response.status_code == 400 and response.json["msg"].endswith(": given more than once")
+    assert client.post("/data?a=1", data={"a": "2"}).json == {"a": "2"}  # the body wins over the query
+
+
+def test_webargs_refuses_a_single_valued_field_given_twice():
+    client = _app().test_client()
+    for response in (client.get("/search?name=a&name=b"),
+                     client.post("/echo", data=b'{"name": "a", "name": "b"}', content_type="application/json")):
+        assert response.status_code == 400 and response.json["msg"] == "invalid input: name: given more than once"
+    assert client.get("/search?name=a&other=1&other=2").json == {"name": "a"}  # unread names may repeat
+
+
+def test_multipart_bodies_are_refused():
+    response = _app().test_client().post("/data", data={"c": "3", "f": (io.BytesIO(b"x"), "f.txt")},
+                                         content_type="multipart/form-data")
+    assert response.status_code == 400 and "multipart" in response.json["msg"]
+
+
+def test_head_is_refused_where_a_blueprint_says_so():
+    app = create_base_app("test", {"INTERNAL_TOKENS": (), "LOG_LEVEL": "WARNING"}, "test")
+    bp = Blueprint("writes", __name__)
+    bp.before_request(refuse_head)
+    calls = []
+
+    @bp.route("/write", methods=["GET", "POST"])
+    def write():
+        calls.append(1)
+        return jsonify(ok=True)
+
+    app.extensions["api"].register_blueprint(bp)
+    response = app.test_client().head("/write")
+    assert (response.status_code, response.headers["Allow"], calls) == (405, "GET, POST", [])
+    assert app.test_client().get("/write").status_code == 200 and calls == [1]
 
 
 def test_openapi_and_docs_are_served():
