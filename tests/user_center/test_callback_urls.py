@@ -65,7 +65,10 @@ def test_a_callback_url_outside_the_prefixes_is_400_on_every_form_and_nothing_is
         answers.append(idle_user.get(path, query_string={"amount": "1.00", "callbackUrl": url}))
     for answer in answers:
         assert answer.status_code == 400 and answer.json["code"] == 903, answer.json
-        assert "callbackUrl" in answer.json["msg"] and PREFIX in answer.json["msg"]
+        if "\u0000" in url:  # every service refuses NUL in any input before a field rule runs
+            assert answer.json["msg"].startswith("invalid input: ") and "NUL" in answer.json["msg"]
+        else:
+            assert "callbackUrl" in answer.json["msg"] and PREFIX in answer.json["msg"]
     assert [count(db, table) for table in tables] == before and len(agent.calls) == calls
     assert ledger.trade_nos(idle_user.user_no, 2) == []  # no withdraw hold either
 

@@ -21,8 +21,9 @@ def test_a_user_reads_the_state_of_an_own_request_and_nobody_elses(funded_user, 
     stranger = bob.get(path)  # another user's request looks exactly like one that does not exist
     unknown = alice.get(f"/my/{kind}-records/REQ_{'0' * 32}")
     assert stranger.status_code == unknown.status_code == 404 and stranger.json == unknown.json
-    for malformed in ("req_" + request_no[4:].lower(), request_no + "0", "%00", "..", "REQ_%s" % ("G" * 32)):
+    for malformed in ("req_" + request_no[4:].lower(), request_no + "0", "..", "REQ_%s" % ("G" * 32)):
         assert alice.get(f"/my/{kind}-records/{malformed}").status_code == 404, malformed
+    assert alice.get(f"/my/{kind}-records/%00").status_code == 400  # NUL is refused in every input
     assert client.get(path).status_code == 401  # no token
     other_kind = "withdraw" if kind == "recharge" else "recharge"
     assert alice.get(f"/my/{other_kind}-records/{request_no}").status_code == 404
