@@ -58,9 +58,9 @@ def agent(infra):
 
 @pytest.fixture(autouse=True)
 def _agent_healthy(agent):
-    agent.fail_with = None
+    agent.fail_with = agent.record_answer = None
     yield
-    agent.fail_with = None
+    agent.fail_with = agent.record_answer = None
 
 
 @pytest.fixture(scope="session")
