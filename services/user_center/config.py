@@ -12,7 +12,7 @@ DEFAULTS = {
     "TOKEN_TTL_SECONDS": 3600,
     "MAX_AMOUNT": "1000000.00",
     "WITHDRAW_COMMISSION": "0.00",
-    "MAX_DELIVERY_ATTEMPTS": 5,
+    "NOTIFY_RETRY_HOURS": "24",
     "RETRY_BASE_MS": 1000,
     "RETRY_MAX_MS": 60_000,
     "PREFETCH_COUNT": 200,
@@ -28,20 +28,33 @@ DEFAULTS = {
     "LOGIN_FAILURE_WINDOW_SECONDS": 900,
     "LOGIN_REDIS_RETRY_SECONDS": 5,
     "TRUSTED_PROXY_COUNT": 0,
+    "PLATFORM_NO": "WANXINP2P",
 }
 
 
 def load(overrides: dict | None = None) -> dict:
     """The configuration from the environment, with ``overrides`` applied last.
 
-    Adds the derived integer settings ``MAX_AMOUNT_FEN`` and ``WITHDRAW_COMMISSION_FEN`` and
-    resolves ``TOKEN_SECRET`` from ``KEYS_DIR/token_secret`` when the variable is not set.
+    Adds the derived settings ``MAX_AMOUNT_FEN`` and ``WITHDRAW_COMMISSION_FEN`` (integers) and
+    ``NOTIFY_RETRY_SECONDS`` (from ``NOTIFY_RETRY_HOURS``, a positive decimal number), and resolves
+    ``TOKEN_SECRET`` from ``KEYS_DIR/token_secret`` when the variable is not set.
     """
     config = load_config(DATABASE, DEFAULTS, overrides)
     config["MAX_AMOUNT_FEN"] = parse_yuan(config["MAX_AMOUNT"], "MAX_AMOUNT", max_fen=10**17)
     commission = config["WITHDRAW_COMMISSION"].strip()
     config["WITHDRAW_COMMISSION_FEN"] = 0 if commission in {"0", "0.0", "0.00"} else parse_yuan(
         commission, "WITHDRAW_COMMISSION", max_fen=config["MAX_AMOUNT_FEN"])
+    config["NOTIFY_RETRY_SECONDS"] = _positive_hours(config["NOTIFY_RETRY_HOURS"]) * 3600
     if not config["TOKEN_SECRET"]:
         config["TOKEN_SECRET"] = read_key_file(config, "token_secret")
     return config
+
+
+def _positive_hours(value) -> float:
+    try:
+        hours = float(value)
+    except (TypeError, ValueError):
+        hours = 0.0
+    if not 0 < hours < float("inf"):
+        raise ValueError(f"NOTIFY_RETRY_HOURS must be a positive number of hours, got {value!r}")
+    return hours
