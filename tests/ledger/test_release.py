@@ -106,7 +106,8 @@ def test_postgresql_refuses_a_deduct_of_a_released_trade_and_a_release_of_a_dedu
     api.post(RELEASE, posting(funded, "void", 10))
     api.post("/account/balance/deduct", posting(funded, "held", 10))
     raw_deduct = ("insert into account_record (account_id, trade_no, change_type, amount, balance) values"
-                  f" ({account_id}, 'void', 2, -10, (select balance - 10 from account where account_id = {account_id}))")
+                  f" ({account_id}, 'void', 2, -10,"
+                  f" (select balance - 10 from account where account_id = {account_id}))")
     refused = [raw_deduct,
                f"insert into deduct_release (eid, trade_no, amount) values ('{funded}', 'held', 10)",
                f"update deduct_release set amount = 11 where eid = '{funded}'",

@@ -205,8 +205,9 @@ def test_after_the_retry_window_a_message_is_dead_lettered_and_replay_applies_it
     publisher.publish(b"{not json")
     wait_for(lambda: publisher.ready(GATEWAY_NOTIFY_DLQ) == 3, what="three messages dead-lettered")
     assert (status(db, "recharge_record", first), status(db, "recharge_record", second)) == (0, 0)
-    log = wait_for(lambda: (text := worker.log_path.read_text())
-                   and text.count('"alert": "gateway-notify-dead-lettered"') == 3 and text, what="the dead-letter alerts")
+    alert = '"alert": "gateway-notify-dead-lettered"'
+    log = wait_for(lambda: (text := worker.log_path.read_text()) and text.count(alert) == 3 and text,
+                   what="the dead-letter alerts")
     assert "attempt 2 failed" in log and "failed for 0.0 hours" in log and "can never apply" in log
 
     listed = run_cli(env, "dlq", "list")
