@@ -70,7 +70,6 @@ class Options:
             "EXCEPTION_POLL_SECONDS": "2",
             "RETRY_BASE_MS": "200",
             "RETRY_MAX_MS": "2000",
-            "MAX_DELIVERY_ATTEMPTS": "10",
             "RECONNECT_MAX_SECONDS": "2",
             "HOLD_SWEEP_MS": "1000",
             "HOLD_RETRY_BASE_SECONDS": "1",

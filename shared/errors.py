@@ -37,6 +37,13 @@ class NotFound(AppError):
     status, code = 404, 908
 
 
+class RecordNotFound(NotFound):
+    """A service's own answer that it has no record of what was asked (404, code 918). Unlike a plain 404
+    (code 908, or none: a wrong path, a proxy, an older version), a caller may take it as "never received"."""
+
+    code = 918
+
+
 class Conflict(AppError):
     status, code = 409, 909
 

@@ -1,12 +1,17 @@
 """The platform services' client of beanpay-ledger (SPEC section 7); amounts in fen.
 
 Postings are idempotent by trade number on the ledger's side, so a caller may repeat any call
-after a timeout: a replay answers 201 with the original record.
+after a timeout: a replay answers 201 with the original record. A refusal counts only when it is the
+ledger's own answer (its ``{code, msg}`` body with the code of that status); anything else (no answer,
+a timeout, a 5xx, a proxy's page) raises :class:`Unavailable`: the outcome is unknown, and a posting
+may still land.
 """
-from shared.errors import AppError, Conflict, NotFound, Unavailable, Unprocessable
+from shared.errors import AppError, BadRequest, Conflict, Locked, NotFound, Unavailable, Unprocessable
 from shared.http import ServiceClient, ServiceUnreachable
 
-_ERRORS = {404: NotFound, 409: Conflict, 422: Unprocessable}
+# status -> (error class, the ledger's codes for it)
+_REFUSALS = {400: (BadRequest, {903}), 404: (NotFound, {908}), 409: (Conflict, {909, 911}),
+             422: (Unprocessable, {904, 906}), 423: (Locked, {907})}
 
 
 class LedgerClient:
@@ -20,16 +25,18 @@ class LedgerClient:
             response = self.client.post(path, json=body)
         except ServiceUnreachable as exc:
             raise Unavailable(f"ledger unreachable: {exc.kind}") from exc
-        if response.status_code in (200, 201):
-            return response.json()
         try:
-            error = response.json()
+            answer = response.json()
         except ValueError:
-            error = {"msg": response.text[:200]}
-        if response.status_code >= 500:
-            raise Unavailable(f"ledger error {response.status_code}: {error.get('msg')}")
-        error_class = _ERRORS.get(response.status_code, AppError)
-        raise error_class(f"ledger: {error.get('msg')}", code=error.get("code"), status=response.status_code)
+            answer = None
+        if not isinstance(answer, dict):
+            raise Unavailable(f"ledger answered {response.status_code} without a JSON object")
+        if response.status_code in (200, 201):
+            return answer
+        error_class, codes = _REFUSALS.get(response.status_code, (None, ()))
+        if error_class is None or answer.get("code") not in codes:
+            raise Unavailable(f"ledger answered {response.status_code} {str(answer.get('msg'))[:200]}")
+        raise error_class(f"ledger: {answer.get('msg')}", code=answer["code"])
 
     def create_account(self, eid: str, name: str) -> dict:
         """Create the wallet for ``eid`` (returns the existing one when it is already there)."""
@@ -44,10 +51,18 @@ class LedgerClient:
     def refund(self, eid: str, trade_no: str, amount: int) -> dict:
         return self._call("/account/balance/refund", {"eid": eid, "trade_no": trade_no, "amount": amount})
 
+    def release(self, eid: str, trade_no: str, amount: int) -> dict:
+        """Give the hold ``trade_no`` back for good, whether its deduct arrived or is still on its way:
+        ``{..., released: "refund" | "void"}`` (docs/beanpay_ledger.md, "Releasing a hold")."""
+        return self._call("/account/balance/release", {"eid": eid, "trade_no": trade_no, "amount": amount})
+
     def post_batch(self, operations: list[dict]) -> list[dict]:
         """``/account/balance/batch``: each ``{op: add|deduct|refund, eid, trade_no, amount}`` is answered
         alone, in order, as ``{status, code, msg, record}`` (200 posted, 201 replay, else refused)."""
-        return self._call("/account/balance/batch", {"operations": operations})["results"]
+        results = self._call("/account/balance/batch", {"operations": operations}).get("results")
+        if not isinstance(results, list) or len(results) != len(operations):
+            raise Unavailable("ledger batch answer without one result per operation")
+        return results
 
     def balance(self, eid: str) -> dict:
         """``{account_id, eid, balance, credit}``; :class:`NotFound` when the account does not exist."""

@@ -44,6 +44,12 @@ def post_batch(conn: psycopg.Connection, change_types: Sequence[int], eids: Sequ
                               prepare=True).fetchall()
 
 
+def release(eid: str, trade_no: str, amount: int) -> tuple[str, str | None]:
+    """Release the hold ``trade_no`` for good (migrations/004_released_holds.sql): ``(outcome, answer JSON text)``,
+    the outcome ``posted``, ``replay`` or a refusal."""
+    return fetch("select outcome, body from ledger_release(%s, %s, %s)", (eid, trade_no, amount))
+
+
 def records_json(eid: str, change_type: int | None, start: datetime | None, end: datetime | None,
                  limit: int, offset: int) -> str | None:
     """A page of the account's records as ``{count, data}`` JSON text, or None when the account is unknown."""

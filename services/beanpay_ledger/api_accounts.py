@@ -6,7 +6,7 @@ from beanpay_ledger.outcomes import ADD, DEDUCT, REFUND
 from beanpay_ledger.responses import json_response, posting_response
 from beanpay_ledger.routing import LedgerBlueprint
 from beanpay_ledger.schemas import (AccountCreateArgs, AccountSchema, BalanceSchema, EidArgs, PostingArgs,
-                                    RecordPageSchema, RecordQueryArgs, RecordSchema)
+                                    RecordPageSchema, RecordQueryArgs, RecordSchema, ReleaseSchema)
 from shared.errors import NotFound
 
 bp = LedgerBlueprint("accounts", __name__, description="wallet accounts and their postings")
@@ -74,6 +74,15 @@ def deduct(args):
 def refund(args):
     """Refund (part of) the deduct ``trade_no``: at most its amount, once."""
     return _post(REFUND, args)
+
+
+@bp.endpoint("/account/balance/release", PostingArgs, ReleaseSchema, successes=(200, 201), errors=(409, 422, 423))
+def release(args):
+    """Give the hold ``trade_no`` (``amount`` fen) back for good, whether its deduct came or is still on its way:
+    a deduct there is refunded (``released: refund``); without one the trade number is recorded, and a deduct
+    with it is refused from then on (409/911; ``released: void``). 200 released now, 201 released before."""
+    outcome, body = accounts_repo.release(args["eid"], args["trade_no"], args["amount"])
+    return posting_response(outcome, body, f"eid {args['eid']}, trade_no {args['trade_no']}")
 
 
 @bp.endpoint("/account/record/query", RecordQueryArgs, RecordPageSchema, errors=(404,))

@@ -13,12 +13,14 @@ REPLAYED = 201  # the same trade number and amount again: the original record, n
 SUCCESS_STATUS = {"posted": POSTED, "replay": REPLAYED}
 
 EXPIRED_CODE = 906
+RELEASED_CODE = 911
 
 _REFUSALS = {
     "no_account": (NotFound, "account not found"),
     "no_package": (NotFound, "service package not found"),
     "no_deduct": (NotFound, "no deduct with this trade_no to refund"),
     "conflict": (Conflict, "trade_no already applied with a different amount"),
+    "released": (Conflict, "trade_no was released: it is never deducted"),
     "locked": (Locked, "account is locked"),
     "insufficient": (Unprocessable, "insufficient balance"),
     "insufficient_capacity": (Unprocessable, "insufficient capacity"),
@@ -36,4 +38,6 @@ def refusal(outcome: str, subject: str) -> AppError:
     error = error_class(f"{msg}: {subject}")
     if outcome == "expired":
         error.code = EXPIRED_CODE
+    elif outcome == "released":
+        error.code = RELEASED_CODE
     return error

@@ -197,6 +197,17 @@ class RecordSchema(Schema):
     create_time = fields.String()
 
 
+class ReleaseSchema(Schema):
+    eid = fields.String()
+    trade_no = fields.String()
+    amount = fields.Integer(metadata={"description": "the hold released (fen)"})
+    released = fields.String(metadata={"enum": ["refund", "void"], "description": (
+        "refund: the deduct was there and is refunded; void: there was no deduct, and none with this trade_no "
+        "will ever be applied")})
+    record = fields.Nested(RecordSchema, allow_none=True, metadata={"description": "the refund record (refund)"})
+    create_time = fields.String()
+
+
 class RecordPageSchema(Schema):
     count = fields.Integer()
     data = fields.List(fields.Nested(RecordSchema))

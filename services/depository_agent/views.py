@@ -5,7 +5,7 @@ from marshmallow import ValidationError
 
 from shared.auth import require_service_token
 from shared.db import unit_of_work
-from shared.errors import AppError, BadRequest, NotFound
+from shared.errors import AppError, BadRequest, RecordNotFound
 from shared.money import format_fen
 from shared.web import Blueprint, RestErrorSchema, request_data
 
@@ -73,7 +73,7 @@ def get_record(request_no: str):
     with unit_of_work(current_app.extensions["db"]) as conn:
         row = record_store.get(conn, request_no)
     if row is None:
-        raise NotFound(f"no depository record {request_no}")
+        raise RecordNotFound(f"no depository record {request_no}")
     return _success(record_view(row))
 
 

@@ -13,7 +13,7 @@ DEFAULTS = {
     "TOKEN_TTL_SECONDS": 3600,
     "MAX_AMOUNT": "1000000.00",
     "WITHDRAW_COMMISSION": "0.00",
-    "MAX_DELIVERY_ATTEMPTS": 5,
+    "NOTIFY_RETRY_HOURS": "24",
     "RETRY_BASE_MS": 1000,
     "RETRY_MAX_MS": 60_000,
     "PREFETCH_COUNT": 200,
@@ -36,13 +36,15 @@ DEFAULTS = {
     "REGISTER_WINDOW_SECONDS": 3600,
     "TRUSTED_PROXY_COUNT": 0,
     "CALLBACK_URL_PREFIXES": ("http://127.0.0.1:8001/",),
+    "PLATFORM_NO": "WANXINP2P",
 }
 
 
 def load(overrides: dict | None = None) -> dict:
     """The configuration from the environment, with ``overrides`` applied last.
 
-    Adds the derived integer settings ``MAX_AMOUNT_FEN`` and ``WITHDRAW_COMMISSION_FEN`` and the parsed
+    Adds the derived settings ``MAX_AMOUNT_FEN`` and ``WITHDRAW_COMMISSION_FEN`` (integers),
+    ``NOTIFY_RETRY_SECONDS`` (from ``NOTIFY_RETRY_HOURS``, a positive decimal number) and the parsed
     ``CALLBACK_URL_PREFIXES`` (a bad prefix stops the start), and resolves ``TOKEN_SECRET`` from
     ``KEYS_DIR/token_secret`` when the variable is not set.
     """
@@ -52,6 +54,17 @@ def load(overrides: dict | None = None) -> dict:
     config["WITHDRAW_COMMISSION_FEN"] = 0 if commission in {"0", "0.0", "0.00"} else parse_yuan(
         commission, "WITHDRAW_COMMISSION", max_fen=config["MAX_AMOUNT_FEN"])
     config["CALLBACK_URL_RULES"] = parse_prefixes(config["CALLBACK_URL_PREFIXES"])
+    config["NOTIFY_RETRY_SECONDS"] = _positive_hours(config["NOTIFY_RETRY_HOURS"]) * 3600
     if not config["TOKEN_SECRET"]:
         config["TOKEN_SECRET"] = read_key_file(config, "token_secret")
     return config
+
+
+def _positive_hours(value) -> float:
+    try:
+        hours = float(value)
+    except (TypeError, ValueError):
+        hours = 0.0
+    if not 0 < hours < float("inf"):
+        raise ValueError(f"NOTIFY_RETRY_HOURS must be a positive number of hours, got {value!r}")
+    return hours

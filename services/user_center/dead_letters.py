@@ -2,7 +2,7 @@
 
 ``python -m user_center dlq list`` shows what is parked; ``dlq replay --all`` or
 ``dlq replay <message_id>`` moves messages back to ``user-center.gateway-notify`` with a fresh
-attempt count (publisher-confirmed before the DLQ copy is acked, so nothing is lost).
+attempt count and retry window (publisher-confirmed before the DLQ copy is acked, so nothing is lost).
 """
 import argparse
 import time
@@ -16,7 +16,8 @@ ROUTING_KEY_HEADER = "x-original-routing-key"
 REASON_HEADER = "x-last-error"
 DEAD_AT_HEADER = "x-dead-lettered-at"
 ATTEMPTS_HEADER = "x-attempts"
-_DLQ_ONLY = (ATTEMPT_HEADER, REASON_HEADER, DEAD_AT_HEADER, ATTEMPTS_HEADER)
+FIRST_FAILURE_HEADER = "x-first-failure-at"  # epoch seconds: retries stop NOTIFY_RETRY_HOURS after it
+_DLQ_ONLY = (ATTEMPT_HEADER, FIRST_FAILURE_HEADER, REASON_HEADER, DEAD_AT_HEADER, ATTEMPTS_HEADER)
 
 
 def copy_properties(properties: pika.BasicProperties, headers: dict) -> pika.BasicProperties:

@@ -1,11 +1,18 @@
 """Applying the bank's results (gateway notifications) to user-center's records, exactly once.
 
 One message = one database transaction: lock the request row, check whether it is already
-final, make the idempotent ledger call, settle the row, commit. A crash after the ledger call
+final, make the idempotent ledger calls, settle the row, commit. A crash after a ledger call
 but before the commit is repaired by the redelivery, because the ledger ignores a trade number
-it has already applied. A duplicate of a money result re-asserts its ledger posting (a replay
+it has already applied. A duplicate of a money result re-asserts its ledger postings (a replay
 there changes nothing), so re-announcing a result repairs a posting the ledger lost.
-Results that must not be applied are stored as anomalies.
+Results that must not be applied are stored as anomalies; a message that can never apply
+(malformed, or for a request user-center does not have) raises :class:`NeverApplies`.
+
+The postings of a result: a successful recharge adds its amount to the user's wallet; a successful
+withdraw keeps its hold (the debit) and adds its commission to the platform's wallet (eid = the
+platformNo, trade_no = requestNo), which the bank pays into the platform's account; a failed withdraw
+releases its hold for good (``/account/balance/release``: refunded if it landed, refused for ever if it
+is still on its way).
 
 Under load the consumer applies a run of RECHARGE and WITHDRAW results together
 (:func:`apply_batch`): the same decisions, in the same order, in one transaction and one ledger
@@ -30,8 +37,17 @@ APPLIED, DUPLICATE, ANOMALY = "applied", "duplicate", "anomaly"
 SUCCESS_CODE = "00000"
 
 
-class MalformedMessage(Exception):
-    """A message that can never be applied (bad JSON, unknown service, no final status)."""
+class NeverApplies(Exception):
+    """A message that can never be applied, however often it is tried: it goes to the DLQ."""
+
+
+class MalformedMessage(NeverApplies):
+    """Bad JSON, an unknown service, no requestNo or no final status."""
+
+
+class UnknownRequest(NeverApplies):
+    """A result for a requestNo user-center has no record of (it commits every record before the agent
+    signs the request, so this one will never have one)."""
 
 
 def parse(body: bytes, fallback_service: str = "") -> dict:
@@ -56,11 +72,13 @@ def parse(body: bytes, fallback_service: str = "") -> dict:
     return payload
 
 
-def apply(pool: ConnectionPool, ledger: LedgerClient, payload: dict, message_id: str | None = None) -> str:
+def apply(pool: ConnectionPool, ledger: LedgerClient, platform_no: str, payload: dict,
+          message_id: str | None = None) -> str:
     """Apply one parsed notification; returns APPLIED, DUPLICATE or ANOMALY.
 
-    Raises on transient failures (ledger or database unreachable): nothing was committed, the
-    caller retries the message later.
+    Raises :class:`UnknownRequest` for a requestNo user-center does not have, and whatever a transient
+    failure raises (ledger or database unreachable, a posting refused for now): nothing was committed,
+    the caller retries the message later.
     """
     service, request_no = payload["serviceName"], payload["requestNo"]
     success = payload["status"] == 1
@@ -69,9 +87,8 @@ def apply(pool: ConnectionPool, ledger: LedgerClient, payload: dict, message_id:
         verdict, reason = _decide(row, payload)
         if verdict == ANOMALY:
             return _anomaly(conn, reason, payload, message_id)
-        operation = _ledger_operation(service, row, success)
-        if operation:  # also for a duplicate: re-asserting the idempotent posting repairs a lost one
-            _post(ledger, operation)
+        for operation in _ledger_operations(service, row, success, platform_no):
+            _post(ledger, operation)  # also for a duplicate: re-asserting an idempotent posting repairs a lost one
         if verdict == DUPLICATE:
             return DUPLICATE
         if service == "PERSONAL_REGISTER":
@@ -88,9 +105,11 @@ class BatchRefused(Exception):
     """The ledger refused a posting of a batch: its messages are applied one by one instead."""
 
 
-def apply_batch(pool: ConnectionPool, ledger: LedgerClient, messages: list[tuple[dict, str | None, str]]) -> None:
+def apply_batch(pool: ConnectionPool, ledger: LedgerClient, platform_no: str,
+                messages: list[tuple[dict, str | None, str]]) -> set[int]:
     """Apply RECHARGE and WITHDRAW results (``(payload, message_id, request_id)`` in arrival order) in one
-    transaction with one ledger batch call.
+    transaction with one ledger batch call; returns the positions of the messages that can never apply
+    (unknown requestNo), which were left alone.
 
     The rows are locked (in id order, so concurrent consumers never deadlock), each message is
     decided as :func:`apply` would, seeing the effect of the earlier messages of the run, and the
@@ -103,18 +122,20 @@ def apply_batch(pool: ConnectionPool, ledger: LedgerClient, messages: list[tuple
             numbers = [payload["requestNo"] for payload, _, _ in messages if payload["serviceName"] == service]
             if numbers:
                 rows.update({(service, row["request_no"]): row for row in requests.lock_many(conn, service, numbers)})
-        operations, settled = {}, {service: {} for service in BATCHED_SERVICES}
-        for payload, message_id, request_id in messages:
+        operations, settled, never = {}, {service: {} for service in BATCHED_SERVICES}, set()
+        for position, (payload, message_id, request_id) in enumerate(messages):
             bind_request_id(request_id)
             service, success = payload["serviceName"], payload["status"] == 1
             row = rows.get((service, payload["requestNo"]))
+            if row is None:
+                never.add(position)
+                continue
             verdict, reason = _decide(row, payload)
             if verdict == ANOMALY:
                 _anomaly(conn, reason, payload, message_id)
                 continue
-            operation = _ledger_operation(service, row, success)
-            if operation:
-                operations[(operation["op"], operation["trade_no"])] = operation
+            for operation in _ledger_operations(service, row, success, platform_no):
+                operations[(operation["op"], operation["eid"], operation["trade_no"])] = operation
             if verdict == APPLIED:
                 row["callback_status"] = _status(success)  # a later repeat in this run is a duplicate
                 settled[service][row["request_no"]] = row["callback_status"]
@@ -125,6 +146,7 @@ def apply_batch(pool: ConnectionPool, ledger: LedgerClient, messages: list[tuple
             _post_batch(ledger, list(operations.values()))
         for service, statuses in settled.items():
             requests.settle_many(conn, service, statuses)
+    return never
 
 
 def _status(success: bool) -> int:
@@ -133,9 +155,9 @@ def _status(success: bool) -> int:
 
 def _decide(row: dict | None, payload: dict) -> tuple[str, str | None]:
     """APPLIED (the record is pending and the result fits it), DUPLICATE (final with this outcome) or
-    ANOMALY with the reason."""
+    ANOMALY with the reason; :class:`UnknownRequest` without a record."""
     if row is None:
-        return ANOMALY, "unknown requestNo"
+        raise UnknownRequest(f"unknown requestNo {payload['requestNo'][:40]!r}")
     success = payload["status"] == 1
     if row["callback_status"] == _status(success):
         return DUPLICATE, None
@@ -178,38 +200,36 @@ def _apply_register(conn, ledger: LedgerClient, row: dict, payload: dict, succes
         "card_number": row["card_number"], "card_mobile": row["mobile"]})
 
 
-def _ledger_operation(service: str, row: dict, success: bool) -> dict | None:
-    """The ledger posting a money result means: a successful recharge adds its amount; a failed
-    withdraw gives back its hold (amount + commission; a successful one keeps the hold as the debit)."""
+def _ledger_operations(service: str, row: dict, success: bool, platform_no: str) -> list[dict]:
+    """The ledger postings a money result means (see the module's docstring)."""
     if service == "RECHARGE" and success:
-        return {"op": "add", "eid": row["user_no"], "trade_no": row["request_no"], "amount": row["amount"]}
+        return [{"op": "add", "eid": row["user_no"], "trade_no": row["request_no"], "amount": row["amount"]}]
+    if service == "WITHDRAW" and success and row["commission"]:
+        return [{"op": "add", "eid": platform_no, "trade_no": row["request_no"], "amount": row["commission"]}]
     if service == "WITHDRAW" and not success:
-        return {"op": "refund", "eid": row["user_no"], "trade_no": row["request_no"],
-                "amount": row["amount"] + row["commission"]}
-    return None
+        return [{"op": "release", "eid": row["user_no"], "trade_no": row["request_no"],
+                 "amount": row["amount"] + row["commission"]}]
+    return []
 
 
 def _post(ledger: LedgerClient, operation: dict) -> None:
     eid, trade_no, amount = operation["eid"], operation["trade_no"], operation["amount"]
-    if operation["op"] == "add":
-        try:
-            ledger.add(eid, trade_no, amount)
-        except NotFound:  # the wallet is created on opening; create it now if that call was lost
-            ledger.create_account(eid, eid)
-            ledger.add(eid, trade_no, amount)
+    if operation["op"] == "release":
+        ledger.release(eid, trade_no, amount)
         return
     try:
-        ledger.refund(eid, trade_no, amount)
-    except NotFound:
-        log.warning("withdraw %s failed with no hold in the ledger: nothing to refund", trade_no)
+        ledger.add(eid, trade_no, amount)
+    except NotFound:  # a user's wallet is created on opening, the platform's on its first commission
+        ledger.create_account(eid, eid)
+        ledger.add(eid, trade_no, amount)
 
 
 def _post_batch(ledger: LedgerClient, operations: list[dict]) -> None:
-    for operation, result in zip(operations, ledger.post_batch(operations)):
-        if result["status"] in (200, 201):
-            continue
-        if operation["op"] == "refund" and result["status"] == 404:
-            log.warning("withdraw %s failed with no hold in the ledger: nothing to refund", operation["trade_no"])
-            continue
-        raise BatchRefused(f"ledger refused {operation['op']} {operation['trade_no']}: {result['status']} "
-                           f"{result.get('msg')}")
+    """The postings in one batch call. The batch has no release: a hold is given back by a refund of its
+    deduct, and a refund without a deduct (404) is refused here, so that the one-by-one path releases
+    that hold for good."""
+    batch = [{**operation, "op": "refund"} if operation["op"] == "release" else operation for operation in operations]
+    for operation, result in zip(batch, ledger.post_batch(batch)):
+        if result.get("status") not in (200, 201):
+            raise BatchRefused(f"ledger refused {operation['op']} {operation['trade_no']}: {result.get('status')} "
+                               f"{result.get('msg')}")

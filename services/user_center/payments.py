@@ -44,21 +44,23 @@ def withdraw(pool: ConnectionPool, agent: AgentClient, ledger: LedgerClient, rel
              amount: int, commission: int, callback_url: str) -> dict:
     """Hold amount + commission in the ledger, then return the agent's signed WITHDRAW GatewayRequest.
 
-    The record is stored before the hold so a hold never exists without its record. An
-    insufficient balance deletes the record (nothing was requested); any later failure releases
-    the hold (durably: see :mod:`user_center.holds`) and marks the record failed.
+    The record is stored before the hold so a hold never exists without its record. The ledger's own
+    refusal of the deduct (insufficient balance, no wallet) deletes the record: nothing was held or
+    requested. Any other failure (the deduct's answer did not come, so it may still land; the agent
+    refuses or is down) releases the hold for good (durably: see :mod:`user_center.holds`) and marks
+    the record failed.
     """
     request_no = new_request_no()
     held = amount + commission
     consumer = _store(pool, requests.insert_withdraw, user_no, request_no, user_no, amount, commission)
     try:
         ledger.deduct(user_no, request_no, held)
-    except (Unprocessable, NotFound):
+    except (Unprocessable, NotFound):  # the ledger's answer: nothing was held
         with unit_of_work(pool) as conn:
             requests.delete_pending(conn, "WITHDRAW", request_no)
         raise Unprocessable(f"insufficient balance for {format_fen(amount)} plus commission "
                             f"{format_fen(commission)}") from None
-    except AppError as exc:
+    except AppError as exc:  # no answer (or a refusal): the deduct may still land, so release it for good
         releaser.release_now(user_no, request_no, held, f"ledger deduct failed: {exc.msg}")
         raise
     body = {"requestNo": request_no, "userNo": user_no, "amount": format_fen(amount),

@@ -35,10 +35,13 @@ class LedgerView:
         return self.client.balance(eid)["balance"]
 
     def trade_nos(self, eid: str, change_type: int) -> list[str]:
-        """trade_no of the account's postings of one type (1 add, 2 deduct, 3 refund), newest first."""
-        page = self.client.client.post("/account/record/query", json={"eid": eid, "change_type": change_type,
-                                                                      "ps": 100}).json()
-        return [record["trade_no"] for record in page["data"]]
+        """trade_no of the account's postings of one type (1 add, 2 deduct, 3 refund), newest first; none
+        while the account does not exist."""
+        answer = self.client.client.post("/account/record/query", json={"eid": eid, "change_type": change_type,
+                                                                        "ps": 100})
+        if answer.status_code == 404:
+            return []
+        return [record["trade_no"] for record in answer.json()["data"]]
 
 
 @pytest.fixture(scope="session")
@@ -58,9 +61,9 @@ def agent(infra):
 
 @pytest.fixture(autouse=True)
 def _agent_healthy(agent):
-    agent.fail_with = None
+    agent.fail_with = agent.record_answer = None
     yield
-    agent.fail_with = None
+    agent.fail_with = agent.record_answer = None
 
 
 @pytest.fixture(scope="session")
@@ -155,7 +158,7 @@ def settle(app, ledger):
     ledger_client = LedgerClient(ledger.url, app.config)
 
     def apply(service: str, request_no: str, success: bool = True, amount: str | None = None) -> str:
-        return notifications.apply(app.extensions["db"], ledger_client,
+        return notifications.apply(app.extensions["db"], ledger_client, app.config["PLATFORM_NO"],
                                    notification(service, request_no, success, amount))
 
     return apply

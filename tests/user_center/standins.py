@@ -9,6 +9,7 @@ import time
 from flask import Flask, jsonify, request
 from werkzeug.serving import make_server
 
+from shared.errors import RecordNotFound
 from shared.signing import encode_wanxin, load_key
 from tests.support.processes import free_port
 
@@ -121,6 +122,7 @@ class AgentStandIn(HttpStandIn):
         self.calls: list[tuple[str, dict]] = []
         self.fail_with: int | None = None  # answer this HTTP status instead of a GatewayRequest
         self.signed: set[str] = set()  # requestNos answered with a GatewayRequest (the agent's records)
+        self.record_answer: tuple[int, dict] | None = None  # answer GET /l/records with this (status, body)
         app = Flask("agent-standin")
         for path in SERVICE_NAMES:
             app.add_url_rule(path, path, self._gateway_request, methods=["POST"])
@@ -130,8 +132,11 @@ class AgentStandIn(HttpStandIn):
     def _record(self, request_no: str):
         if request.headers.get("Authorization") != f"Bearer {self.token}":
             return jsonify(code=901, msg="service token required", result=None), 401
+        if self.record_answer is not None:
+            status, body = self.record_answer
+            return jsonify(body), status
         if request_no not in self.signed:
-            return jsonify(code=908, msg=f"no depository record {request_no}", result=None), 404
+            return jsonify(code=RecordNotFound.code, msg=f"no depository record {request_no}", result=None), 404
         return jsonify(code=0, msg="success", result={"requestNo": request_no, "requestStatus": 0})
 
     def _gateway_request(self):

@@ -1,28 +1,33 @@
-"""Withdraw holds whose release failed are recorded and retried until the ledger refunds them."""
+"""Withdraw holds: a hold whose deduct's outcome is unknown is released for good, whatever the order in which
+the deduct and its release reach the ledger; a release that failed is recorded and retried until the ledger
+confirms it."""
 import pytest
+from flask import Flask
 
 from shared.errors import Unavailable
 from shared.ledger_client import LedgerClient
 from tests.user_center.conftest import CALLBACK, COMMISSION, request_no_of, wait_for
+from tests.user_center.freezing import frozen, gunicorn_workers, worker_serving
+from tests.user_center.standins import HttpStandIn
 from tests.user_center.test_gateway_notify import WORKER, run_cli
 
 from user_center.app import create_app
 from user_center.holds import HoldReleaser
 
 
-class RefundsFail(LedgerClient):
-    """The real ledger, except that every refund fails as if the ledger had just gone away."""
+class ReleasesFail(LedgerClient):
+    """The real ledger, except that every release of a hold fails as if the ledger had just gone away."""
 
-    def refund(self, eid: str, trade_no: str, amount: int) -> dict:
+    def release(self, eid: str, trade_no: str, amount: int) -> dict:
         raise Unavailable("ledger unreachable: ConnectionError")
 
 
 @pytest.fixture(scope="module")
 def refunds_fail(infra, ledger, agent):
-    """user-center on the same database whose ledger refunds fail (deducts work)."""
+    """user-center on the same database whose ledger releases fail (deducts work)."""
     app = create_app(infra.config("user_center", LEDGER_URL=ledger.url, DEPOSITORY_AGENT_URL=agent.url,
                                   WITHDRAW_COMMISSION=COMMISSION))
-    flaky = RefundsFail(ledger.url, app.config)
+    flaky = ReleasesFail(ledger.url, app.config)
     app.extensions["ledger"] = flaky
     app.extensions["holds"] = HoldReleaser(app.extensions["db"], flaky, app.config)
     return app.test_client()
@@ -103,3 +108,103 @@ def test_an_orphaned_hold_the_agent_never_saw_is_adopted_and_released(refunds_fa
     assert (record_status(db, orphan), record_status(db, live)) == (2, 0)
     assert release_row(db, live) is None
     assert ledger.balance(user.user_no) == 50000 - 5100
+
+
+def withdraw_app(infra, agent, ledger_url: str, timeout: int):
+    """user-center on the run's database talking to the ledger at ``ledger_url``, with a short timeout and no
+    commission (the hold is the amount)."""
+    return create_app(infra.config("user_center", LEDGER_URL=ledger_url, DEPOSITORY_AGENT_URL=agent.url,
+                                   SERVICE_TIMEOUT_SECONDS=timeout, WITHDRAW_COMMISSION="0.00"))
+
+
+def latest_withdraw(db, user_no: str) -> str:
+    return db.execute("select request_no from withdraw_record where user_no = %s order by id desc limit 1",
+                      (user_no,)).fetchone()["request_no"]
+
+
+def test_a_deduct_that_reaches_the_ledger_after_its_release_is_refused_for_good(infra, procs, agent, funded_user,
+                                                                                 db, ledger):
+    threaded = infra.service_env("beanpay_ledger", GUNICORN_CMD_ARGS="--worker-class gthread --threads 4",
+                                 LOG_LEVEL="INFO")
+    busy = procs.web("beanpay_ledger", threaded, workers=2)
+    app = withdraw_app(infra, agent, busy.url, timeout=2)
+    user = funded_user("100.00")
+    ledger_client = app.extensions["ledger"]
+    ledger_client.balance(user.user_no)  # leaves one kept-alive connection, which the deduct will take
+    kept_alive = [conn for conn in ledger_client.client.pool.pool.queue if conn is not None and conn.sock]
+    assert len(kept_alive) == 1
+    stalled = worker_serving(busy, kept_alive[0].sock.getsockname()[1])
+    calls = len(agent.calls)
+    with frozen([stalled]):  # the deduct waits in the frozen worker; the release goes to the other one
+        answer = app.test_client().post("/my/withdraw-records", headers=user.headers,
+                                        json={"amount": "40.00", "callbackUrl": CALLBACK})
+        assert answer.status_code == 503
+        request_no = latest_withdraw(db, user.user_no)
+        assert record_status(db, request_no) == 2
+    # thawed: the deduct reaches the ledger now, after its release
+    wait_for(lambda: "/account/balance/deduct -> 409" in busy.log_path.read_text()
+             or ledger.trade_nos(user.user_no, 2), what="the late deduct answered")
+    assert ledger.balance(user.user_no) == 10000 and ledger.trade_nos(user.user_no, 2) == []
+    assert user.get("/my/balances").json["result"]["balance"] == "100.00"
+    assert record_status(db, request_no) == 2 and len(agent.calls) == calls  # never sent to the bank
+    assert release_row(db, request_no)["outcome"] == "void"
+
+
+def test_a_deduct_and_its_release_both_late_leave_the_hold_released(infra, procs, agent, funded_user, db, ledger,
+                                                                    cli_env):
+    single = procs.web("beanpay_ledger", infra.service_env("beanpay_ledger"), workers=1)
+    app = withdraw_app(infra, agent, single.url, timeout=1)
+    user = funded_user("100.00")
+    with frozen(gunicorn_workers(single)):  # both calls wait in its backlog, the deduct first
+        answer = app.test_client().post("/my/withdraw-records", headers=user.headers,
+                                        json={"amount": "40.00", "callbackUrl": CALLBACK})
+        assert answer.status_code == 503
+        request_no = latest_withdraw(db, user.user_no)
+        row = release_row(db, request_no)
+        assert row["released_at"] is None and row["attempts"] == 1 and record_status(db, request_no) == 0
+    released = run_cli({**cli_env, "LEDGER_URL": single.url}, "holds", "release")
+    assert released.returncode == 0, released.stdout + released.stderr
+    assert ledger.balance(user.user_no) == 10000
+    assert ledger.trade_nos(user.user_no, 2) == ledger.trade_nos(user.user_no, 3) == [request_no]
+    assert record_status(db, request_no) == 2 and release_row(db, request_no)["outcome"] == "refund"
+
+
+def test_a_hold_whose_withdraw_the_bank_paid_meanwhile_is_kept(funded_user, settle, db, ledger, cli_env):
+    user = funded_user("100.00")
+    request_no = request_no_of(user.post("/my/withdraw-records", {"amount": "40.00", "callbackUrl": CALLBACK})
+                               .json["result"])
+    db.execute("insert into withdraw_hold_release (request_no, user_no, amount, reason) values (%s, %s, 4100, %s)",
+               (request_no, user.user_no, "the agent call failed"))  # as if its release had been asked
+    settle("WITHDRAW", request_no, True, "40.00")  # and the bank paid it meanwhile
+    released = run_cli({**cli_env, "LOG_LEVEL": "INFO"}, "holds", "release")
+    assert released.returncode == 0, released.stdout + released.stderr
+    assert ledger.balance(user.user_no) == 10000 - 4100 and ledger.trade_nos(user.user_no, 3) == []
+    assert record_status(db, request_no) == 1
+    row = release_row(db, request_no)
+    assert row["outcome"] == "kept" and row["released_at"] is not None
+    assert '"alert": "withdraw-hold-kept"' in released.stderr + released.stdout
+
+
+@pytest.fixture
+def not_the_ledger():
+    """An HTTP server that answers every path with a 404 page, as a proxy in front of a missing service does."""
+    app = Flask("proxy")
+    app.route("/<path:anything>", methods=["GET", "POST"])(lambda anything: ("<h1>Not Found</h1>", 404))
+    server = HttpStandIn(app).start()
+    yield server
+    server.stop()
+
+
+def test_a_404_that_is_not_the_ledgers_answer_leaves_the_deduct_unknown(infra, agent, funded_user, db, ledger, app,
+                                                                       not_the_ledger):
+    user = funded_user("100.00")
+    proxied = withdraw_app(infra, agent, not_the_ledger.url, timeout=2)
+    answer = proxied.test_client().post("/my/withdraw-records", headers=user.headers,
+                                        json={"amount": "40.00", "callbackUrl": CALLBACK})
+    assert answer.status_code == 503  # not "insufficient balance": the deduct may have landed behind it
+    request_no = latest_withdraw(db, user.user_no)
+    assert record_status(db, request_no) == 0
+    assert release_row(db, request_no)["released_at"] is None
+    assert app.extensions["holds"].release_now(user.user_no, request_no, 4000, "the real ledger is back")
+    assert record_status(db, request_no) == 2 and release_row(db, request_no)["outcome"] == "void"
+    assert ledger.balance(user.user_no) == 10000

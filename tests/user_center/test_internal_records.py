@@ -82,12 +82,16 @@ def test_a_duplicate_result_re_asserts_a_lost_ledger_posting(app, infra, opened_
         request_no = request_no_of(user.post("/my/recharge-records", {"amount": "30.00", "callbackUrl": CALLBACK})
                                    .json["result"])
         message = notification("RECHARGE", request_no, True, "30.00")
-        assert notifications.apply(app.extensions["db"], ledger, dict(message)) == notifications.APPLIED
+
+        def apply() -> str:
+            return notifications.apply(app.extensions["db"], ledger, app.config["PLATFORM_NO"], dict(message))
+
+        assert apply() == notifications.APPLIED
         standin.records.clear()
         standin.accounts[user.user_no] = 0  # the ledger lost the posting
-        assert notifications.apply(app.extensions["db"], ledger, dict(message)) == notifications.DUPLICATE
+        assert apply() == notifications.DUPLICATE
         assert [p["amount"] for p in standin.postings(user.user_no, 1)] == [3000]
-        assert notifications.apply(app.extensions["db"], ledger, dict(message)) == notifications.DUPLICATE
+        assert apply() == notifications.DUPLICATE
         assert standin.accounts[user.user_no] == 3000  # and only once
     finally:
         standin.stop()

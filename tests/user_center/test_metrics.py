@@ -37,7 +37,8 @@ def test_gauges_count_requests_anomalies_holds_and_queues(fresh, agent, ledger, 
     ledger_client = LedgerClient(ledger.url, fresh.config)
 
     def apply(service: str, request_no: str, success: bool = True, amount: str | None = None) -> str:
-        return notifications.apply(pool, ledger_client, notification(service, request_no, success, amount))
+        return notifications.apply(pool, ledger_client, fresh.config["PLATFORM_NO"],
+                                   notification(service, request_no, success, amount))
 
     mobile = new_mobile()
     user_no = client.post("/consumers", json={"mobile": mobile, "password": "long-enough"}).json["result"]["userNo"]
@@ -50,7 +51,8 @@ def test_gauges_count_requests_anomalies_holds_and_queues(fresh, agent, ledger, 
         return request_no_of(user.post("/my/recharge-records", {"amount": amount, "callbackUrl": CALLBACK})
                              .json["result"])
 
-    assert apply("RECHARGE", recharge("500.00"), True, "500.00") == notifications.APPLIED
+    credited = recharge("500.00")
+    assert apply("RECHARGE", credited, True, "500.00") == notifications.APPLIED
     assert apply("RECHARGE", recharge("1.00"), False, "1.00") == notifications.APPLIED
     pending = recharge("2.00")
     agent.fail_with = 503
@@ -58,7 +60,7 @@ def test_gauges_count_requests_anomalies_holds_and_queues(fresh, agent, ledger, 
     agent.fail_with = None
     held = request_no_of(user.post("/my/withdraw-records", {"amount": "10.00", "callbackUrl": CALLBACK})
                          .json["result"])
-    assert apply("RECHARGE", "REQ_" + "F" * 32, True, "1.00") == notifications.ANOMALY
+    assert apply("RECHARGE", credited, False, "500.00") == notifications.ANOMALY  # the other outcome
     with pool.connection() as conn:
         conn.execute("update recharge_record set created_at = now() - interval '100 seconds' where request_no = %s",
                      (pending,))

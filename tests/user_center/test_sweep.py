@@ -1,6 +1,8 @@
 """Requests whose agent call failed and whose failure could not be written either (the database went
 away with the agent) are failed by the sweep, but only when the agent does not know them."""
 
+import pytest
+
 from tests.user_center.conftest import CALLBACK, open_form, request_no_of, wait_for
 from tests.user_center.test_gateway_notify import WORKER, run_cli
 
@@ -77,3 +79,21 @@ def test_the_consumer_loop_fails_orphaned_recharges(opened_user, agent, db, proc
     worker = procs.worker(WORKER, {**cli_env, "HOLD_SWEEP_MS": "200"})
     wait_for(lambda: status(db, "recharge_record", orphan) == 2, what="orphan failed by the consumer's sweep")
     wait_for(lambda: '"alert": "request-orphan"' in worker.log_path.read_text(), what="the orphan alert")
+
+
+@pytest.mark.parametrize("answer", [
+    (404, {"code": 908, "msg": "The requested URL was not found on the server."}),  # a wrong path, an older agent
+    (404, {"message": "no route"}),  # a proxy's own 404
+    (200, {"code": 0, "msg": "success", "result": None}),
+])
+def test_only_the_agents_own_no_such_record_counts_as_never_received(opened_user, agent, db, cli_env, answer):
+    user = opened_user()
+    orphan = unsettled(db, agent, user, "/my/recharge-records", {"amount": "9.00", "callbackUrl": CALLBACK},
+                       "recharge_record")
+    agent.record_answer = answer
+    swept = run_cli(cli_env, "requests", "sweep")
+    assert swept.returncode == 1 and "outcome unknown" in swept.stdout, swept.stdout + swept.stderr
+    assert status(db, "recharge_record", orphan) == 0  # unknown: neither failed nor forgotten
+    agent.record_answer = None
+    assert run_cli(cli_env, "requests", "sweep").returncode == 0
+    assert status(db, "recharge_record", orphan) == 2

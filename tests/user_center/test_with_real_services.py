@@ -1,8 +1,16 @@
 """The whole wanxin path with the real agent, bank sandbox, ledger and this service's worker."""
+import uuid
+
+import pytest
 import requests
 
+from shared.errors import Unavailable
+
 from tests.support.processes import free_port
-from tests.user_center.conftest import CALLBACK, new_mobile, open_form, wait_for
+from tests.user_center.conftest import CALLBACK, new_mobile, open_form, request_no_of, wait_for
+
+from user_center import config as user_center_config
+from user_center.agent_client import AgentClient
 
 
 def test_open_recharge_withdraw_through_the_real_stack(procs, infra, ledger):
@@ -52,3 +60,22 @@ def test_open_recharge_withdraw_through_the_real_stack(procs, infra, ledger):
     wait_for(lambda: me("/my/withdraw-records")["records"][0]["callbackStatus"] == 1, what="withdraw settled")
     assert me("/my/balances")["balance"] == "68.00"
     assert me("/my/recharge-records")["records"][0]["callbackStatus"] == 1
+    # the bank paid the 2.00 commission into the platform's account: the ledger mirrors it there
+    withdraw_no = request_no_of(withdraw.json()["result"])
+    commission = [record for record in ledger.client.client.post("/account/record/query", json={
+        "eid": "WANXINP2P", "change_type": 1, "ps": 100}).json()["data"] if record["trade_no"] == withdraw_no]
+    assert [record["amount"] for record in commission] == [200]
+
+
+def test_only_the_real_agents_no_such_record_counts_as_never_received(procs, infra):
+    agent = procs.web("depository_agent", infra.service_env("depository_agent"))
+    config = user_center_config.load(infra.config("user_center"))
+    unknown, known = "REQ_" + uuid.uuid4().hex.upper(), "REQ_" + uuid.uuid4().hex.upper()
+    client = AgentClient(agent.url, config)
+    client.recharge({"requestNo": known, "userNo": "USR_" + uuid.uuid4().hex.upper(), "amount": "1.00",
+                     "callbackUrl": "http://127.0.0.1:8001/#/callback"})
+    assert client.knows(known) is True and client.knows(unknown) is False
+    # the agent's 404 for a path it does not serve (an older version, a wrong prefix) proves nothing
+    for base in (f"{agent.url}/v2", f"{agent.url}/l"):
+        with pytest.raises(Unavailable):
+            AgentClient(base, config).knows(unknown)

@@ -21,9 +21,10 @@ def claim_due(conn: Connection, lease_seconds: float, limit: int, due_only: bool
         {"lease": lease_seconds, "limit": limit, "due_only": due_only}).fetchall()
 
 
-def mark_released(conn: Connection, request_no: str, note: str | None) -> None:
-    conn.execute("update withdraw_hold_release set released_at = now(), attempts = attempts + 1, last_error = %s,"
-                 " updated_at = now() where request_no = %s and released_at is null", (note, request_no))
+def mark_released(conn: Connection, request_no: str, outcome: str) -> None:
+    """Close the row: ``outcome`` is ``refund`` or ``void`` (released) or ``kept`` (the bank paid the withdraw)."""
+    conn.execute("update withdraw_hold_release set released_at = now(), attempts = attempts + 1, outcome = %s,"
+                 " updated_at = now() where request_no = %s and released_at is null", (outcome, request_no))
 
 
 def mark_attempt_failed(conn: Connection, request_no: str, error: str, retry_in_seconds: float) -> dict:

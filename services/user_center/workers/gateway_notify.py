@@ -8,12 +8,17 @@ runs of up to NOTIFY_BATCH_SIZE, each run in one transaction with one ledger bat
 messages of a run that could not be applied together are applied one by one. Under a light load a
 run is one message, so nothing waits for a batch to fill.
 
-A transient failure (ledger or database unreachable) is retried after a back-off: the message
-stays unacked while a timer of the connection's IO loop waits (heartbeats keep flowing), then a
-copy with the next attempt number is published (confirmed) and the original acked; meanwhile
-newly delivered messages wait too. After ``MAX_DELIVERY_ATTEMPTS`` the message goes to the DLQ,
-published with confirms before the original is acked. Every message's logs, and the ledger calls
-made for it alone, carry its ``x-request-id``. Between turns, every HOLD_SWEEP_MS, the loop also
+A message that fails is retried after a capped exponential back-off (RETRY_BASE_MS doubling up to
+RETRY_MAX_MS): it stays unacked while a timer of the connection's IO loop waits (heartbeats keep
+flowing), then a copy carrying the next attempt number and the time of its first failure is published
+(confirmed) and the original acked. When the failure means a dependency is down (ledger or database
+unreachable, a 5xx, a timeout), newly delivered messages wait for the back-off too, so a dead ledger is
+not hit by every prefetched message in turn; a refusal of that one message (a locked wallet) holds up
+nothing else. A message is retried for as long as NOTIFY_RETRY_HOURS from its first failure and only
+then dead-lettered: an outage of minutes or hours never sends a bank result to the DLQ. A message that
+can never apply (malformed, unknown requestNo) goes to the DLQ at once. The DLQ publish is confirmed
+before the original is acked. Every message's logs, and the ledger calls made for it alone, carry its
+``x-request-id``. Between turns, every HOLD_SWEEP_MS, the loop also
 sweeps requests that never reached the bank and withdraw holds waiting to be released
 (:mod:`user_center.sweep`). The worker reconnects with back-off when RabbitMQ restarts and exits
 cleanly on SIGTERM, after applying what it holds.
@@ -26,19 +31,26 @@ from dataclasses import dataclass
 
 import pika
 import pika.exceptions
+import psycopg
+from psycopg_pool import PoolTimeout
 
+from shared.backoff import backoff
 from shared.db import create_pool
+from shared.errors import Unavailable
 from shared.ledger_client import LedgerClient
 from shared.logs import bind_request_id, configure_logging
 from shared.messaging import GATEWAY_NOTIFY_QUEUE, connect, declare_gateway_notify
 
 from user_center import config as user_center_config
 from user_center import notifications
-from user_center.dead_letters import ATTEMPT_HEADER, ROUTING_KEY_HEADER, dead_letter, publish_to_queue
+from user_center.dead_letters import (ATTEMPT_HEADER, FIRST_FAILURE_HEADER, ROUTING_KEY_HEADER, dead_letter,
+                                      publish_to_queue)
 from user_center.sweep import build_sweeper
 
 log = logging.getLogger("user_center.gateway_notify")
 REQUEST_ID_HEADER = "x-request-id"
+# Failures that mean a dependency is down rather than that this one message is refused.
+DEPENDENCY_DOWN = (Unavailable, psycopg.OperationalError, psycopg.InterfaceError, PoolTimeout)
 
 
 @dataclass
@@ -64,6 +76,14 @@ class Delivery:
         return _int(self.headers.get(ATTEMPT_HEADER), 1)
 
     @property
+    def first_failure(self) -> int | None:
+        """When this message first failed (epoch seconds), carried by its retried copies."""
+        try:
+            return int(self.headers[FIRST_FAILURE_HEADER])
+        except (KeyError, TypeError, ValueError):
+            return None
+
+    @property
     def routing_key(self) -> str:
         return str(self.headers.get(ROUTING_KEY_HEADER) or self.method.routing_key)
 
@@ -75,6 +95,7 @@ class GatewayNotifyConsumer:
         self.config = config
         self.pool = create_pool(config, "user-center-gateway-notify", autocommit=True)
         self.ledger = LedgerClient(config["LEDGER_URL"], config, config["SERVICE_TIMEOUT_SECONDS"])
+        self.platform_no = config["PLATFORM_NO"]
         self.stopping = False
         self.connection = None
         # after a transient failure, hold further messages back until the back-off ends, so a
@@ -96,7 +117,7 @@ class GatewayNotifyConsumer:
                 failures = 0
             except (pika.exceptions.AMQPError, OSError) as exc:
                 failures += 1
-                delay = min(0.5 * 2 ** (failures - 1), self.config["RECONNECT_MAX_SECONDS"])
+                delay = backoff(failures, 0.5, self.config["RECONNECT_MAX_SECONDS"])
                 log.warning("RabbitMQ connection lost (%s); reconnecting in %.1fs", exc.__class__.__name__, delay)
                 self._sleep(delay)
         self.pool.close()
@@ -159,9 +180,7 @@ class GatewayNotifyConsumer:
             try:
                 payload = notifications.parse(delivery.body, delivery.routing_key)
             except notifications.MalformedMessage as exc:
-                log.error("malformed gateway notification %s: %s", delivery.properties.message_id, exc,
-                          extra={"fields": {"alert": "gateway-notify-malformed"}})
-                self._park(delivery, f"malformed: {exc}")
+                self._park_never_applies(delivery, f"malformed: {exc}")
                 continue
             if payload["serviceName"] in notifications.BATCHED_SERVICES:
                 run.append((delivery, payload))
@@ -179,13 +198,17 @@ class GatewayNotifyConsumer:
         if len(run) > 1 and self.paused_until <= time.monotonic():
             messages = [(payload, delivery.properties.message_id, delivery.request_id) for delivery, payload in run]
             try:
-                notifications.apply_batch(self.pool, self.ledger, messages)
+                never = notifications.apply_batch(self.pool, self.ledger, self.platform_no, messages)
             except Exception as exc:  # applied one by one below, each with its own retries
                 log.warning("%d notifications not applied together (%s: %s); applying them one by one", len(run),
                             exc.__class__.__name__, getattr(exc, "msg", exc))
             else:
-                for delivery, _ in run:
-                    if delivery.channel.is_open:
+                for position, (delivery, payload) in enumerate(run):
+                    if not delivery.channel.is_open:
+                        continue
+                    if position in never:
+                        self._park_never_applies(delivery, f"unknown requestNo {payload['requestNo'][:40]!r}")
+                    else:
                         delivery.channel.basic_ack(delivery.method.delivery_tag)
                 return
         for delivery, payload in run:
@@ -200,35 +223,48 @@ class GatewayNotifyConsumer:
         if not delivery.channel.is_open:
             return
         bind_request_id(delivery.request_id)
-        message_id, attempt = delivery.properties.message_id, delivery.attempt
         try:
-            notifications.apply(self.pool, self.ledger, payload, message_id)
-        except Exception as exc:  # transient until proven otherwise: retry, then dead-letter
-            reason = f"{exc.__class__.__name__}: {getattr(exc, 'msg', exc)}"
-            if attempt >= self.config["MAX_DELIVERY_ATTEMPTS"]:
-                log.error("gateway notification %s failed %d times, dead-lettered: %s", message_id, attempt, reason,
-                          extra={"fields": {"alert": "gateway-notify-dead-lettered"}})
-                self._park(delivery, reason)
-                return
-            delay = self._backoff(attempt)
-            self.paused_until = time.monotonic() + delay
-            log.warning("gateway notification %s attempt %d failed (%s); retrying in %.2fs", message_id, attempt,
-                        reason, delay)
-            self.connection.call_later(delay, functools.partial(self._retry, delivery, attempt + 1))
+            notifications.apply(self.pool, self.ledger, self.platform_no, payload, delivery.properties.message_id)
+        except notifications.NeverApplies as exc:
+            self._park_never_applies(delivery, str(exc))
+            return
+        except Exception as exc:  # a dependency down, or this message refused for now: retried
+            self._retry_later(delivery, exc)
             return
         delivery.channel.basic_ack(delivery.method.delivery_tag)
 
-    def _backoff(self, attempt: int) -> float:
-        return min(self.config["RETRY_BASE_MS"] * 2 ** (attempt - 1), self.config["RETRY_MAX_MS"]) / 1000
+    def _retry_later(self, delivery: Delivery, exc: Exception) -> None:
+        """Retry the message after a back-off, for NOTIFY_RETRY_HOURS from its first failure; then park it."""
+        message_id, attempt = delivery.properties.message_id, delivery.attempt
+        reason = f"{exc.__class__.__name__}: {getattr(exc, 'msg', exc)}"
+        first_failure = delivery.first_failure or int(time.time())  # an AMQP header: a whole number
+        if time.time() - first_failure >= self.config["NOTIFY_RETRY_SECONDS"]:
+            log.error("gateway notification %s failed for %.1f hours (%d attempts), dead-lettered: %s", message_id,
+                      (time.time() - first_failure) / 3600, attempt, reason,
+                      extra={"fields": {"alert": "gateway-notify-dead-lettered"}})
+            self._park(delivery, reason)
+            return
+        delay = backoff(attempt, self.config["RETRY_BASE_MS"] / 1000, self.config["RETRY_MAX_MS"] / 1000)
+        if isinstance(exc, DEPENDENCY_DOWN):
+            self.paused_until = time.monotonic() + delay
+        log.warning("gateway notification %s attempt %d failed (%s); retrying in %.2fs", message_id, attempt, reason,
+                    delay)
+        self.connection.call_later(delay, functools.partial(self._retry, delivery, attempt + 1, first_failure))
 
     @staticmethod
-    def _retry(delivery: Delivery, attempt: int) -> None:
-        """Requeue a copy carrying the next attempt number, then ack the original."""
+    def _retry(delivery: Delivery, attempt: int, first_failure: int) -> None:
+        """Requeue a copy carrying the next attempt number and the first failure's time, then ack the original."""
         if not delivery.channel.is_open:
             return  # the broker redelivers the unacked original after the reconnect
-        headers = {**delivery.headers, ATTEMPT_HEADER: attempt, ROUTING_KEY_HEADER: delivery.routing_key}
+        headers = {**delivery.headers, ATTEMPT_HEADER: attempt, FIRST_FAILURE_HEADER: first_failure,
+                   ROUTING_KEY_HEADER: delivery.routing_key}
         publish_to_queue(delivery.channel, GATEWAY_NOTIFY_QUEUE, delivery.properties, delivery.body, headers)
         delivery.channel.basic_ack(delivery.method.delivery_tag)
+
+    def _park_never_applies(self, delivery: Delivery, reason: str) -> None:
+        log.error("gateway notification %s can never apply, dead-lettered: %s", delivery.properties.message_id,
+                  reason, extra={"fields": {"alert": "gateway-notify-dead-lettered"}})
+        self._park(delivery, reason)
 
     @staticmethod
     def _park(delivery: Delivery, reason: str) -> None:
