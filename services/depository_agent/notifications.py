@@ -23,7 +23,13 @@ log = logging.getLogger(__name__)
 SUCCESS_CODE = "00000"
 TRANSACTION_STATUS = {1: "SUCCESS", 2: "FAIL"}
 _REQUEST_NO = re.compile(r"REQ_[0-9A-F]{32}")
+# The amount exactly as the request carried it: yuan with two decimals, as a string.
+_AMOUNT = re.compile(r"(0|[1-9][0-9]{0,14})\.[0-9]{2}")
 _AMOUNT_SERVICES = ("RECHARGE", "WITHDRAW")
+_COMMON_FIELDS = ("requestNo", "respCode", "respMsg", "status")
+RESULT_FIELDS = {"PERSONAL_REGISTER": frozenset(_COMMON_FIELDS + ("bankCode", "bankName")),
+                 "RECHARGE": frozenset(_COMMON_FIELDS + ("transactionStatus", "amount")),
+                 "WITHDRAW": frozenset(_COMMON_FIELDS + ("transactionStatus", "amount"))}
 
 SETTLED, DUPLICATE, CONFLICTING = "SETTLED", "DUPLICATE", "CONFLICTING"
 
@@ -51,8 +57,14 @@ def check_result(service_name: str, payload: dict) -> tuple[str, int, int | None
     """Validate a final result's fields; return ``(requestNo, status, amount in fen or None)``.
 
     The success markers must agree: status 1 with respCode "00000" (and transactionStatus
-    SUCCESS), status 2 with any other respCode (and FAIL).
+    SUCCESS), status 2 with any other respCode (and FAIL). A field that is not the service's (one of
+    another service's, or unknown) is refused: the message must mean one thing only.
     """
+    if service_name not in RESULT_FIELDS:
+        raise BadRequest(f"unknown serviceName {str(service_name)[:40]!r}")
+    unknown = sorted(set(payload) - RESULT_FIELDS[service_name])
+    if unknown:
+        raise BadRequest(f"reqData carries fields that are not a {service_name} result's: {', '.join(unknown)[:200]}")
     request_no = _string(payload, "requestNo")
     if not _REQUEST_NO.fullmatch(request_no):
         raise BadRequest("reqData.requestNo must be REQ_ followed by 32 upper-case hex characters")
@@ -67,7 +79,10 @@ def check_result(service_name: str, payload: dict) -> tuple[str, int, int | None
     if service_name in _AMOUNT_SERVICES:
         if payload.get("transactionStatus") != TRANSACTION_STATUS[status]:
             raise BadRequest(f"reqData.transactionStatus must be {TRANSACTION_STATUS[status]} with status {status}")
-        amount = parse_yuan(payload.get("amount"), "reqData.amount", max_fen=10**15)
+        text = payload.get("amount")
+        if not isinstance(text, str) or not _AMOUNT.fullmatch(text):
+            raise BadRequest('reqData.amount must be the amount as the request carried it: a string such as "100.00"')
+        amount = parse_yuan(text, "reqData.amount", max_fen=10**15)
     elif status == 1:
         _string(payload, "bankCode")
         _string(payload, "bankName")

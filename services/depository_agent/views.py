@@ -46,7 +46,7 @@ def _signing_endpoint(path: str, kind: gateway_requests.RequestKind, schema, sum
     def create(body: dict):
         return _success(gateway_requests.create_gateway_request(
             current_app.extensions["db"], current_app.extensions["wanxin"], kind, body,
-            current_app.config["MAX_AMOUNT_FEN"]))
+            current_app.config["MAX_AMOUNT_FEN"], current_app.config["GATEWAY_REQUEST_TTL_SECONDS"]))
 
     create.__doc__ = summary
     view = requests_bp.response(200, GatewayResponseSchema)(requests_bp.arguments(schema)(create))
@@ -137,9 +137,11 @@ def _settle_notification() -> str:
     return current_app.extensions["settler"].settle(message["serviceName"], payload, "NOTIFICATION")
 
 
+@gateway_bp.route("/gateway/", endpoint="gateway_with_slash")  # banks built like the original Java depository
 @gateway_bp.route("/gateway")
 class Gateway(MethodView):
-    """The bank's notification, as query parameters (GET or POST) or a form body (POST)."""
+    """The bank's notification, as query parameters (GET or POST) or a form body (POST); ``/gateway/``
+    is the same endpoint."""
 
     @gateway_bp.doc(parameters=_notification_parameters(True), responses={200: _OK_RESPONSE})
     @_refusals(gateway_bp, 400, 404, 409)

@@ -10,6 +10,7 @@ from psycopg.rows import dict_row
 
 from shared.db import create_pool
 
+from depository_agent import record_store
 from depository_agent.bank_query import BankQuery
 from depository_agent.compensation import Compensator
 from depository_agent.config import load
@@ -84,12 +85,10 @@ def test_compensation_reads_the_sandbox_query_answers(stack, infra, db):
     try:
         compensator = Compensator(pool, WanxinCodec(config), BankQuery(config), config)
         with psycopg.connect(infra.database_url(SERVICE), row_factory=dict_row) as conn:
-            records = {rn: conn.execute("select *, 0.0::float8 as age_seconds from depository_record"
-                                        " where request_no = %s", (rn,)).fetchone()
-                       for rn in (never_seen["requestNo"], opened["requestNo"])}
+            records = {rn: record_store.get_for_check(conn, rn) for rn in (never_seen["requestNo"], opened["requestNo"])}
         assert compensator.check(records[never_seen["requestNo"]]) == "UNKNOWN"
         assert compensator.check(records[opened["requestNo"]]) == "PENDING"
-        assert compensator.check({**records[never_seen["requestNo"]], "age_seconds": 10**6}) == "EXPIRED"
+        assert compensator.check({**records[never_seen["requestNo"]], "past_expiry_seconds": 10**6}) == "EXPIRED"
     finally:
         pool.close()
     assert record_of(db, never_seen["requestNo"])["request_status"] == 2
