@@ -80,7 +80,7 @@ def test_an_unroutable_message_stays_pending_until_a_queue_is_bound(infra, agent
     try:
         relay.connect()
         with pytest.raises(PublishIncomplete, match="unroutable"):
-            while True:
+            for _ in range(10):  # the first batch that holds the row raises
                 relay.relay_batch()
         kept = row(unroutable)
         assert kept["sent_at"] is None and kept["returned"] == 1 and "no queue" in kept["last_error"]

@@ -16,15 +16,14 @@ import pytest
 import requests
 from psycopg.rows import dict_row
 
-from tests.depository_agent.conftest import SERVICE, consumer_body, recharge_body, withdraw_body
+from tests.depository_agent.conftest import (SANDBOX_FAST, SERVICE, consumer_body, recharge_body, signed_request,
+                                             withdraw_body)
 from tests.support.infra import separate_infra
 from tests.support.processes import free_port
 from tests.support.waiting import wait_for
 
 TTL = 6
 CST = timezone(timedelta(hours=8))
-SANDBOX = {"NOTIFIER_BACKOFF_BASE_SECONDS": "0.1", "NOTIFIER_BACKOFF_MAX_SECONDS": "0.5",
-           "NOTIFIER_POLL_SECONDS": "0.1", "SANDBOX_SCRYPT_N": 1024}
 # The old rule's knob is set as short as the lifetime: whatever it says, nothing may fail before its expiry.
 COMPENSATION = {"COMPENSATION_AGE_SECONDS": 0, "COMPENSATION_INTERVAL_SECONDS": 0, "COMPENSATION_POLL_SECONDS": 1,
                 "COMPENSATION_EXPIRY_GRACE_SECONDS": 0, "COMPENSATION_EXPIRY_SECONDS": TTL,
@@ -45,17 +44,10 @@ def platform(own_infra, procs):
     sandbox_url = f"http://127.0.0.1:{sandbox_port}"
     agent = procs.web(SERVICE, own_infra.service_env(SERVICE, GATEWAY_REQUEST_TTL_SECONDS=TTL,
                                                      BANK_SANDBOX_URL=sandbox_url, **COMPENSATION))
-    sandbox_env = own_infra.service_env("bank_sandbox", DEPOSITORY_AGENT_URL=agent.url, **SANDBOX)
+    sandbox_env = own_infra.service_env("bank_sandbox", DEPOSITORY_AGENT_URL=agent.url, **SANDBOX_FAST)
     sandbox = procs.web("bank_sandbox", sandbox_env, port=sandbox_port)
     procs.worker("bank_sandbox.workers.notifier", sandbox_env, name="sandbox-notifier")
     return agent, sandbox
-
-
-def _sign(agent, infra, path: str, body: dict) -> dict:
-    answer = requests.post(f"{agent.url}{path}", json=body, timeout=10,
-                           headers={"Authorization": f"Bearer {infra.internal_token}"})
-    assert answer.status_code == 200, answer.text
-    return answer.json()["result"]
 
 
 def _confirm(sandbox, gateway: dict) -> requests.Response:
@@ -87,10 +79,11 @@ def _bank_requests(infra, request_nos) -> dict:
 def test_confirmations_racing_the_expiry_leave_the_bank_and_the_agent_in_agreement(platform, own_infra, procs):
     agent, sandbox = platform
     consumer = consumer_body(bankCode="ICBK")
-    assert _confirm(sandbox, _sign(agent, own_infra, "/l/consumers", consumer)).json()["status"] == 1
+    token = own_infra.internal_token
+    assert _confirm(sandbox, signed_request(agent, token, "/l/consumers", consumer)).json()["status"] == 1
     user_no = consumer["userNo"]
     recharge = recharge_body(userNo=user_no, amount="1000.00")
-    assert _confirm(sandbox, _sign(agent, own_infra, "/l/recharges", recharge)).json()["status"] == 1
+    assert _confirm(sandbox, signed_request(agent, token, "/l/recharges", recharge)).json()["status"] == 1
     # notifications come late: compensation asks the bank before they arrive
     faults = requests.post(f"{sandbox.url}/sandbox/faults", json={"delaySeconds": 3.0}, timeout=5,
                            headers={"Authorization": f"Bearer {own_infra.internal_token}"})
@@ -102,7 +95,7 @@ def test_confirmations_racing_the_expiry_leave_the_bank_and_the_agent_in_agreeme
     withdraws = []
     for index, offset in enumerate(offsets):
         body = withdraw_body(userNo=user_no, amount="10.00", commission="0.50")
-        gateway = _sign(agent, own_infra, "/l/withdraws", body)
+        gateway = signed_request(agent, token, "/l/withdraws", body)
         if index % 2:  # half of them opened at the bank (recorded there, pending)
             page = requests.get(f"{sandbox.url}/gateway", timeout=10, params={
                 key: gateway[key] for key in ("serviceName", "platformNo", "reqData", "signature")})

@@ -73,8 +73,7 @@ class GatewayRequest:
         return self.payload["callbackUrl"]
 
 
-def verify(config: dict, platform_no: str, req_data: str, signature: str, service_name: str | None,
-           now: datetime | None = None) -> GatewayRequest:
+def verify(config: dict, platform_no: str, req_data: str, signature: str, service_name: str | None) -> GatewayRequest:
     """Verify the platform's signature, the expiry and the request's fields; :class:`BadRequest` names
     the problem (:class:`RequestExpired` for a stale request).
 
@@ -84,7 +83,7 @@ def verify(config: dict, platform_no: str, req_data: str, signature: str, servic
     if platform_no != config["PLATFORM_NO"]:
         raise BadRequest(f"unknown platformNo {str(platform_no)[:40]!r}")
     payload = decode_wanxin(req_data, signature, keys.platform_public(config), config["SIGN_HASH"], config["MIN_KEY_BITS"])
-    expires_at = check_expiry(payload, now or datetime.now(timezone.utc))
+    expires_at = check_expiry(payload, datetime.now(timezone.utc))
     service_name = _signed_service(payload, service_name)
     for name in REQUIRED_FIELDS[service_name]:
         value = payload[name]

@@ -125,7 +125,9 @@ def _render_final(row: dict):
 
 
 def _local_time(moment) -> str:
-    return moment.astimezone(ZoneInfo(current_app.config["SANDBOX_TIMEZONE"])).strftime("%Y-%m-%d %H:%M:%S") if moment else "—"
+    if moment is None:
+        return "—"
+    return moment.astimezone(ZoneInfo(current_app.config["SANDBOX_TIMEZONE"])).strftime("%Y-%m-%d %H:%M:%S")
 
 
 def _mask(value: str, keep: int = 4) -> str:

@@ -123,7 +123,8 @@ class BankStatements:
         self.session = requests.Session()
 
     def fetch(self, day: date) -> dict[str, dict]:
-        """Statement lines by requestNo, amounts in fen: ``{requestNo, serviceName, userNo, amount, commission, time}``."""
+        """Statement lines by requestNo, amounts in fen:
+        ``{requestNo, serviceName, userNo, amount, commission, time}``."""
         response = _get(self.session, self.url, "bank statement", timeout=self.timeout,
                         params={"platformNo": self.platform_no, "date": day.isoformat()})
         body = _json(response, "bank statement")
