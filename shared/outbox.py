@@ -322,8 +322,8 @@ class OutboxRelay:
                 self.db.execute(self._mark_returned, {
                     "ids": [row["id"] for row in returned], "base": self.RETURN_DELAY_BASE,
                     "cap": self.RETURN_DELAY_CAP, "error": "returned by the broker: no queue bound for it"})
-                log.error("outbox relay: %d message(s) unroutable, kept for a retry: %s", len(returned),
-                          ", ".join(f"{row['exchange']}/{row['routing_key']} {row['message_id']}" for row in returned[:5]))
+                names = ", ".join(f"{row['exchange']}/{row['routing_key']} {row['message_id']}" for row in returned[:5])
+                log.error("outbox relay: %d message(s) unroutable, kept for a retry: %s", len(returned), names)
         if len(outcome.routed) < len(rows):
             raise PublishIncomplete(f"{len(rows) - len(outcome.routed)} of {len(rows)} messages not routed"
                                     f" ({len(outcome.returned)} unroutable; "
