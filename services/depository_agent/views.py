@@ -1,5 +1,5 @@
 """HTTP endpoints: signed gateway requests under /l/ (service auth) and the bank's /gateway."""
-from flask import Response, current_app
+from flask import Response, current_app, request
 from flask.views import MethodView
 from marshmallow import ValidationError
 
@@ -127,7 +127,16 @@ def receive_notification() -> Response:
     return Response("OK", status=200, mimetype="text/plain")
 
 
+def _one_value_each() -> None:
+    """Refuse a notification parameter given twice with different values (in the query string, or in
+    the query string and the body): which one counts would depend on the reader."""
+    for name in _NOTIFICATION_FIELDS:
+        if len(set(request.args.getlist(name)) | set(request.form.getlist(name))) > 1:
+            raise BadRequest(f"invalid notification: {name} is given more than once with different values")
+
+
 def _settle_notification() -> str:
+    _one_value_each()
     try:
         message = _NOTIFICATION_SCHEMA.load(request_data())
     except ValidationError as exc:

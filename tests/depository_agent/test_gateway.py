@@ -2,6 +2,7 @@
 import base64
 import json
 import os
+from urllib.parse import quote
 
 import pytest
 from cryptography.hazmat.primitives import hashes, serialization
@@ -70,6 +71,24 @@ def test_the_trailing_slash_path_is_the_same_endpoint(make_request, client, infr
     assert len(outbox_of(db, body["requestNo"])) == 1
     forged = sign_bank_message(infra.keys_dir, "RECHARGE", {**result, "amount": "1.00"}, key_file="huifu_private.pem")
     assert client.open("/gateway/", method=method, query_string=forged).status_code == 400
+
+
+@pytest.mark.parametrize("where", ["query twice", "query and form"])
+@pytest.mark.parametrize("name", ["serviceName", "reqData", "signature", "platformNo"])
+def test_a_parameter_given_twice_with_different_values_is_refused(make_request, client, infra, db, where, name):
+    body, _ = make_request("RECHARGE")
+    genuine = sign_bank_message(infra.keys_dir, "RECHARGE", bank_result("RECHARGE", body["requestNo"]))
+    other = {**sign_bank_message(infra.keys_dir, "WITHDRAW", bank_result("RECHARGE", new_request_no())),
+             "platformNo": "OTHERP2P"}
+    if where == "query twice":
+        query = "&".join(f"{key}={quote(value, safe='')}" for key, value in genuine.items())
+        answer = client.post(f"/gateway?{query}&{name}={quote(other[name], safe='')}")
+    else:
+        answer = client.post("/gateway", query_string=genuine, data={name: other[name]})
+    assert answer.status_code == 400 and "more than once" in answer.get_json()["msg"], answer.get_json()
+    assert record_of(db, body["requestNo"])["request_status"] == 0
+    assert outbox_of(db, body["requestNo"]) == []
+    assert_ok(client.post("/gateway", query_string=genuine, data=genuine))  # the same values twice are one value
 
 
 def test_request_id_header_travels_to_the_outbox(make_request, client, infra, db):
