@@ -38,7 +38,7 @@ class Options:
     freeze_seconds: float = 10.0
     service_timeout: int = 5        # user-center SERVICE_TIMEOUT_SECONDS (its calls to the ledger and the agent)
     frontend_origin: str = "https://platform.chaos.invalid/"  # CALLBACK_URL_PREFIXES; callbackUrls start with it
-    expiry_seconds: int = 20        # compensation: a request the bank never saw fails after this
+    expiry_seconds: int = 20        # a signed request expires after this; compensation then fails it
     settle_timeout: float = 300.0
     web_workers: int = 2
     notifiers: int = 2
@@ -66,7 +66,8 @@ class Options:
             "COMPENSATION_AGE_SECONDS": "5",
             "COMPENSATION_INTERVAL_SECONDS": "3",
             "COMPENSATION_POLL_SECONDS": "1",
-            "COMPENSATION_EXPIRY_SECONDS": str(self.expiry_seconds),
+            "GATEWAY_REQUEST_TTL_SECONDS": str(self.expiry_seconds),
+            "COMPENSATION_EXPIRY_GRACE_SECONDS": "0",
             "EXCEPTION_POLL_SECONDS": "2",
             "RETRY_BASE_MS": "200",
             "RETRY_MAX_MS": "2000",
@@ -94,7 +95,8 @@ _HELP = {
     "consumer_kills": "SIGKILLs of the GatewayNotifyConsumer", "relay_kills": "SIGKILLs of the outbox relay",
     "rabbitmq_restarts": "RabbitMQ stop_app/start_app cycles", "pg_terminations": "pg_terminate_backend rounds",
     "redis_stops": "stops of the private Redis", "redis_down_seconds": "how long Redis stays down",
-    "rabbitmq_down_seconds": "how long RabbitMQ stays stopped", "expiry_seconds": "COMPENSATION_EXPIRY_SECONDS",
+    "rabbitmq_down_seconds": "how long RabbitMQ stays stopped", "expiry_seconds":
+    "GATEWAY_REQUEST_TTL_SECONDS: an unconfirmed request expires after this",
     "ledger_outages": "stops of the ledger's gunicorn (connections refused meanwhile)",
     "ledger_down_seconds": "how long nothing listens on the ledger's port",
     "ledger_freezes": "SIGSTOPs of one ledger worker", "freeze_seconds": "how long the worker stays stopped",

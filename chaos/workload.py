@@ -28,7 +28,8 @@ from chaos.options import Options
 log = logging.getLogger("chaos.workload")
 
 RECHARGE, WITHDRAW, NETSAVE, REGISTER = "RECHARGE", "WITHDRAW", "NETSAVE", "REGISTER"
-SUCCESS, FAIL, ABANDON, UNKNOWN = "success", "fail", "abandon", "unknown"
+SUCCESS, FAIL, ABANDON, UNKNOWN, EXPIRED = "success", "fail", "abandon", "unknown", "expired"
+EXPIRED_CODE = "20007"  # the bank's refusal of a request whose expired has passed
 TRANSIENT = (500, 502, 503, 504)
 BANK_PASSWORD = "246810"
 USER_PASSWORD = "chaos-pass-1"
@@ -183,6 +184,9 @@ class PlatformUser:
         if answer.status_code == 409:  # a retried confirmation whose first try went through
             self.journal.count("confirm_replays")
             return UNKNOWN
+        if answer.status_code == 400 and _json(answer).get("respCode") == EXPIRED_CODE:
+            self.journal.count("confirm_expired")  # faults delayed it past the request's expiry: never paid
+            return EXPIRED
         if answer.status_code != 200:
             raise ApiError(f"confirm: {answer.status_code} {answer.text[:200]}")
         return SUCCESS if answer.json()["status"] == 1 else FAIL
@@ -211,7 +215,8 @@ class PlatformUser:
         self.journal.add(request)
         if intent != ABANDON:
             request.answer = self.confirm(gateway, intent)
-            if request.answer != FAIL:
+            _abandon_if_expired(request)
+            if request.answer != FAIL and request.intent != ABANDON:
                 self.available += amount
         return True
 
@@ -237,7 +242,8 @@ class PlatformUser:
         self.available -= amount + self.commission
         if intent != ABANDON:
             request.answer = self.confirm(gateway, intent)
-            if request.answer == FAIL:
+            _abandon_if_expired(request)
+            if request.answer == FAIL or request.intent == ABANDON:
                 self.available += amount + self.commission
         return True
 
@@ -439,3 +445,16 @@ class Traffic:
         if self.errors:
             raise ApiError("; ".join(self.errors[:3]))
 
+
+def _json(answer) -> dict:
+    try:
+        body = answer.json()
+    except ValueError:
+        return {}
+    return body if isinstance(body, dict) else {}
+
+
+def _abandon_if_expired(request: "Request") -> None:
+    """A confirmation the bank refused as expired is a request nobody confirmed: the platform must fail it."""
+    if request.answer == EXPIRED:
+        request.intent, request.answer = ABANDON, UNKNOWN

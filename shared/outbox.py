@@ -3,18 +3,23 @@
 A service that must announce a state change to RabbitMQ writes the message into an outbox table in
 the SAME database transaction as the change (:func:`enqueue`). A relay (:class:`OutboxRelay`)
 claims pending rows with ``select ... for update skip locked`` (so several relays may run),
-publishes a whole batch with publisher confirms, and marks a row sent only once the broker has
-confirmed it. A crash at any point leaves unconfirmed rows pending, so every message is
-published at least once; consumers deduplicate by ``message_id``. Sent rows are kept for audit
+publishes a whole batch with publisher confirms and ``mandatory``, and marks a row sent only once
+the broker has confirmed it AND routed it to a queue. A crash at any point leaves unconfirmed rows
+pending, so every message is published at least once; consumers deduplicate by ``message_id``. A
+message the broker returns as unroutable (no queue bound for it) stays pending: it is logged at
+ERROR, counted in its row, and retried with a growing delay (so it never holds the others back),
+after the relay has reconnected and declared its topology again. Sent rows are kept for audit
 for ``retention_s`` and then pruned by the relays, a bounded batch at a time (:meth:`OutboxRelay.prune`).
 
 The table a service creates in a migration (name it as you like and pass it as ``table``) has
 the columns ``id bigserial primary key``, ``exchange text``, ``routing_key text``, ``message_id text
 unique``, ``content_type text default 'application/json'``, ``headers jsonb default '{}'``, ``body
-text`` (the JSON as published), ``created_at timestamptz default now()`` and ``sent_at timestamptz``
-(null while pending), plus a partial index on ``id where sent_at is null`` so that claiming stays
-cheap however many sent rows are kept. ``services/depository_agent/migrations/001_depository.sql``
-is a complete example.
+text`` (the JSON as published), ``created_at timestamptz default now()``, ``sent_at timestamptz``
+(null while pending), ``returned integer not null default 0`` (times the broker returned it as
+unroutable), ``retry_at timestamptz`` (not published again before) and ``last_error text``, plus a
+partial index on ``id where sent_at is null`` so that claiming stays cheap however many sent rows are
+kept. ``services/depository_agent/migrations/001_depository.sql``
+and ``004_outbox_returns.sql`` are a complete example.
 """
 import json
 import logging
@@ -61,7 +66,16 @@ def enqueue(conn: psycopg.Connection, exchange: str, routing_key: str, body: dic
 
 
 class PublishIncomplete(Exception):
-    """Some messages of a batch were not confirmed (nack, timeout or lost connection)."""
+    """Some messages of a batch were not confirmed (nack, timeout or lost connection) or not routed."""
+
+
+@dataclass
+class BatchOutcome:
+    """Indexes of a published batch: ``routed`` (confirmed and delivered to a queue) and ``returned``
+    (confirmed, but returned by the broker as unroutable); any other index was not confirmed."""
+
+    routed: list = field(default_factory=list)
+    returned: list = field(default_factory=list)
 
 
 @dataclass
@@ -97,6 +111,7 @@ class ConfirmingPublisher:
         self.channel = None
         self.closed_reason: Exception | None = None
         self._confirms = _Confirms()
+        self._returned: list[str | None] = []  # message ids the broker returned as unroutable
         self._next_tag = 0
 
     @property
@@ -125,19 +140,25 @@ class ConfirmingPublisher:
         if self.channel is None:
             raise pika.exceptions.AMQPChannelError("channel did not open")
         self.channel.add_on_close_callback(self._on_channel_closed)
-        self._confirms, self._next_tag = _Confirms(), 0
+        self.channel.add_on_return_callback(self._on_return)
+        self._confirms, self._next_tag, self._returned = _Confirms(), 0, []
         self.channel.confirm_delivery(ack_nack_callback=self._on_confirm,
                                       callback=lambda _frame: state.setdefault("confirming", True))
         self._pump(lambda: "confirming" in state, timeout)
         if "confirming" not in state:
             raise pika.exceptions.AMQPChannelError("confirm mode was not enabled")
 
-    def publish_batch(self, messages: list[dict]) -> list[int]:
+    def publish_batch(self, messages: list[dict]) -> BatchOutcome:
         """Publish ``messages`` (dicts with exchange, routing_key, message_id, content_type, headers,
-        body) and return the indexes the broker confirmed, in order."""
+        body) as ``mandatory`` and say which the broker confirmed and routed, and which it returned.
+
+        The broker sends a message's return before its confirm, so once every confirm is in, every
+        return is too. A return that names no message of the batch makes the whole batch unconfirmed.
+        """
         if not self.is_open:
             raise pika.exceptions.ConnectionWrongStateError("publisher is not open")
         tags = {}
+        self._returned = []
         for index, message in enumerate(messages):
             properties = pika.BasicProperties(
                 delivery_mode=pika.DeliveryMode.Persistent,
@@ -147,14 +168,19 @@ class ConfirmingPublisher:
                 timestamp=int(time.time()),
             )
             self.channel.basic_publish(message["exchange"], message["routing_key"],
-                                       message["body"].encode("utf-8"), properties)
+                                       message["body"].encode("utf-8"), properties, mandatory=True)
             self._next_tag += 1
             tags[self._next_tag] = index
             self._confirms.waiting.add(self._next_tag)
         self._pump(lambda: not self._confirms.waiting, self.confirm_timeout)
         acked = sorted(tags[tag] for tag in self._confirms.acked if tag in tags)
         self._confirms.acked -= set(tags)
-        return acked
+        by_id = {message["message_id"]: index for index, message in enumerate(messages)}
+        if any(message_id not in by_id for message_id in self._returned):
+            return BatchOutcome()
+        returned = {by_id[message_id] for message_id in self._returned}
+        return BatchOutcome([index for index in acked if index not in returned],
+                            sorted(index for index in returned if index in acked))
 
     def idle(self, seconds: float) -> None:
         """Wait ``seconds`` while serving heartbeats and noticing a closed connection."""
@@ -179,6 +205,9 @@ class ConfirmingPublisher:
     def _on_confirm(self, frame) -> None:
         method = frame.method
         self._confirms.settle(method.delivery_tag, method.multiple, isinstance(method, pika.spec.Basic.Ack))
+
+    def _on_return(self, _channel, _method, properties, _body) -> None:
+        self._returned.append(properties.message_id)
 
     def _on_connection_closed(self, _connection, reason: Exception) -> None:
         self.closed_reason = reason
@@ -223,6 +252,8 @@ class OutboxRelay:
 
     PRUNE_BATCH = 5000  # rows looked at per delete: the oldest by id, so each delete stays short
     PRUNE_MAX_BATCHES = 20
+    RETURN_DELAY_BASE = 1.0  # seconds before an unroutable message is published again, doubling ...
+    RETURN_DELAY_CAP = 60.0  # ... up to this
 
     def __init__(self, database_url: str, amqp_url: str, name: str,
                  declare: Callable | None = None, table: str = "outbox", batch_size: int = 200,
@@ -242,9 +273,14 @@ class OutboxRelay:
         table_id = sql.Identifier(table)
         self._claim = sql.SQL(
             "select id, exchange, routing_key, message_id, content_type, headers, body from {}"
-            " where sent_at is null order by id limit %s for update skip locked"
+            " where sent_at is null and (retry_at is null or retry_at <= now())"
+            " order by id limit %s for update skip locked"
         ).format(table_id)
         self._mark_sent = sql.SQL("update {} set sent_at = now() where id = any(%s)").format(table_id)
+        self._mark_returned = sql.SQL(
+            "update {} set returned = returned + 1, last_error = %(error)s,"
+            " retry_at = now() + make_interval(secs => least(%(cap)s, %(base)s * power(2, returned)))"
+            " where id = any(%(ids)s)").format(table_id)
         # Among the oldest rows by id (pending ones included), those sent before the cut-off: the cost
         # is bounded however large the table is.
         self._prune = sql.SQL(
@@ -270,19 +306,28 @@ class OutboxRelay:
     def relay_batch(self) -> int:
         """Publish one batch of pending rows; return how many were published and marked sent.
 
-        Raises :class:`PublishIncomplete` after marking the confirmed part when the broker did not
-        confirm every message (the rest stays pending for the next attempt).
+        Raises :class:`PublishIncomplete` after marking the routed part sent when the broker did not
+        confirm or could not route every message (the rest stays pending for a later attempt; a
+        returned one is delayed in its row, so that it does not hold the others back).
         """
         with self.db.transaction():
             rows = self.db.execute(self._claim, (self.batch_size,)).fetchall()
             if not rows:
                 return 0
-            acked = self.publisher.publish_batch(rows)
-            if acked:
-                self.db.execute(self._mark_sent, ([rows[index]["id"] for index in acked],))
-        if len(acked) < len(rows):
-            raise PublishIncomplete(f"{len(rows) - len(acked)} of {len(rows)} messages unconfirmed"
-                                    f" ({self.publisher.closed_reason or 'nack or timeout'})")
+            outcome = self.publisher.publish_batch(rows)
+            if outcome.routed:
+                self.db.execute(self._mark_sent, ([rows[index]["id"] for index in outcome.routed],))
+            if outcome.returned:
+                returned = [rows[index] for index in outcome.returned]
+                self.db.execute(self._mark_returned, {
+                    "ids": [row["id"] for row in returned], "base": self.RETURN_DELAY_BASE,
+                    "cap": self.RETURN_DELAY_CAP, "error": "returned by the broker: no queue bound for it"})
+                names = ", ".join(f"{row['exchange']}/{row['routing_key']} {row['message_id']}" for row in returned[:5])
+                log.error("outbox relay: %d message(s) unroutable, kept for a retry: %s", len(returned), names)
+        if len(outcome.routed) < len(rows):
+            raise PublishIncomplete(f"{len(rows) - len(outcome.routed)} of {len(rows)} messages not routed"
+                                    f" ({len(outcome.returned)} unroutable; "
+                                    f"{self.publisher.closed_reason or 'nack or timeout'} for the rest)")
         return len(rows)
 
     def prune(self) -> int:

@@ -11,6 +11,8 @@ request path.
 import base64
 import binascii
 import json
+import re
+from datetime import datetime, timedelta, timezone
 from functools import lru_cache
 
 from cryptography.exceptions import InvalidSignature, UnsupportedAlgorithm
@@ -80,28 +82,94 @@ def encode_wanxin(payload: dict, private_key: rsa.RSAPrivateKey, hash_name: str 
     return base64.b64encode(body).decode("ascii"), base64.b64encode(sign(private_key, body, hash_name)).decode("ascii")
 
 
+def _standard_base64(text: str, name: str) -> bytes:
+    """The bytes of ``text`` when it is exactly their standard, padded Base64 (no other encoding of
+    them is accepted: URL-safe alphabet, missing or extra padding, whitespace, non-zero spare bits).
+
+    A space is read as the ``+`` a form decoder turned into one (a ``+`` left unencoded in a query
+    string): Base64 has no spaces, so this cannot change which bytes are meant.
+    """
+    text = text.replace(" ", "+")
+    try:
+        raw = base64.b64decode(text, validate=True)
+    except (binascii.Error, ValueError):
+        raw = None
+    if raw is None or base64.b64encode(raw).decode("ascii") != text:
+        raise BadRequest(f"{name} is not valid Base64 (standard alphabet, padded, nothing else)")
+    return raw
+
+
+def _object_without_duplicates(pairs: list) -> dict:
+    names = [name for name, _ in pairs]
+    if len(set(names)) != len(names):
+        raise ValueError("duplicate name in a JSON object")
+    return dict(pairs)
+
+
+def _refuse_constant(name: str):
+    raise ValueError(f"{name} is not JSON")
+
+
+def _clean_text(value) -> bool:
+    """No NUL and no lone surrogate in any string (names included): PostgreSQL and UTF-8 refuse them."""
+    if isinstance(value, str):
+        return "\x00" not in value and not any("\ud800" <= char <= "\udfff" for char in value)
+    if isinstance(value, dict):
+        return all(_clean_text(name) and _clean_text(item) for name, item in value.items())
+    if isinstance(value, list):
+        return all(_clean_text(item) for item in value)
+    return True
+
+
+def parse_json_object(body: bytes, name: str = "reqData") -> dict:
+    """The JSON object of signed bytes, read one way only: UTF-8, no duplicate names (two parsers could
+    read different values), no NaN or Infinity, nothing after the object, no NUL or lone surrogate."""
+    try:
+        payload = json.loads(body.decode("utf-8"), object_pairs_hook=_object_without_duplicates,
+                             parse_constant=_refuse_constant)
+    except (UnicodeDecodeError, ValueError):
+        raise BadRequest(f"{name} is not UTF-8 JSON with distinct names") from None
+    if not isinstance(payload, dict):
+        raise BadRequest(f"{name} must be a JSON object")
+    if not _clean_text(payload):
+        raise BadRequest(f"{name} must not contain NUL characters or lone surrogates")
+    return payload
+
+
 def decode_wanxin(req_data: str, signature: str, public_key: rsa.RSAPublicKey, hash_name: str = "SHA256",
                   min_bits: int = MIN_KEY_BITS) -> dict:
-    """Verify a wanxin message and return its JSON object; :class:`BadRequest` says what is wrong."""
+    """Verify a wanxin message and return its JSON object; :class:`BadRequest` says what is wrong.
+
+    Only the standard Base64 of the signed bytes is accepted, and the bytes are read as one JSON
+    object in one way only (:func:`parse_json_object`), so a signature buys exactly one message.
+    """
     if not req_data or not signature:
         raise BadRequest("reqData and signature are required")
-    try:
-        body = base64.b64decode(req_data.replace(" ", "+"), validate=True)
-    except (binascii.Error, ValueError):
-        raise BadRequest("reqData is not valid Base64") from None
-    try:
-        raw_signature = base64.b64decode(signature.replace(" ", "+"), validate=True)
-    except (binascii.Error, ValueError):
-        raise BadRequest("signature is not valid Base64") from None
+    body = _standard_base64(req_data, "reqData")
+    raw_signature = _standard_base64(signature, "signature")
     if not verify(public_key, body, raw_signature, hash_name, min_bits):
         raise BadRequest("signature does not verify", code=910)
+    return parse_json_object(body)
+
+
+# Wanxin times (a request's timestamp and expired): yyyyMMddHHmmss in China Standard Time.
+WANXIN_ZONE = timezone(timedelta(hours=8), "CST")
+_WANXIN_TIME = re.compile(r"[0-9]{14}")
+
+
+def wanxin_time(moment: datetime) -> str:
+    """``moment`` (timezone-aware) as ``yyyyMMddHHmmss`` in China Standard Time (UTC+8)."""
+    return moment.astimezone(WANXIN_ZONE).strftime("%Y%m%d%H%M%S")
+
+
+def parse_wanxin_time(value, name: str) -> datetime:
+    """The aware instant a ``yyyyMMddHHmmss`` China Standard Time text names; :class:`BadRequest` otherwise."""
+    if not isinstance(value, str) or not _WANXIN_TIME.fullmatch(value):
+        raise BadRequest(f"{name} must be yyyyMMddHHmmss (China Standard Time)")
     try:
-        payload = json.loads(body.decode("utf-8"))
-    except (UnicodeDecodeError, ValueError):
-        raise BadRequest("reqData is not UTF-8 JSON") from None
-    if not isinstance(payload, dict):
-        raise BadRequest("reqData must be a JSON object")
-    return payload
+        return datetime.strptime(value, "%Y%m%d%H%M%S").replace(tzinfo=WANXIN_ZONE)
+    except ValueError:
+        raise BadRequest(f"{name} {value} is not a real date and time") from None
 
 
 def huifu_chk_value(private_key: rsa.RSAPrivateKey, values: list[str], hash_name: str = "SHA256") -> str:

@@ -21,6 +21,9 @@ DEFAULTS = {
     "SANDBOX_MAX_AMOUNT": "1000000.00",
     "SANDBOX_TIMEZONE": "Asia/Shanghai",
     "SANDBOX_SCRYPT_N": 16384,
+    # Wrong transaction passwords in a row that lock a depository user's confirmations, and for how long.
+    "SANDBOX_PASSWORD_MAX_FAILURES": 5,
+    "SANDBOX_PASSWORD_LOCK_SECONDS": 900,
     "NOTIFIER_BACKOFF_BASE_SECONDS": "1",
     "NOTIFIER_BACKOFF_MAX_SECONDS": "60",
     "NOTIFIER_POLL_SECONDS": "0.5",

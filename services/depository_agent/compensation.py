@@ -1,10 +1,12 @@
 """Compensation: ask the bank about requests stuck at status 0 and settle them like a notification.
 
 A record still pending after COMPENSATION_AGE_SECONDS is queried at the bank (three quick tries).
-A final answer is settled through :func:`notifications.settle`; a request the bank does not know
-after COMPENSATION_EXPIRY_SECONDS is expired to failed; anything that goes wrong opens a
-COMPENSATION_FAILED exception, retried every EXCEPTION_POLL_SECONDS until it settles or an
-operator resolves it.
+A final answer is settled through :func:`notifications.settle`. A record is failed without the
+bank's result only when both hold: its ``expired`` passed more than COMPENSATION_EXPIRY_GRACE_SECONDS
+ago before the bank was asked (after it, the bank refuses the request), and the bank then answered
+that it does not know the request (404 with code 908). Anything else that goes wrong opens a
+COMPENSATION_FAILED exception, retried every EXCEPTION_POLL_SECONDS until it settles or an operator
+resolves it.
 """
 import logging
 import time
@@ -25,14 +27,14 @@ from depository_agent.wanxin import WanxinCodec
 log = logging.getLogger(__name__)
 
 PENDING = "PENDING"          # the bank knows the request; the user has not confirmed yet
-UNKNOWN = "UNKNOWN"          # the bank does not know it; not yet old enough to expire
-EXPIRED = "EXPIRED"          # the bank does not know it after the expiry window: failed
+UNKNOWN = "UNKNOWN"          # the bank does not know it; its expired has not passed yet
+EXPIRED = "EXPIRED"          # the bank does not know it, and can no longer accept it: failed
 ALREADY_FINAL = "ALREADY_FINAL"
 EXCEPTION = "EXCEPTION"
 
 
 def expiry_result(record: dict) -> dict:
-    """The failure result published for a request the bank never received (see WIRE.md)."""
+    """The failure result published for a request the bank never received and now refuses."""
     result = {"requestNo": record["request_no"], "respCode": "EXPIRED",
               "respMsg": "the bank never received this request", "status": 2}
     if record["amount"] is not None:
@@ -48,7 +50,7 @@ class Compensator:
         self.codec = codec
         self.bank = bank
         self.age = config["COMPENSATION_AGE_SECONDS"]
-        self.expiry = config["COMPENSATION_EXPIRY_SECONDS"]
+        self.grace = config["COMPENSATION_EXPIRY_GRACE_SECONDS"]
         self.interval = config["COMPENSATION_INTERVAL_SECONDS"]
         self.batch_size = config["COMPENSATION_BATCH_SIZE"]
         self.tries = max(1, config["COMPENSATION_TRIES"])
@@ -99,19 +101,34 @@ class Compensator:
         log.info("compensation of %s: %s", request_no, outcome)
         return outcome
 
-    def _settle_from_bank(self, record: dict) -> str:
-        message = self._query(record["request_no"])
+    def ask_bank(self, request_no: str) -> tuple[str, dict] | None:
+        """The bank's verified answer about ``request_no`` as ``(serviceName, result)``, or None when the
+        bank says it does not know the request; :class:`BankQueryError` or a 4xx :class:`AppError` when
+        the answer cannot be used (unreachable, forged, another platform's, about another request)."""
+        message = self._query(request_no)
         if message is None:
-            if record["age_seconds"] < self.expiry:
+            return None
+        payload = self.codec.open(message)
+        if payload.get("requestNo") != request_no:
+            raise BankQueryError(f"the bank answered about {str(payload.get('requestNo'))[:40]!r}, not {request_no}")
+        return message["serviceName"], payload
+
+    def _settle_from_bank(self, record: dict) -> str:
+        # The record's expiry was read (by the database's clock) before the bank is asked: an "unknown"
+        # received now comes from a bank that already refuses the request.
+        expired = record["past_expiry_seconds"] > self.grace
+        answer = self.ask_bank(record["request_no"])
+        if answer is None:
+            if not expired:
                 return UNKNOWN
             with unit_of_work(self.pool) as conn:
                 settled = settle(conn, record["service_name"], expiry_result(record), "EXPIRED")
             return EXPIRED if settled == SETTLED else settled
-        payload = self.codec.open(message)
+        service_name, payload = answer
         if result_status(payload) == 0:
             return PENDING
         with unit_of_work(self.pool) as conn:
-            return settle(conn, message["serviceName"], payload, "QUERY")
+            return settle(conn, service_name, payload, "QUERY")
 
     def _query(self, request_no: str) -> dict | None:
         attempt = 1
@@ -126,4 +143,4 @@ class Compensator:
 
     def _record(self, request_no: str) -> dict:
         with unit_of_work(self.pool) as conn:
-            return record_store.get_with_age(conn, request_no)
+            return record_store.get_for_check(conn, request_no)

@@ -12,6 +12,8 @@ DEFAULTS = {
     "BANK_SANDBOX_URL": "http://127.0.0.1:8005",
     "DEPOSITORY_GATEWAY_URL": "",
     "MAX_AMOUNT_FEN": 100_000_000,
+    # A signed request's expired = its timestamp + this; the bank refuses it afterwards.
+    "GATEWAY_REQUEST_TTL_SECONDS": 1800,
     # Most notifications one group commit settles together (see group_settle.py).
     "GATEWAY_GROUP_MAX": 64,
     "OUTBOX_BATCH_SIZE": 200,
@@ -19,7 +21,8 @@ DEFAULTS = {
     "OUTBOX_CONFIRM_TIMEOUT_SECONDS": 10,
     "OUTBOX_RETENTION_HOURS": 720,
     "COMPENSATION_AGE_SECONDS": 300,
-    "COMPENSATION_EXPIRY_SECONDS": 1800,
+    # A request the bank does not know fails only this long after its expired (clock skew with the bank).
+    "COMPENSATION_EXPIRY_GRACE_SECONDS": 60,
     "COMPENSATION_INTERVAL_SECONDS": 60,
     "COMPENSATION_POLL_SECONDS": 5,
     "COMPENSATION_BATCH_SIZE": 50,

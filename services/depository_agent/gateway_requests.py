@@ -1,17 +1,25 @@
-"""Signed gateway requests: store the depository_record first, then sign; idempotent by requestNo."""
+"""Signed gateway requests: store the depository_record first, then sign; idempotent by requestNo.
+
+Every request carries ``timestamp`` (when it was first signed) and ``expired`` (timestamp +
+GATEWAY_REQUEST_TTL_SECONDS), after which the bank refuses it. Both are stored with the record, so a
+replay of the same requestNo and body answers the very same GatewayRequest, expiry included.
+"""
 import re
 from dataclasses import dataclass
+from datetime import datetime, timedelta, timezone
 
 from psycopg_pool import ConnectionPool
 
 from shared.db import unit_of_work
 from shared.errors import Conflict
 from shared.money import format_fen, parse_yuan
+from shared.signing import wanxin_time
 
 from depository_agent import record_store
 from depository_agent.wanxin import SERVICE_NAMES, WanxinCodec
 
 _ZERO = re.compile(r"0(\.0{1,2})?")
+EXPIRY_FIELDS = ("timestamp", "expired")
 
 
 @dataclass(frozen=True)
@@ -61,16 +69,32 @@ def build_record(kind: RequestKind, body: dict, max_fen: int) -> dict:
     }
 
 
+def stamp(record: dict, signed_at: datetime, ttl_seconds: int) -> dict:
+    """``record`` with ``timestamp`` and ``expired`` added to its request (after the SPEC's fields)
+    and the expiry as ``expires_at``; ``signed_at`` is cut to the second the text can carry."""
+    signed_at = signed_at.replace(microsecond=0)
+    expires_at = signed_at + timedelta(seconds=ttl_seconds)
+    request_data = {**record["request_data"], "timestamp": wanxin_time(signed_at), "expired": wanxin_time(expires_at)}
+    return {**record, "request_data": request_data, "expires_at": expires_at}
+
+
+def _without_expiry(request_data: dict) -> dict:
+    return {name: value for name, value in request_data.items() if name not in EXPIRY_FIELDS}
+
+
 def create_gateway_request(pool: ConnectionPool, codec: WanxinCodec, kind: RequestKind, body: dict,
-                           max_fen: int) -> dict:
+                           max_fen: int, ttl_seconds: int) -> dict:
     """Record the request (or find the one already recorded) and return its signed GatewayRequest.
 
-    The same requestNo with the same content returns the same GatewayRequest (the signature is
-    deterministic); with different content it is a :class:`Conflict`.
+    The same requestNo with the same content returns the same GatewayRequest (the stored timestamp
+    and expired, and a deterministic signature); with different content it is a :class:`Conflict`.
     """
-    record = build_record(kind, body, max_fen)
+    record = stamp(build_record(kind, body, max_fen), datetime.now(timezone.utc), ttl_seconds)
     with unit_of_work(pool) as conn:
         stored = record_store.insert_or_get(conn, record)
-    if stored["request_type"] != kind.request_type or stored["request_data"] != record["request_data"]:
+    fields = _without_expiry(record["request_data"])
+    if stored["request_type"] != kind.request_type or _without_expiry(stored["request_data"]) != fields:
         raise Conflict(f"requestNo {record['request_no']} was already used for a different request")
-    return codec.gateway_request(kind.service_name, record["request_data"])  # SPEC field order; jsonb sorts keys
+    # Sign in the SPEC's field order (jsonb sorts keys), with the times first stored.
+    signed = {**fields, **{name: stored["request_data"][name] for name in EXPIRY_FIELDS}}
+    return codec.gateway_request(kind.service_name, signed)

@@ -42,6 +42,9 @@ def install(app: Flask, pool: ConnectionPool) -> None:
               db_gauge(pool, record_store.oldest_pending_age))
     add_gauge(app, "depository_agent_outbox_unsent", "Outbox messages not yet confirmed by RabbitMQ",
               lambda: backlog()["unsent"])
+    add_gauge(app, "depository_agent_outbox_unroutable",
+              "Unsent outbox messages RabbitMQ returned as unroutable (no queue bound): alert on any",
+              lambda: backlog()["unroutable"])
     add_gauge(app, "depository_agent_outbox_lag_seconds", "Age of the oldest unsent outbox message (0: none)",
               lambda: backlog()["lag"])
     add_gauge(app, "depository_agent_exceptions_open", "Open exceptions for an operator, by kind",

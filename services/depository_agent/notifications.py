@@ -23,7 +23,13 @@ log = logging.getLogger(__name__)
 SUCCESS_CODE = "00000"
 TRANSACTION_STATUS = {1: "SUCCESS", 2: "FAIL"}
 _REQUEST_NO = re.compile(r"REQ_[0-9A-F]{32}")
+# The amount exactly as the request carried it: yuan with two decimals, as a string.
+_AMOUNT = re.compile(r"(0|[1-9][0-9]{0,14})\.[0-9]{2}")
 _AMOUNT_SERVICES = ("RECHARGE", "WITHDRAW")
+_COMMON_FIELDS = ("requestNo", "respCode", "respMsg", "status")
+RESULT_FIELDS = {"PERSONAL_REGISTER": frozenset(_COMMON_FIELDS + ("bankCode", "bankName")),
+                 "RECHARGE": frozenset(_COMMON_FIELDS + ("transactionStatus", "amount")),
+                 "WITHDRAW": frozenset(_COMMON_FIELDS + ("transactionStatus", "amount"))}
 
 SETTLED, DUPLICATE, CONFLICTING = "SETTLED", "DUPLICATE", "CONFLICTING"
 
@@ -38,21 +44,28 @@ def _string(payload: dict, name: str, required: bool = True) -> str | None:
 
 
 def result_status(payload: dict) -> int:
-    """The ``status`` of a bank result as an int (the bank may send 1 or "1")."""
+    """The ``status`` of a bank result: the JSON integer 0, 1 or 2 (a string "1" would be stored and
+    published as another value than the number, so it is refused)."""
     status = payload.get("status")
-    if isinstance(status, str) and status in ("0", "1", "2"):
-        return int(status)
     if isinstance(status, int) and not isinstance(status, bool) and status in (0, 1, 2):
         return status
-    raise BadRequest("reqData.status must be 1 (success) or 2 (failure)")
+    raise BadRequest("reqData.status must be the number 1 (success) or 2 (failure)")
 
 
-def check_result(service_name: str, payload: dict) -> tuple[str, int, int | None]:
+def check_result(service_name: str, payload: dict, from_bank: bool = True) -> tuple[str, int, int | None]:
     """Validate a final result's fields; return ``(requestNo, status, amount in fen or None)``.
 
     The success markers must agree: status 1 with respCode "00000" (and transactionStatus
-    SUCCESS), status 2 with any other respCode (and FAIL).
+    SUCCESS), status 2 with any other respCode (and FAIL). A bank's result carries exactly its
+    service's fields (``from_bank``; the agent's own expiry result knows no bank name): a message
+    must mean one thing only, so a field of another service, an unknown one or a missing one is refused.
     """
+    if service_name not in RESULT_FIELDS:
+        raise BadRequest(f"unknown serviceName {str(service_name)[:40]!r}")
+    if from_bank and set(payload) != RESULT_FIELDS[service_name]:
+        differences = sorted(set(payload) ^ RESULT_FIELDS[service_name])
+        raise BadRequest(f"reqData must carry exactly a {service_name} result's fields; not so for: "
+                         f"{', '.join(differences)[:200]}")
     request_no = _string(payload, "requestNo")
     if not _REQUEST_NO.fullmatch(request_no):
         raise BadRequest("reqData.requestNo must be REQ_ followed by 32 upper-case hex characters")
@@ -60,15 +73,18 @@ def check_result(service_name: str, payload: dict) -> tuple[str, int, int | None
     if status == 0:
         raise BadRequest("reqData.status must be final: 1 (success) or 2 (failure)")
     resp_code = _string(payload, "respCode")
-    _string(payload, "respMsg", required=False)
+    _string(payload, "respMsg", required=from_bank)
     if (resp_code == SUCCESS_CODE) != (status == 1):
         raise BadRequest(f"reqData.respCode {resp_code[:16]!r} contradicts status {status}")
     amount = None
     if service_name in _AMOUNT_SERVICES:
         if payload.get("transactionStatus") != TRANSACTION_STATUS[status]:
             raise BadRequest(f"reqData.transactionStatus must be {TRANSACTION_STATUS[status]} with status {status}")
-        amount = parse_yuan(payload.get("amount"), "reqData.amount", max_fen=10**15)
-    elif status == 1:
+        text = payload.get("amount")
+        if not isinstance(text, str) or not _AMOUNT.fullmatch(text):
+            raise BadRequest('reqData.amount must be the amount as the request carried it: a string such as "100.00"')
+        amount = parse_yuan(text, "reqData.amount", max_fen=10**15)
+    elif status == 1 or from_bank:
         _string(payload, "bankCode")
         _string(payload, "bankName")
     return request_no, status, amount
@@ -121,7 +137,7 @@ class BankResult:
 
 def bank_result(service_name: str, payload: dict, source: str) -> BankResult:
     """Validate a result (4xx :class:`BadRequest` otherwise) and build its outbox row under the request id in force."""
-    request_no, status, amount = check_result(service_name, payload)
+    request_no, status, amount = check_result(service_name, payload, from_bank=source != "EXPIRED")
     return BankResult(service_name, request_no, status, amount, payload, source,
                       message_row(*_message(service_name, payload)))
 

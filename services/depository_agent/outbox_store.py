@@ -9,6 +9,8 @@ def requeue(conn: psycopg.Connection, message_id: str) -> bool:
 
 
 def backlog(conn: psycopg.Connection) -> dict:
-    """``unsent`` rows and ``lag`` (seconds since the oldest unsent row was written; 0 when none)."""
-    return conn.execute("select count(*) as unsent, coalesce(extract(epoch from now() - min(created_at)), 0)::float8"
-                        " as lag from outbox where sent_at is null").fetchone()
+    """``unsent`` rows, ``unroutable`` ones among them (returned by the broker at least once) and ``lag``
+    (seconds since the oldest unsent row was written; 0 when none)."""
+    return conn.execute("select count(*) as unsent, count(*) filter (where returned > 0) as unroutable,"
+                        " coalesce(extract(epoch from now() - min(created_at)), 0)::float8 as lag"
+                        " from outbox where sent_at is null").fetchone()

@@ -9,9 +9,9 @@ def insert_or_get(conn: psycopg.Connection, record: dict) -> dict:
     """Insert ``record`` unless its request_no exists; return the stored row either way."""
     row = conn.execute(
         "insert into depository_record (request_no, request_type, service_name, object_type, object_id,"
-        " user_no, amount, commission, request_data)"
+        " user_no, amount, commission, request_data, expires_at)"
         " values (%(request_no)s, %(request_type)s, %(service_name)s, %(object_type)s, %(object_id)s,"
-        " %(user_no)s, %(amount)s, %(commission)s, %(request_data)s)"
+        " %(user_no)s, %(amount)s, %(commission)s, %(request_data)s, %(expires_at)s)"
         " on conflict (request_no) do nothing returning *",
         {**record, "request_data": Jsonb(record["request_data"])},
     ).fetchone()
@@ -72,6 +72,10 @@ def apply_results(conn: psycopg.Connection, results: list) -> list[dict | None]:
     return [row if row["known"] else None for row in rows]
 
 
+# How long ago the record's expired passed (negative before), by this database's clock.
+_PAST_EXPIRY = "extract(epoch from now() - expires_at)::float8 as past_expiry_seconds"
+
+
 def claim_due(conn: psycopg.Connection, age_seconds: int, interval_seconds: int, limit: int) -> list[dict]:
     """Pending records older than ``age_seconds`` that are due for a bank query and have no open
     exception; each is leased for ``interval_seconds`` so that parallel workers skip it."""
@@ -84,16 +88,15 @@ def claim_due(conn: psycopg.Connection, age_seconds: int, interval_seconds: int,
         "                         and e.kind = 'COMPENSATION_FAILED' and e.resolved_at is null)"
         "       order by created_at limit %(limit)s for update skip locked) due"
         " where r.id = due.id"
-        " returning r.*, extract(epoch from now() - r.created_at)::float8 as age_seconds",
+        f" returning r.*, {_PAST_EXPIRY}",
         {"age": age_seconds, "interval": interval_seconds, "limit": limit},
     ).fetchall()
 
 
-def get_with_age(conn: psycopg.Connection, request_no: str) -> dict | None:
-    """The record with its age in seconds (for a check outside the regular pass)."""
-    return conn.execute(
-        "select *, extract(epoch from now() - created_at)::float8 as age_seconds"
-        " from depository_record where request_no = %s", (request_no,)).fetchone()
+def get_for_check(conn: psycopg.Connection, request_no: str) -> dict | None:
+    """The record with ``past_expiry_seconds`` (for a check outside the regular pass)."""
+    return conn.execute(f"select *, {_PAST_EXPIRY} from depository_record where request_no = %s",
+                        (request_no,)).fetchone()
 
 
 def money_requests_between(conn: psycopg.Connection, start, end) -> list[dict]:

@@ -1,5 +1,5 @@
 """HTTP endpoints: signed gateway requests under /l/ (service auth) and the bank's /gateway."""
-from flask import Response, current_app
+from flask import Response, current_app, request
 from flask.views import MethodView
 from marshmallow import ValidationError
 
@@ -46,7 +46,7 @@ def _signing_endpoint(path: str, kind: gateway_requests.RequestKind, schema, sum
     def create(body: dict):
         return _success(gateway_requests.create_gateway_request(
             current_app.extensions["db"], current_app.extensions["wanxin"], kind, body,
-            current_app.config["MAX_AMOUNT_FEN"]))
+            current_app.config["MAX_AMOUNT_FEN"], current_app.config["GATEWAY_REQUEST_TTL_SECONDS"]))
 
     create.__doc__ = summary
     view = requests_bp.response(200, GatewayResponseSchema)(requests_bp.arguments(schema)(create))
@@ -127,7 +127,16 @@ def receive_notification() -> Response:
     return Response("OK", status=200, mimetype="text/plain")
 
 
+def _one_value_each() -> None:
+    """Refuse a notification parameter given twice with different values (in the query string, or in
+    the query string and the body): which one counts would depend on the reader."""
+    for name in _NOTIFICATION_FIELDS:
+        if len(set(request.args.getlist(name)) | set(request.form.getlist(name))) > 1:
+            raise BadRequest(f"invalid notification: {name} is given more than once with different values")
+
+
 def _settle_notification() -> str:
+    _one_value_each()
     try:
         message = _NOTIFICATION_SCHEMA.load(request_data())
     except ValidationError as exc:
@@ -137,9 +146,11 @@ def _settle_notification() -> str:
     return current_app.extensions["settler"].settle(message["serviceName"], payload, "NOTIFICATION")
 
 
+@gateway_bp.route("/gateway/", endpoint="gateway_with_slash")  # banks built like the original Java depository
 @gateway_bp.route("/gateway")
 class Gateway(MethodView):
-    """The bank's notification, as query parameters (GET or POST) or a form body (POST)."""
+    """The bank's notification, as query parameters (GET or POST) or a form body (POST); ``/gateway/``
+    is the same endpoint."""
 
     @gateway_bp.doc(parameters=_notification_parameters(True), responses={200: _OK_RESPONSE})
     @_refusals(gateway_bp, 400, 404, 409)

@@ -6,11 +6,12 @@ Each strategy draws a coherent message (about half the time exactly valid), chan
 of its fields the other half, and signs it with the run's dev keys exactly as the bank, the
 platform or Huifu would.
 """
+from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
 from hypothesis import strategies as st
 
-from shared.signing import encode_wanxin, huifu_chk_value, load_key
+from shared.signing import encode_wanxin, huifu_chk_value, load_key, wanxin_time
 
 PLATFORM_NO = "WANXINP2P"
 MER_CUST_ID = "6000060000000001"
@@ -77,9 +78,15 @@ def bank_notifications(keys_dir: str, records: list[dict]):
     return _signed_wanxin(valid, mutations, load_key(str(Path(keys_dir) / "bank_private.pem")))
 
 
+def request_times() -> dict:
+    """``timestamp`` now and ``expired`` the platform's default 1800 s later, as the agent signs them."""
+    signed_at = datetime.now(timezone.utc)
+    return {"timestamp": wanxin_time(signed_at), "expired": wanxin_time(signed_at + timedelta(seconds=1800))}
+
+
 def platform_request(keys_dir: str, service_name: str, payload: dict) -> dict:
-    """One request signed with the platform's key, as the agent would make it."""
-    return _wanxin(service_name, payload, load_key(str(Path(keys_dir) / "platform_private.pem")))
+    """One request signed with the platform's key, as the agent would make it (with its times)."""
+    return _wanxin(service_name, {**payload, **request_times()}, load_key(str(Path(keys_dir) / "platform_private.pem")))
 
 
 def platform_requests(keys_dir: str, user_no: str, mobile: str):
@@ -91,7 +98,7 @@ def platform_requests(keys_dir: str, user_no: str, mobile: str):
 
     def request(parts):
         service_name, request_no, new_user_no = parts
-        payload = {"requestNo": request_no, "callbackUrl": CALLBACK_URL}
+        payload = {"requestNo": request_no, "callbackUrl": CALLBACK_URL, **request_times()}
         if service_name == "PERSONAL_REGISTER":
             payload |= {"userNo": new_user_no, "fullname": "张三", "idNumber": "110101199003071234",
                         "bankCode": "ICBC", "role": "I", **card}
@@ -105,7 +112,7 @@ def platform_requests(keys_dir: str, user_no: str, mobile: str):
     valid = st.tuples(st.sampled_from(["PERSONAL_REGISTER", "RECHARGE", "WITHDRAW"]), _request_no(),
                       user_nos).map(request)
     mutations = {name: HOSTILE for name in ("requestNo", "userNo", "fullname", "idNumber", "bankCode",
-                                            "cardNumber", "mobile", "role")}
+                                            "cardNumber", "mobile", "role", "timestamp", "expired")}
     mutations |= {"amount": HOSTILE_AMOUNTS, "commission": HOSTILE_AMOUNTS,
                   "callbackUrl": st.one_of(st.sampled_from(["javascript:alert(1)", "ftp://x", "http://"]), HOSTILE)}
     return _signed_wanxin(valid, mutations, load_key(str(Path(keys_dir) / "platform_private.pem")))

@@ -1,11 +1,12 @@
 """Fixtures of the sandbox bank's tests: one app on the run's database, a scripted receiver
 standing in for the agent and bank-callback, and helpers to sign requests as the platform does."""
 import uuid
+from datetime import datetime, timedelta, timezone
 
 import pytest
 
 from shared.config import key_path
-from shared.signing import decode_wanxin, encode_wanxin, load_key
+from shared.signing import decode_wanxin, encode_wanxin, load_key, wanxin_time
 
 from bank_sandbox.app import create_app
 from bank_sandbox.config import load
@@ -18,6 +19,13 @@ FAST = {
     "SANDBOX_SCRYPT_N": 1024,
 }
 PASSWORD = "246810"
+
+
+def request_times(expires_in: float = 1800, now: datetime | None = None) -> dict:
+    """``expired`` ``expires_in`` seconds from ``now`` (negative: already passed) and ``timestamp``
+    1800 seconds (the platform's default lifetime) before it."""
+    expired = (now or datetime.now(timezone.utc)).replace(microsecond=0) + timedelta(seconds=expires_in)
+    return {"timestamp": wanxin_time(expired - timedelta(seconds=1800)), "expired": wanxin_time(expired)}
 
 
 @pytest.fixture(scope="session")
@@ -80,16 +88,16 @@ class Platform:
     def register(self, user_no: str, **changes) -> dict:
         return {"requestNo": self.request_no(), "userNo": user_no, "fullname": "张三", "idNumber": "110101199003074512",
                 "bankCode": "ICBK", "cardNumber": "6222020200112233445", "mobile": "13800138000", "role": "I",
-                "callbackUrl": "http://127.0.0.1:8001/#/register-result", **changes}
+                "callbackUrl": "http://127.0.0.1:8001/#/register-result", **request_times(), **changes}
 
     def recharge(self, user_no: str, amount: str, **changes) -> dict:
         return {"requestNo": self.request_no(), "userNo": user_no, "amount": amount,
-                "callbackUrl": "http://frontend.test/recharge?from=bank", **changes}
+                "callbackUrl": "http://frontend.test/recharge?from=bank", **request_times(), **changes}
 
     def withdraw(self, user_no: str, amount: str, commission: str = "1.00", **changes) -> dict:
         return {"requestNo": self.request_no(), "userNo": user_no, "amount": amount, "commission": commission,
                 "cardNumber": "6222020200112233445", "mobile": "13800138000",
-                "callbackUrl": "http://frontend.test/withdraw", **changes}
+                "callbackUrl": "http://frontend.test/withdraw", **request_times(), **changes}
 
     def gateway_params(self, service_name: str, payload: dict, key=None) -> dict:
         req_data, signature = encode_wanxin(payload, key or self.private, self.settings["SIGN_HASH"])

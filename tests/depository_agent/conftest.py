@@ -5,6 +5,7 @@ import uuid
 
 import psycopg
 import pytest
+import requests
 from psycopg.rows import dict_row
 
 from shared.messaging import GATEWAY_NOTIFY_EXCHANGE, connect, declare_gateway_notify
@@ -119,6 +120,18 @@ def notify(client, infra):
         return client.post("/gateway", query_string=message)
 
     return send
+
+
+# The bank sandbox as a real process in these tests: fast notifier retries, cheap password hashes.
+SANDBOX_FAST = {"NOTIFIER_BACKOFF_BASE_SECONDS": "0.05", "NOTIFIER_BACKOFF_MAX_SECONDS": "0.2",
+                "NOTIFIER_POLL_SECONDS": "0.1", "SANDBOX_SCRYPT_N": 1024}
+
+
+def signed_request(agent, token: str, path: str, body: dict) -> dict:
+    """The GatewayRequest a running agent process signs for ``body`` at ``path`` (``/l/...``)."""
+    response = requests.post(f"{agent.url}{path}", json=body, timeout=10, headers={"Authorization": f"Bearer {token}"})
+    assert response.status_code == 200, response.text
+    return response.json()["result"]
 
 
 def record_of(conn, request_no: str) -> dict | None:

@@ -14,7 +14,7 @@ from psycopg.rows import dict_row
 from shared.db import create_pool
 from shared.migrations import drop_database, migrate
 
-from depository_agent import MIGRATIONS_DIR, gateway_requests
+from depository_agent import MIGRATIONS_DIR, gateway_requests, record_store
 from depository_agent.__main__ import main as cli
 from depository_agent.bank_query import BankQuery
 from depository_agent.compensation import Compensator
@@ -94,7 +94,8 @@ def comp_db(infra):
 @pytest.fixture
 def config(infra, comp_db, bank):
     return load(infra.config(SERVICE, DATABASE_URL=comp_db, BANK_SANDBOX_URL=bank.url, COMPENSATION_AGE_SECONDS=60,
-                             COMPENSATION_EXPIRY_SECONDS=600, COMPENSATION_TRY_DELAY_MS=10, EXCEPTION_POLL_SECONDS=0))
+                             COMPENSATION_EXPIRY_GRACE_SECONDS=0, COMPENSATION_TRY_DELAY_MS=10,
+                             EXCEPTION_POLL_SECONDS=0))
 
 
 @pytest.fixture
@@ -118,17 +119,24 @@ KINDS = {"PERSONAL_REGISTER": (gateway_requests.CONSUMER_CREATE, consumer_body),
 
 @pytest.fixture
 def stuck(compensator, conn):
-    """A request recorded ``age`` seconds ago and never notified."""
+    """A request recorded ``age`` seconds ago and never notified, whose expired passed ``past_expiry``
+    seconds ago (negative: still to come)."""
 
-    def make(service_name: str = "RECHARGE", age: int = 120) -> dict:
+    def make(service_name: str = "RECHARGE", age: int = 120, past_expiry: float = -1800) -> dict:
         kind, build = KINDS[service_name]
         body = build()
-        gateway_requests.create_gateway_request(compensator.pool, compensator.codec, kind, body, 10**8)
-        conn.execute("update depository_record set created_at = now() - make_interval(secs => %s)"
-                     " where request_no = %s", (age, body["requestNo"]))
+        gateway_requests.create_gateway_request(compensator.pool, compensator.codec, kind, body, 10**8, 1800)
+        conn.execute("update depository_record set created_at = now() - make_interval(secs => %s),"
+                     " expires_at = now() - make_interval(secs => %s) where request_no = %s",
+                     (age, past_expiry, body["requestNo"]))
         return body
 
     return make
+
+
+def record_for_check(compensator, request_no: str) -> dict:
+    with compensator.pool.connection() as pooled:
+        return record_store.get_for_check(pooled, request_no)
 
 
 def open_exceptions(conn, request_no: str) -> list[dict]:
@@ -167,9 +175,9 @@ def test_request_pending_at_the_bank_stays_pending_and_is_not_queried_again_at_o
     assert outbox_of(conn, body["requestNo"]) == []
 
 
-def test_unknown_at_the_bank_waits_then_expires_to_failed(compensator, stuck, bank, conn):
-    young = stuck("WITHDRAW", age=120)
-    old = stuck("WITHDRAW", age=601)
+def test_unknown_at_the_bank_waits_for_its_expired_then_fails(compensator, stuck, bank, conn):
+    young = stuck("WITHDRAW", age=7200, past_expiry=-1)  # however old: one second before its expired
+    old = stuck("WITHDRAW", age=120, past_expiry=1)      # one second after
     assert compensator.run_pass() == {"UNKNOWN": 1, "EXPIRED": 1}
     assert record_of(conn, young["requestNo"])["request_status"] == 0
     assert outbox_of(conn, young["requestNo"]) == []
@@ -181,8 +189,15 @@ def test_unknown_at_the_bank_waits_then_expires_to_failed(compensator, stuck, ba
                                        "transactionStatus": "FAIL", "amount": "50.00", "serviceName": "WITHDRAW"}
 
 
+def test_the_grace_after_expired_is_waited_for_too(compensator, stuck, bank, config, conn):
+    body = stuck("RECHARGE", past_expiry=30)
+    compensator.grace = 60  # COMPENSATION_EXPIRY_GRACE_SECONDS: the bank's clock may lag ours
+    assert compensator.run_pass() == {"UNKNOWN": 1}
+    assert record_of(conn, body["requestNo"])["request_status"] == 0
+
+
 def test_expired_register_has_no_amount(compensator, stuck, conn):
-    body = stuck("PERSONAL_REGISTER", age=700)
+    body = stuck("PERSONAL_REGISTER", age=700, past_expiry=100)
     assert compensator.run_pass() == {"EXPIRED": 1}
     message = json.loads(outbox_of(conn, body["requestNo"])[0]["body"])
     assert message["status"] == 2 and "amount" not in message and message["serviceName"] == "PERSONAL_REGISTER"
@@ -215,19 +230,29 @@ def test_three_failed_tries_open_an_exception_retried_until_it_settles(compensat
     assert record_of(conn, body["requestNo"])["request_status"] == 1
 
 
-@pytest.mark.parametrize("case", ["forged", "wrong amount", "another platform", "404 without the unknown code"])
+@pytest.mark.parametrize("case", ["forged", "wrong amount", "another platform", "404 without the unknown code",
+                                  "404 with another code", "200 that is not a signed answer", "silence",
+                                  "about another request", "another service", "amount as a number",
+                                  "status as a word"])
 def test_a_bad_bank_answer_opens_an_exception_and_changes_nothing(compensator, stuck, bank, conn, case):
-    body = stuck("RECHARGE", age=700)
+    body = stuck("RECHARGE", age=700, past_expiry=100)
     result = bank_result("RECHARGE", body["requestNo"])
     answers = {
         "forged": bank.signed("RECHARGE", result, key_file="platform_private.pem"),
         "wrong amount": bank.signed("RECHARGE", {**result, "amount": "1.00"}),
         "another platform": bank.signed("RECHARGE", result, platform_no="OTHERP2P"),
         "404 without the unknown code": (404, b"<html>not found</html>"),
+        "404 with another code": (404, {"code": 404, "msg": "no such route"}),
+        "200 that is not a signed answer": (200, {"code": 908, "msg": "unknown request"}),
+        "silence": (200, b""),
+        "about another request": bank.signed("RECHARGE", {**result, "requestNo": stuck("RECHARGE")["requestNo"]}),
+        "another service": bank.signed("WITHDRAW", result),
+        "amount as a number": bank.signed("RECHARGE", {**result, "amount": 100}),
+        "status as a word": bank.signed("RECHARGE", {**result, "status": "SUCCESS"}),
     }
     bank.script(body["requestNo"], answers[case])
     before = record_of(conn, body["requestNo"])
-    assert compensator.run_pass() == {"EXCEPTION": 1}
+    assert compensator.check(record_for_check(compensator, body["requestNo"])) == "EXCEPTION"
     after = record_of(conn, body["requestNo"])
     assert after["request_status"] == 0 and after["response_data"] is None
     assert after["created_at"] == before["created_at"]

@@ -2,6 +2,7 @@
 import base64
 import json
 import os
+from urllib.parse import quote
 
 import pytest
 from cryptography.hazmat.primitives import hashes, serialization
@@ -59,6 +60,37 @@ def test_post_with_query_parameters_and_with_a_form_body(make_request, client, i
         assert record_of(db, body["requestNo"])["request_status"] == 1
 
 
+@pytest.mark.parametrize("method", ["GET", "POST"])
+def test_the_trailing_slash_path_is_the_same_endpoint(make_request, client, infra, db, method):
+    body, _ = make_request("RECHARGE")
+    result = bank_result("RECHARGE", body["requestNo"])
+    message = sign_bank_message(infra.keys_dir, "RECHARGE", result)
+    assert_ok(client.open("/gateway/", method=method, query_string=message))
+    assert record_of(db, body["requestNo"])["request_status"] == 1
+    assert_ok(client.open("/gateway/", method=method, query_string=message))  # a duplicate, as on /gateway
+    assert len(outbox_of(db, body["requestNo"])) == 1
+    forged = sign_bank_message(infra.keys_dir, "RECHARGE", {**result, "amount": "1.00"}, key_file="huifu_private.pem")
+    assert client.open("/gateway/", method=method, query_string=forged).status_code == 400
+
+
+@pytest.mark.parametrize("where", ["query twice", "query and form"])
+@pytest.mark.parametrize("name", ["serviceName", "reqData", "signature", "platformNo"])
+def test_a_parameter_given_twice_with_different_values_is_refused(make_request, client, infra, db, where, name):
+    body, _ = make_request("RECHARGE")
+    genuine = sign_bank_message(infra.keys_dir, "RECHARGE", bank_result("RECHARGE", body["requestNo"]))
+    other = {**sign_bank_message(infra.keys_dir, "WITHDRAW", bank_result("RECHARGE", new_request_no())),
+             "platformNo": "OTHERP2P"}
+    if where == "query twice":
+        query = "&".join(f"{key}={quote(value, safe='')}" for key, value in genuine.items())
+        answer = client.post(f"/gateway?{query}&{name}={quote(other[name], safe='')}")
+    else:
+        answer = client.post("/gateway", query_string=genuine, data={name: other[name]})
+    assert answer.status_code == 400 and "more than once" in answer.get_json()["msg"], answer.get_json()
+    assert record_of(db, body["requestNo"])["request_status"] == 0
+    assert outbox_of(db, body["requestNo"]) == []
+    assert_ok(client.post("/gateway", query_string=genuine, data=genuine))  # the same values twice are one value
+
+
 def test_request_id_header_travels_to_the_outbox(make_request, client, infra, db):
     body, _ = make_request("RECHARGE")
     message = sign_bank_message(infra.keys_dir, "RECHARGE", bank_result("RECHARGE", body["requestNo"]))
@@ -97,6 +129,16 @@ def _tampered(message):
     return {**message, "reqData": base64.b64encode(json.dumps(payload).encode()).decode()}
 
 
+def _json_with(payload: dict, addition: str) -> bytes:
+    """The JSON of ``payload`` with raw text added before its closing brace."""
+    return (json.dumps(payload)[:-1] + addition + "}").encode()
+
+
+def _recoded(message: dict, change) -> dict:
+    """reqData and signature re-encoded by ``change`` (the same bytes in another Base64 spelling)."""
+    return {"reqData": change(message["reqData"]), "signature": change(message["signature"])}
+
+
 def _signed_raw(keys_dir, raw: bytes):
     signature = sign(load_key(os.path.join(keys_dir, "bank_private.pem")), raw)
     return {"reqData": base64.b64encode(raw).decode(), "signature": base64.b64encode(signature).decode()}
@@ -121,6 +163,25 @@ BAD_NOTIFICATIONS = {
     "status 0": (400, lambda k, m, p: sign_bank_message(k, "RECHARGE", {**p, "status": 0})),
     "status contradicting respCode": (400, lambda k, m, p: sign_bank_message(k, "RECHARGE", {**p, "status": 2})),
     "float amount": (400, lambda k, m, p: sign_bank_message(k, "RECHARGE", {**p, "amount": 100.0})),
+    "integer amount": (400, lambda k, m, p: sign_bank_message(k, "RECHARGE", {**p, "amount": 100})),
+    "amount without decimals": (400, lambda k, m, p: sign_bank_message(k, "RECHARGE", {**p, "amount": "100"})),
+    "amount with one decimal": (400, lambda k, m, p: sign_bank_message(k, "RECHARGE", {**p, "amount": "100.0"})),
+    "amount with a leading zero": (400, lambda k, m, p: sign_bank_message(k, "RECHARGE", {**p, "amount": "0100.00"})),
+    "amount with a space": (400, lambda k, m, p: sign_bank_message(k, "RECHARGE", {**p, "amount": " 100.00"})),
+    "a register's fields in a recharge": (400, lambda k, m, p: sign_bank_message(
+        k, "RECHARGE", {**p, "bankCode": "ICBC", "bankName": "x"})),
+    "a field of no result": (400, lambda k, m, p: sign_bank_message(k, "RECHARGE", {**p, "userNo": "USR_" + "0" * 32})),
+    "duplicate names in the JSON": (400, lambda k, m, p: {**m, **_signed_raw(k, _json_with(p, ', "amount": "999.00"'))}),
+    "data after the JSON": (400, lambda k, m, p: {**m, **_signed_raw(k, json.dumps(p).encode() + b'{"amount": 1}')}),
+    "NaN in the JSON": (400, lambda k, m, p: {**m, **_signed_raw(k, _json_with(p, ', "extra": NaN'))}),
+    "NUL in a text": (400, lambda k, m, p: sign_bank_message(k, "RECHARGE", {**p, "respMsg": "ok\u0000"})),
+    "lone surrogate in a text": (400, lambda k, m, p: {**m, **_signed_raw(k, _json_with(p, ', "respMsg": "\\ud800"'))}),
+    "requestNo in lower case": (400, lambda k, m, p: sign_bank_message(k, "RECHARGE", {**p,
+                                                                                      "requestNo": p["requestNo"].lower()})),
+    "URL-safe Base64": (400, lambda k, m, p: {**m, **_recoded(m, lambda t: t.replace("+", "-").replace("/", "_"))}),
+    "Base64 without padding": (400, lambda k, m, p: {**m, **_recoded(m, lambda t: t.rstrip("="))}),
+    "Base64 with extra padding": (400, lambda k, m, p: {**m, **_recoded(m, lambda t: t + "==")}),
+    "Base64 with a newline": (400, lambda k, m, p: {**m, **_recoded(m, lambda t: t[:40] + "\n" + t[40:])}),
     "SHA-1 signature while SHA-256 is configured": (400, lambda k, m, p: sign_bank_message(k, "RECHARGE", p, "SHA1")),
 }
 

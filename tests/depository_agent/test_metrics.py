@@ -45,6 +45,7 @@ def test_gauges_show_the_database_at_scrape_time(infra, fresh_db):
         assert value(empty, "depository_agent_oldest_pending_age_seconds") == 0
         assert value(empty, "depository_agent_outbox_unsent") == 0
         assert value(empty, "depository_agent_outbox_lag_seconds") == 0
+        assert value(empty, "depository_agent_outbox_unroutable") == 0
         assert value(empty, "depository_agent_exceptions_open", kind="CONFLICTING_RESULT") == 0
         with psycopg.connect(fresh_db, autocommit=True) as conn:
             _record(conn, "RECHARGE", age_seconds=120)
@@ -55,6 +56,7 @@ def test_gauges_show_the_database_at_scrape_time(infra, fresh_db):
             _outbox_row(conn, sent=False)
             _outbox_row(conn, sent=False)
             _outbox_row(conn, sent=True, age_seconds=600)
+            conn.execute("update outbox set returned = 2 where id = (select min(id) from outbox where sent_at is null)")
             conn.execute("insert into depository_exception (request_no, kind, reason, resolved_at) values"
                          " ('a', 'CONFLICTING_RESULT', 'r', null), ('b', 'COMPENSATION_FAILED', 'r', null),"
                          " ('c', 'COMPENSATION_FAILED', 'r', null), ('d', 'COMPENSATION_FAILED', 'r', now())")
@@ -67,6 +69,7 @@ def test_gauges_show_the_database_at_scrape_time(infra, fresh_db):
     assert 120 <= value(samples, "depository_agent_oldest_pending_age_seconds") < 150
     assert value(samples, "depository_agent_outbox_unsent") == 3
     assert 30 <= value(samples, "depository_agent_outbox_lag_seconds") < 60
+    assert value(samples, "depository_agent_outbox_unroutable") == 1
     assert value(samples, "depository_agent_exceptions_open", kind="CONFLICTING_RESULT") == 1
     assert value(samples, "depository_agent_exceptions_open", kind="COMPENSATION_FAILED") == 2
 

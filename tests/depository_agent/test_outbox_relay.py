@@ -8,9 +8,10 @@ import uuid
 from contextlib import contextmanager
 
 import psycopg
+import pytest
 
 from shared.messaging import GATEWAY_NOTIFY_EXCHANGE
-from shared.outbox import enqueue
+from shared.outbox import OutboxRelay, PublishIncomplete, enqueue
 
 from depository_agent.config import load
 from depository_agent.workers.outbox_relay import build_relay
@@ -55,6 +56,52 @@ def _running(relay):
         stop.set()
         worker.join(10)
     assert not worker.is_alive()
+
+
+def test_an_unroutable_message_stays_pending_until_a_queue_is_bound(infra, agent_db, db, test_queue, caplog):
+    """A real exchange with no queue bound: the broker confirms the publish but returns the message, so
+    its row must not be marked sent; the routable row of the same batch is; once a queue is bound,
+    the kept row goes out."""
+    exchange = f"test.unbound.{uuid.uuid4().hex[:8]}"
+    unroutable, routable = f"TEST:{uuid.uuid4().hex}", f"TEST:{uuid.uuid4().hex}"
+    with db.transaction():
+        enqueue(db, exchange, "RECHARGE", {"lost": "never"}, unroutable)
+        enqueue(db, GATEWAY_NOTIFY_EXCHANGE, "RECHARGE", {"routed": True}, routable)
+    config = load(infra.config(SERVICE))
+    relay = OutboxRelay(config["DATABASE_URL"], config["AMQP_URL"], name="test-relay",
+                        declare=lambda channel: channel.exchange_declare(exchange, "topic", auto_delete=True),
+                        batch_size=1000)
+
+    def row(message_id):
+        return db.execute("select sent_at, returned, retry_at, last_error from outbox where message_id = %s",
+                          (message_id,)).fetchone()
+
+    channel, queue = test_queue
+    try:
+        relay.connect()
+        with pytest.raises(PublishIncomplete, match="unroutable"):
+            for _ in range(10):  # the first batch that holds the row raises
+                relay.relay_batch()
+        kept = row(unroutable)
+        assert kept["sent_at"] is None and kept["returned"] == 1 and "no queue" in kept["last_error"]
+        assert db.execute("select %s > now() as later", (kept["retry_at"],)).fetchone()["later"]  # not at once
+        assert any(record.levelname == "ERROR" and unroutable in record.getMessage() for record in caplog.records)
+        assert row(routable)["sent_at"] is not None
+        assert routable in drain(channel, queue, {routable})
+
+        bound = f"test.bound.{uuid.uuid4().hex[:8]}"
+        channel.queue_declare(bound, exclusive=True)
+        channel.queue_bind(bound, exchange, routing_key="#")
+        db.execute("update outbox set retry_at = now() where message_id = %s", (unroutable,))
+        relay.connect()
+        while relay.relay_batch():
+            pass
+        assert row(unroutable)["sent_at"] is not None
+        received = drain(channel, bound, {unroutable})
+        assert json.loads(received[unroutable][0][2]) == {"lost": "never"}
+    finally:
+        relay.close()
+        db.execute("delete from outbox where message_id = any(%s)", ([unroutable, routable],))
 
 
 def test_unconfirmed_rows_stay_pending_when_the_broker_is_unreachable(infra, agent_db, db):

@@ -1,6 +1,8 @@
 """/l/ endpoints: service auth, strict validation, record before signature, idempotency by requestNo."""
 import base64
 import json
+import re
+from datetime import datetime, timedelta, timezone
 
 import pytest
 
@@ -14,6 +16,9 @@ from tests.depository_agent.conftest import (
     recharge_body,
     withdraw_body,
 )
+from tests.support.waiting import wait_for
+
+CST = timezone(timedelta(hours=8))
 
 
 @pytest.mark.parametrize("method, path", [("POST", "/l/consumers"), ("POST", "/l/recharges"),
@@ -39,20 +44,20 @@ def test_consumer_request_is_recorded_then_signed(client, auth, db):
     assert gateway["depositoryUrl"] == "http://bank.test:8005/gateway"
     signed = json.loads(base64.b64decode(gateway["reqData"]))
     assert list(signed) == ["requestNo", "userNo", "fullname", "idNumber", "bankCode", "cardNumber", "mobile",
-                            "role", "callbackUrl"]
-    assert signed == body
+                            "role", "callbackUrl", "timestamp", "expired"]
+    assert without_times(signed) == body
     record = record_of(db, body["requestNo"])
     assert record["request_type"] == "CONSUMER_CREATE"
     assert (record["object_type"], record["object_id"]) == ("CONSUMER", body["userNo"])
     assert record["request_status"] == 0 and record["confirm_date"] is None
-    assert record["request_data"] == body and record["amount"] is None
+    assert record["request_data"] == signed and record["amount"] is None
 
 
 def test_recharge_amount_is_signed_as_a_normalised_string_and_stored_in_fen(client, auth, db):
     body = recharge_body(amount="100.5")
     gateway = client.post("/l/recharges", json=body, headers=auth).get_json()["result"]
     signed = json.loads(base64.b64decode(gateway["reqData"]))
-    assert list(signed) == ["requestNo", "userNo", "amount", "callbackUrl"]
+    assert list(signed) == ["requestNo", "userNo", "amount", "callbackUrl", "timestamp", "expired"]
     assert signed["amount"] == "100.50"
     record = record_of(db, body["requestNo"])
     assert (record["request_type"], record["amount"], record["commission"]) == ("RECHARGE", 10050, None)
@@ -62,7 +67,8 @@ def test_withdraw_allows_zero_commission(client, auth, db):
     body = withdraw_body(commission="0")
     gateway = client.post("/l/withdraws", json=body, headers=auth).get_json()["result"]
     signed = json.loads(base64.b64decode(gateway["reqData"]))
-    assert list(signed) == ["requestNo", "userNo", "amount", "commission", "cardNumber", "mobile", "callbackUrl"]
+    assert list(signed) == ["requestNo", "userNo", "amount", "commission", "cardNumber", "mobile", "callbackUrl",
+                            "timestamp", "expired"]
     assert (signed["amount"], signed["commission"]) == ("50.00", "0.00")
     record = record_of(db, body["requestNo"])
     assert (record["request_type"], record["amount"], record["commission"]) == ("WITHDRAW", 5000, 0)
@@ -78,6 +84,43 @@ def test_same_request_twice_returns_the_same_gateway_request(client, auth, db, p
     assert first.get_json() == second.get_json()
     assert db.execute("select count(*) as n from depository_record where request_no = %s",
                       (body["requestNo"],)).fetchone()["n"] == 1
+
+
+def without_times(signed: dict) -> dict:
+    return {name: value for name, value in signed.items() if name not in ("timestamp", "expired")}
+
+
+def test_every_request_carries_when_it_was_signed_and_when_it_expires(client, auth, db):
+    before = datetime.now(CST).replace(microsecond=0)
+    body = recharge_body()
+    gateway = client.post("/l/recharges", json=body, headers=auth).get_json()["result"]
+    after = datetime.now(CST)
+    signed = json.loads(base64.b64decode(gateway["reqData"]))
+    assert re.fullmatch(r"[0-9]{14}", signed["timestamp"]) and re.fullmatch(r"[0-9]{14}", signed["expired"])
+    timestamp = datetime.strptime(signed["timestamp"], "%Y%m%d%H%M%S").replace(tzinfo=CST)  # China Standard Time
+    expired = datetime.strptime(signed["expired"], "%Y%m%d%H%M%S").replace(tzinfo=CST)
+    assert before <= timestamp <= after
+    assert expired - timestamp == timedelta(seconds=1800)  # GATEWAY_REQUEST_TTL_SECONDS' default
+    assert record_of(db, body["requestNo"])["expires_at"] == expired
+
+
+def test_a_replay_seconds_later_answers_the_very_same_request(client, auth, db):
+    body = withdraw_body()
+    first = client.post("/l/withdraws", json=body, headers=auth).get_json()
+    signed_at = json.loads(base64.b64decode(first["result"]["reqData"]))["timestamp"]
+    wait_for(lambda: datetime.now(CST).strftime("%Y%m%d%H%M%S") != signed_at, timeout=5, what="the next second")
+    assert client.post("/l/withdraws", json=body, headers=auth).get_json() == first
+
+
+def test_the_expiry_follows_the_configured_lifetime(infra, agent_db, auth):
+    app = create_app(infra.config("depository_agent", GATEWAY_REQUEST_TTL_SECONDS=90))
+    try:
+        gateway = app.test_client().post("/l/recharges", json=recharge_body(), headers=auth).get_json()["result"]
+    finally:
+        app.extensions["db"].close()
+    signed = json.loads(base64.b64decode(gateway["reqData"]))
+    times = [datetime.strptime(signed[name], "%Y%m%d%H%M%S") for name in ("timestamp", "expired")]
+    assert times[1] - times[0] == timedelta(seconds=90)
 
 
 def test_same_request_no_with_a_different_body_is_a_conflict(client, auth, db):
@@ -159,7 +202,7 @@ def test_record_endpoint(client, auth, make_request):
     assert (record["requestType"], record["serviceName"], record["objectType"]) == ("WITHDRAW", "WITHDRAW",
                                                                                    "WITHDRAW_RECORD")
     assert (record["amount"], record["commission"], record["requestStatus"]) == ("50.00", "1.00", 0)
-    assert record["requestData"] == body and record["responseData"] is None
+    assert without_times(record["requestData"]) == body and record["responseData"] is None
     assert client.get(f"/l/records/{new_request_no()}", headers=auth).status_code == 404
     assert client.get("/l/records/REQ_bad", headers=auth).status_code == 400
 

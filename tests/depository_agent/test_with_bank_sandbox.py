@@ -10,19 +10,17 @@ from psycopg.rows import dict_row
 
 from shared.db import create_pool
 
+from depository_agent import record_store
 from depository_agent.bank_query import BankQuery
 from depository_agent.compensation import Compensator
 from depository_agent.config import load
 from depository_agent.wanxin import WanxinCodec
 
-from tests.depository_agent.conftest import SERVICE, consumer_body, record_of, recharge_body
+from tests.depository_agent.conftest import (SANDBOX_FAST, SERVICE, consumer_body, record_of, recharge_body,
+                                             signed_request)
 
 pytestmark = [pytest.mark.e2e,
               pytest.mark.skipif(importlib.util.find_spec("bank_sandbox") is None, reason="bank-sandbox not present")]
-
-SANDBOX_FAST = {"NOTIFIER_BACKOFF_BASE_SECONDS": "0.05", "NOTIFIER_BACKOFF_MAX_SECONDS": "0.2",
-                "NOTIFIER_POLL_SECONDS": "0.1", "SANDBOX_SCRYPT_N": 1024}
-
 
 @pytest.fixture
 def stack(procs, infra, agent_db):
@@ -31,13 +29,6 @@ def stack(procs, infra, agent_db):
     sandbox = procs.web("bank_sandbox", sandbox_env)
     procs.worker("bank_sandbox.workers.notifier", sandbox_env, name="sandbox-notifier")
     return agent, sandbox
-
-
-def _sign(agent, infra, path: str, body: dict) -> dict:
-    response = requests.post(f"{agent.url}{path}", json=body, timeout=5,
-                             headers={"Authorization": f"Bearer {infra.internal_token}"})
-    assert response.status_code == 200, response.text
-    return response.json()["result"]
 
 
 def _confirm(sandbox, gateway: dict, outcome: str = "success") -> dict:
@@ -61,11 +52,11 @@ def _wait_final(conn, request_no: str, timeout: float = 15) -> dict:
 def test_sandbox_notifications_settle_agent_records(stack, infra, db):
     agent, sandbox = stack
     consumer = consumer_body(bankCode="ICBK")
-    _confirm(sandbox, _sign(agent, infra, "/l/consumers", consumer))
+    _confirm(sandbox, signed_request(agent, infra.internal_token, "/l/consumers", consumer))
     record = _wait_final(db, consumer["requestNo"])
     assert record["request_status"] == 1 and record["response_data"]["bankName"] == "中国工商银行"
     recharge = recharge_body(userNo=consumer["userNo"], amount="88.80")
-    _confirm(sandbox, _sign(agent, infra, "/l/recharges", recharge), outcome="fail")
+    _confirm(sandbox, signed_request(agent, infra.internal_token, "/l/recharges", recharge), outcome="fail")
     record = _wait_final(db, recharge["requestNo"])
     assert record["request_status"] == 2 and record["response_data"]["transactionStatus"] == "FAIL"
 
@@ -74,9 +65,9 @@ def test_compensation_reads_the_sandbox_query_answers(stack, infra, db):
     agent, sandbox = stack
     config = load(infra.config(SERVICE, BANK_SANDBOX_URL=sandbox.url, COMPENSATION_TRY_DELAY_MS=10))
     never_seen = recharge_body()
-    _sign(agent, infra, "/l/recharges", never_seen)
+    signed_request(agent, infra.internal_token, "/l/recharges", never_seen)
     opened = recharge_body()
-    gateway = _sign(agent, infra, "/l/recharges", opened)
+    gateway = signed_request(agent, infra.internal_token, "/l/recharges", opened)
     page = requests.get(gateway["depositoryUrl"].replace("http://127.0.0.1:8005", sandbox.url), timeout=5,
                         params={key: gateway[key] for key in ("serviceName", "platformNo", "reqData", "signature")})
     assert page.status_code == 200
@@ -84,12 +75,10 @@ def test_compensation_reads_the_sandbox_query_answers(stack, infra, db):
     try:
         compensator = Compensator(pool, WanxinCodec(config), BankQuery(config), config)
         with psycopg.connect(infra.database_url(SERVICE), row_factory=dict_row) as conn:
-            records = {rn: conn.execute("select *, 0.0::float8 as age_seconds from depository_record"
-                                        " where request_no = %s", (rn,)).fetchone()
-                       for rn in (never_seen["requestNo"], opened["requestNo"])}
+            records = {rn: record_store.get_for_check(conn, rn) for rn in (never_seen["requestNo"], opened["requestNo"])}
         assert compensator.check(records[never_seen["requestNo"]]) == "UNKNOWN"
         assert compensator.check(records[opened["requestNo"]]) == "PENDING"
-        assert compensator.check({**records[never_seen["requestNo"]], "age_seconds": 10**6}) == "EXPIRED"
+        assert compensator.check({**records[never_seen["requestNo"]], "past_expiry_seconds": 10**6}) == "EXPIRED"
     finally:
         pool.close()
     assert record_of(db, never_seen["requestNo"])["request_status"] == 2

@@ -7,11 +7,57 @@ ledger. Afterwards user-center, the ledger and the bank agree, and every record 
 import base64
 import json
 
+import pytest
 import requests
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import padding
 
-from tests.e2e.conftest import PlatformUser, bank_balance, wait_for
+from tests.e2e.conftest import FAST, PlatformUser, bank_balance, wait_for
+from tests.support.infra import separate_infra
+from tests.support.stack import start_stack
+
+# Requests that live a few seconds, and the old compensation knob as short: a stale request's hold
+# comes back only once the bank refuses it.
+SHORT_LIVED = {**FAST, "GATEWAY_REQUEST_TTL_SECONDS": "6", "COMPENSATION_AGE_SECONDS": "1",
+               "COMPENSATION_INTERVAL_SECONDS": "1", "COMPENSATION_EXPIRY_GRACE_SECONDS": "0",
+               "COMPENSATION_EXPIRY_SECONDS": "1"}
+
+
+@pytest.fixture
+def short_lived_stack(infra, tmp_path):
+    """The platform on databases of its own, signing requests that expire after six seconds."""
+    with separate_infra(infra) as own:
+        running = start_stack(own, tmp_path, settings=SHORT_LIVED, workers=1,
+                              worker_names=("gateway_notify", "outbox_relay", "compensation", "notifier"))
+        try:
+            yield running
+        finally:
+            running.stop()
+
+
+def test_a_withdraw_released_after_its_expiry_can_no_longer_be_paid_out_at_the_bank(short_lived_stack):
+    stack = short_lived_stack
+    user = PlatformUser(stack)
+    user_no = user.open_account()
+    callback = {"callbackUrl": f"{user.uc}/#/callback"}
+    user.confirm(user.gateway_request("/my/recharge-records", {"amount": "100.00", **callback}))
+    wait_for(lambda: user.balance() == "100.00", what="the recharge")
+
+    saved = user.gateway_request("/my/withdraw-records", {"amount": "40.00", **callback})  # never confirmed in time
+    assert user.balance() == "60.00"
+    records = wait_for(lambda: all_final(user, "withdraw", 1), timeout=60, what="the withdraw to expire")
+    assert records[0]["callbackStatus"] == 2
+    wait_for(lambda: user.balance() == "100.00", what="the hold to come back")
+
+    late = requests.post(f"{stack.url('bank_sandbox')}/sandbox/confirm", timeout=10, json={
+        "platformNo": saved["platformNo"], "reqData": saved["reqData"], "signature": saved["signature"],
+        "password": user.bank_password})
+    assert late.status_code == 400 and late.json()["respCode"] == "20007", late.text
+    page = requests.get(stack.url("bank_sandbox") + "/gateway", timeout=10, headers={"Accept": "text/html"},
+                        params={key: saved[key] for key in ("serviceName", "platformNo", "reqData", "signature")})
+    assert page.status_code == 400 and "20007" in page.text
+    assert bank_balance(stack, user_no) == "100.00"
+    assert user.balance() == "100.00"
 
 
 def ledger_state(stack, infra, eid: str) -> tuple[int, list[dict]]:

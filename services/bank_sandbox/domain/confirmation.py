@@ -1,15 +1,23 @@
 """The user's confirmation at the bank: one transaction moves the money, finishes the request and
-queues the signed notification."""
+queues the signed notification.
+
+Expiry is decided under the request's row lock by the database's clock: a confirmation checks it
+after taking the lock, and a query that finds the request pending after its expiry closes it as
+failed under the same lock. So once the bank has answered, after a request's expiry, that it does
+not know the request or that it failed, no confirmation of it can ever succeed.
+"""
 import hmac
 import secrets
 from dataclasses import dataclass
+from datetime import timedelta
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
+from zoneinfo import ZoneInfo
 
 from shared.db import unit_of_work
-from shared.errors import BadRequest, Conflict, Forbidden, NotFound, Unauthorized
+from shared.errors import AppError, BadRequest, Conflict, Forbidden, Locked, NotFound, Unauthorized
 
 from bank_sandbox.domain import notifications as notes
-from bank_sandbox.domain.gateway_request import RECHARGE, REGISTER, GatewayRequest
+from bank_sandbox.domain.gateway_request import RECHARGE, REGISTER, GatewayRequest, RequestExpired
 from bank_sandbox.domain.outbox import enqueue_wanxin
 from bank_sandbox.domain.passwords import check_policy, hash_password, verify_password
 from bank_sandbox.repositories import requests, transactions, users
@@ -39,7 +47,7 @@ def record(pool, request: GatewayRequest) -> dict:
     """
     with unit_of_work(pool) as conn:
         requests.insert_if_new(conn, request.service_name, request.platform_no, request.payload,
-                               request.amount, request.commission, secrets.token_urlsafe(24))
+                               request.amount, request.commission, request.expires_at, secrets.token_urlsafe(24))
         row = requests.get(conn, request.request_no)
     if row["service_name"] != request.service_name or row["payload"] != request.payload:
         raise Conflict(f"requestNo {request.request_no} was already used for a different request")
@@ -60,26 +68,49 @@ def form_request(pool, request_no: str, token: str) -> dict:
 def confirm(pool, config: dict, request_no: str, password: str | None, outcome: str = SUCCESS) -> Confirmation:
     """Settle a pending request with the user's transaction password.
 
-    Wrong password -> 401 and nothing changes; a final request -> 409. A business refusal (too little
-    money, account missing) is a final failure (status 2), notified like a success. ``password``
-    None is the bank page's cancel button: allowed only with outcome ``fail``.
+    Wrong password -> 401 and only the user's count of wrong passwords changes; too many in a row
+    lock the user's confirmations (423) for SANDBOX_PASSWORD_LOCK_SECONDS. A final request -> 409; an
+    expired one -> :class:`RequestExpired` and nothing changes. A business refusal (too little money,
+    account missing) is a final failure (status 2), notified like a success. ``password`` None is the
+    bank page's cancel button: allowed only with outcome ``fail``.
     """
     if password is None and outcome != FAIL:
         raise BadRequest("the transaction password is required")
+    refusal = None
     with unit_of_work(pool) as conn:
         row = requests.lock(conn, request_no)
         if row is None:
             raise NotFound(f"unknown request {request_no}")
         if row["status"] != 0:
             raise Conflict(f"request {request_no} is already final (status {row['status']})")
+        if requests.expired(conn, row):
+            raise RequestExpired(f"request expired at {row['payload']['expired']} (China Standard Time)")
         settle = _open_account if row["service_name"] == REGISTER else _move_money
         result = settle(conn, config, row, password, outcome)
-        status = 1 if result == notes.SUCCESS else 2
-        body = notes.notification(row["service_name"], row["payload"], status, result)
-        requests.finish(conn, request_no, status, *result, body)
-        enqueue_wanxin(conn, config, request_no, notes.signed(config, row["service_name"], body))
+        if isinstance(result, AppError):
+            refusal = result  # committed: the count of wrong passwords; the request stays pending
+        else:
+            _finish(conn, config, row, result)
+    if refusal is not None:
+        raise refusal
     code, msg = result
-    return Confirmation(request_no, status, code, msg, callback_redirect(row["payload"]["callbackUrl"], code, msg))
+    return Confirmation(request_no, 1 if result == notes.SUCCESS else 2, code, msg,
+                        callback_redirect(row["payload"]["callbackUrl"], code, msg))
+
+
+def close_expired(conn, config: dict, row: dict) -> dict:
+    """Fail a pending request whose expiry has passed (the caller holds its row lock and has checked);
+    its failure is notified like any other. Returns the row as it now is."""
+    _finish(conn, config, row, notes.EXPIRED)
+    return requests.get(conn, row["request_no"])
+
+
+def _finish(conn, config: dict, row: dict, result: tuple[str, str]) -> None:
+    """Make the request final with ``result`` and queue its signed notification, in the caller's transaction."""
+    status = 1 if result == notes.SUCCESS else 2
+    body = notes.notification(row["service_name"], row["payload"], status, result)
+    requests.finish(conn, row["request_no"], status, *result, body)
+    enqueue_wanxin(conn, config, row["request_no"], notes.signed(config, row["service_name"], body))
 
 
 def _open_account(conn, config, row, password, outcome):
@@ -87,14 +118,19 @@ def _open_account(conn, config, row, password, outcome):
         return notes.ALREADY_OPENED
     if outcome == FAIL:
         return notes.DECLINED
-    check_policy(password)
-    users.insert(conn, row["payload"], hash_password(password, config["SANDBOX_SCRYPT_N"]), config["CARD_BALANCE_FEN"])
+    payload = row["payload"]
+    check_policy(password, (payload["idNumber"], payload["mobile"], payload["cardNumber"]))
+    users.insert(conn, payload, hash_password(password, config["SANDBOX_SCRYPT_N"]), config["CARD_BALANCE_FEN"])
     return notes.SUCCESS
 
 
 def _move_money(conn, config, row, password, outcome):
     """Recharge: card -> depository account. Withdraw: depository account -> card."""
-    user = _authenticated_user(conn, row, password)
+    user = users.lock(conn, row["user_no"])
+    if user is not None and password is not None:  # None: the page's cancel, nothing to check
+        refusal = _check_password(conn, config, user, password)
+        if refusal is not None:
+            return refusal
     if user is None:
         return notes.NOT_OPENED
     if outcome == FAIL:
@@ -111,13 +147,32 @@ def _move_money(conn, config, row, password, outcome):
     return notes.SUCCESS
 
 
-def _authenticated_user(conn, row, password) -> dict | None:
-    """The request's user, locked, after checking the transaction password (None: a cancel, nothing
-    to check); None when the account is not opened."""
-    user = users.lock(conn, row["user_no"])
-    if user is not None and password is not None and not verify_password(password, user["password_hash"]):
-        raise Unauthorized("wrong transaction password")
-    return user
+def _check_password(conn, config: dict, user: dict, password: str) -> AppError | None:
+    """None when ``password`` is the user's (their count of wrong ones starts again); otherwise the
+    refusal, after counting the wrong password: SANDBOX_PASSWORD_MAX_FAILURES in a row lock the user's
+    confirmations for SANDBOX_PASSWORD_LOCK_SECONDS, whoever tries and from wherever."""
+    now = requests.now(conn)
+    if user["locked_until"] is not None and now < user["locked_until"]:
+        return _locked(user["locked_until"], now, config["SANDBOX_TIMEZONE"])
+    if verify_password(password, user["password_hash"]):
+        if user["failed_passwords"]:
+            users.set_password_failures(conn, user["user_no"], 0, None)
+        return None
+    failures = user["failed_passwords"] + 1
+    if failures >= config["SANDBOX_PASSWORD_MAX_FAILURES"]:
+        locked_until = now + timedelta(seconds=config["SANDBOX_PASSWORD_LOCK_SECONDS"])
+        users.set_password_failures(conn, user["user_no"], 0, locked_until)
+        return _locked(locked_until, now, config["SANDBOX_TIMEZONE"])
+    users.set_password_failures(conn, user["user_no"], failures, None)
+    return Unauthorized(f"wrong transaction password ({config['SANDBOX_PASSWORD_MAX_FAILURES'] - failures}"
+                        " tries left before it is locked)")
+
+
+def _locked(until, now, zone: str) -> Locked:
+    seconds = max(1, int((until - now).total_seconds() + 0.999))
+    local = until.astimezone(ZoneInfo(zone)).strftime("%H:%M:%S")
+    return Locked(f"too many wrong transaction passwords: locked until {local} (bank time)",
+                  headers={"Retry-After": str(seconds)})
 
 
 def callback_redirect(callback_url: str, code: str, msg: str) -> str:

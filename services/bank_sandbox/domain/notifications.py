@@ -1,5 +1,4 @@
 """The bank's wanxin notification JSON and its signed form (WIRE.md)."""
-from shared.money import format_fen
 from shared.signing import encode_wanxin
 
 from bank_sandbox import keys
@@ -12,6 +11,7 @@ BANK_INSUFFICIENT = ("20002", "depository account balance insufficient")
 DECLINED = ("20003", "cancelled by the user at the bank")
 NOT_OPENED = ("20005", "depository account not opened")
 ALREADY_OPENED = ("20006", "depository account already opened")
+EXPIRED = ("20007", "request expired before it was confirmed")
 SUCCESS = (SUCCESS_CODE, "success")
 
 BANK_NAMES = {
@@ -35,13 +35,9 @@ def notification(service_name: str, payload: dict, status: int, result: tuple[st
     if service_name == REGISTER:
         body.update(bankCode=payload["bankCode"], bankName=bank_name(payload["bankCode"]))
     else:
-        body.update(transactionStatus=_TRANSACTION_STATUS[status], amount=echo_amount(payload["amount"]))
+        # the request's amount exactly as the platform signed it (always "100.00" form)
+        body.update(transactionStatus=_TRANSACTION_STATUS[status], amount=payload["amount"])
     return body
-
-
-def echo_amount(amount) -> str:
-    """The request's amount as the bank repeats it: the platform's own string, or two decimals for a number."""
-    return amount.strip() if isinstance(amount, str) else format_fen(amount * 100)
 
 
 def signed(config: dict, service_name: str, body: dict) -> dict:

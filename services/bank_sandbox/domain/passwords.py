@@ -11,14 +11,37 @@ from shared.errors import BadRequest
 
 MIN_LENGTH, MAX_LENGTH = 6, 32
 _R, _P, _DKLEN = 8, 1, 32
+# Guessed first whatever the rules below say (keyboard rows, mirrored or doubled runs).
+_COMMON = frozenset({"112233", "123321", "147258", "147369", "159357", "258369", "abc123", "a123456",
+                     "qwerty", "qwe123", "asdfgh", "password", "passw0rd", "iloveyou"})
 
 
-def check_policy(password: str) -> None:
-    """Refuse a new transaction password that is too short, too long or has control characters."""
+def check_policy(password: str, personal: tuple[str, ...] = ()) -> None:
+    """Refuse a new transaction password that is too short, too long, has control characters, or is
+    guessable: one character repeated (111111), a run (123456, 654321, abcdef, 890123), a short block
+    repeated (121212, 123123), a well-known one, or part of the user's ``personal`` numbers (ID,
+    mobile, card)."""
     if not isinstance(password, str) or not MIN_LENGTH <= len(password) <= MAX_LENGTH:
         raise BadRequest(f"the transaction password must have {MIN_LENGTH} to {MAX_LENGTH} characters")
-    if any(ord(ch) < 32 for ch in password):
+    if any(ord(ch) < 32 or ord(ch) == 127 for ch in password):
         raise BadRequest("the transaction password must not contain control characters")
+    weakness = _weakness(password.lower(), [value.lower() for value in personal if value])
+    if weakness:
+        raise BadRequest(f"the transaction password is too easy to guess ({weakness}); choose another")
+
+
+def _weakness(password: str, personal: list[str]) -> str | None:
+    steps = {(ord(b) - ord(a)) % (10 if (a + b).isdigit() else 0x110000) for a, b in zip(password, password[1:])}
+    if len(steps) == 1 and steps <= {1, 9, 0x10FFFF}:
+        return "a run of consecutive characters"
+    for size in range(1, len(password) // 2 + 1):
+        if len(password) % size == 0 and password == password[:size] * (len(password) // size):
+            return "one character repeated" if size == 1 else "a short block repeated"
+    if password in _COMMON:
+        return "a well-known password"
+    if any(password in value for value in personal):
+        return "part of your ID, mobile or card number"
+    return None
 
 
 def hash_password(password: str, n: int) -> str:

@@ -6,6 +6,7 @@ from shared.db import unit_of_work
 from shared.errors import BadRequest, NotFound
 from shared.money import format_fen
 
+from bank_sandbox.domain import confirmation
 from bank_sandbox.domain import notifications as notes
 from bank_sandbox.repositories import requests, transactions, users
 
@@ -16,10 +17,17 @@ def check_platform(config: dict, platform_no: str) -> None:
 
 
 def signed_request_view(pool, config: dict, platform_no: str, request_no: str) -> dict:
-    """The notification the request produced (or a pending one, status 0), signed by the bank."""
+    """The notification the request produced (or a pending one, status 0), signed by the bank.
+
+    Read under the request's row lock, so a confirmation in progress is waited for; a request still
+    pending after its expiry is closed as failed (20007) first: the bank never says "pending" about
+    a request it can no longer accept.
+    """
     check_platform(config, platform_no)
     with unit_of_work(pool) as conn:
-        row = requests.get(conn, request_no)
+        row = requests.lock(conn, request_no)
+        if row is not None and row["status"] == 0 and requests.expired(conn, row):
+            row = confirmation.close_expired(conn, config, row)
     if row is None:
         raise NotFound("unknown request")
     body = row["notification"] or notes.notification(row["service_name"], row["payload"], 0, notes.PENDING)

@@ -2,12 +2,14 @@
 from psycopg.types.json import Jsonb
 
 
-def insert_if_new(conn, service_name: str, platform_no: str, payload: dict, amount, commission, token: str) -> None:
+def insert_if_new(conn, service_name: str, platform_no: str, payload: dict, amount, commission, expires_at,
+                  token: str) -> None:
     """Record a request unless its requestNo is already known (the caller compares contents)."""
     conn.execute(
         "insert into bank_requests (request_no, service_name, platform_no, user_no, payload, amount, commission,"
-        " form_token) values (%s, %s, %s, %s, %s, %s, %s, %s) on conflict (request_no) do nothing",
-        (payload["requestNo"], service_name, platform_no, payload["userNo"], Jsonb(payload), amount, commission, token),
+        " expires_at, form_token) values (%s, %s, %s, %s, %s, %s, %s, %s, %s) on conflict (request_no) do nothing",
+        (payload["requestNo"], service_name, platform_no, payload["userNo"], Jsonb(payload), amount, commission,
+         expires_at, token),
     )
 
 
@@ -18,6 +20,16 @@ def get(conn, request_no: str) -> dict | None:
 def lock(conn, request_no: str) -> dict | None:
     """The request row, locked for the rest of the transaction, or None."""
     return conn.execute("select * from bank_requests where request_no = %s for update", (request_no,)).fetchone()
+
+
+def now(conn):
+    """The database's clock now (not the transaction's start): the one clock every bank process shares."""
+    return conn.execute("select clock_timestamp() as now").fetchone()["now"]
+
+
+def expired(conn, row: dict) -> bool:
+    """Whether the request's expired has passed, read after its row lock was taken."""
+    return row["expires_at"] is not None and now(conn) > row["expires_at"]
 
 
 def finish(conn, request_no: str, status: int, resp_code: str, resp_msg: str, notification: dict) -> None:

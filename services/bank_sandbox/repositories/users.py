@@ -27,3 +27,9 @@ def move(conn, user_no: str, card_delta: int, bank_delta: int) -> dict:
         " updated_at = now() where user_no = %s returning card_balance, bank_balance",
         (card_delta, bank_delta, user_no),
     ).fetchone()
+
+
+def set_password_failures(conn, user_no: str, failures: int, locked_until) -> None:
+    """Wrong transaction passwords in a row, and the lock they set (None: not locked)."""
+    conn.execute("update bank_users set failed_passwords = %s, locked_until = %s, updated_at = now()"
+                 " where user_no = %s", (failures, locked_until, user_no))

@@ -1,18 +1,26 @@
 """The bank's HTML pages: the browser brings a signed gateway request, the user confirms with the
 transaction password, and the bank redirects the browser to the platform's callbackUrl."""
+from zoneinfo import ZoneInfo
+
 from flask import current_app, redirect, render_template, request
 from werkzeug.exceptions import HTTPException
 
 from shared.db import unit_of_work
 from shared.money import format_fen
-from shared.errors import HTTP_STATUS_CODES, AppError, BadRequest, Conflict, Unauthorized
-from shared.web import Blueprint, error_response
+from shared.errors import HTTP_STATUS_CODES, AppError, BadRequest, Conflict, Locked, Unauthorized
+from shared.web import Blueprint
 
 from bank_sandbox.domain import confirmation
 from bank_sandbox.domain import gateway_request
+from bank_sandbox.domain.gateway_request import RequestExpired
 from bank_sandbox.domain.notifications import bank_name
 from bank_sandbox.repositories import users
 from bank_sandbox.views import schemas
+from bank_sandbox.views.errors import error_json
+
+# The bank's pages load nothing from elsewhere, run no script and are never framed (clickjacking).
+PAGE_POLICY = ("default-src 'none'; style-src 'unsafe-inline'; img-src data:; base-uri 'none'; "
+               "frame-ancestors 'none'")
 
 bp = Blueprint("pages", __name__, url_prefix="", template_folder="../templates",
                description="The bank's pages for the user's browser")
@@ -23,7 +31,7 @@ _STATUS_TEXT = {0: "pending", 1: "succeeded", 2: "failed"}
 @bp.route("/gateway", methods=["GET"])
 @bp.arguments(schemas.GatewayQuery, location="query", as_kwargs=True)
 @bp.doc(responses={"200": {"description": "the confirmation page", **_HTML},
-                   "400": {"description": "bad signature, platformNo or fields"},
+                   "400": {"description": "bad signature, platformNo or fields; code 20007: the request expired"},
                    "409": {"description": "requestNo already used for another request"}})
 def gateway_page(serviceName, platformNo, reqData, signature):
     """Verify the platform's signed request and show the page to confirm it."""
@@ -39,8 +47,10 @@ def gateway_page(serviceName, platformNo, reqData, signature):
 @bp.arguments(schemas.GatewayForm, location="form", as_kwargs=True)
 @bp.doc(responses={"200": {"description": "the request is already final: its result page", **_HTML},
                    "302": {"description": "to callbackUrl with code and msg"},
-                   "400": {"description": "passwords differ or break the policy: the form again", **_HTML},
+                   "400": {"description": "passwords differ or break the policy: the form again; code 20007: "
+                                          "the request expired", **_HTML},
                    "401": {"description": "wrong transaction password: the page again", **_HTML},
+                   "423": {"description": "too many wrong transaction passwords: locked for a while", **_HTML},
                    "403": {"description": "the form's token does not match the request"},
                    "404": {"description": "unknown requestNo"},
                    "409": {"description": "the request cannot be confirmed in its state: the form again", **_HTML}})
@@ -57,16 +67,30 @@ def gateway_submit(requestNo, token, action, password, passwordConfirm):
         return _render_form(row, "the two passwords differ", 400)
     try:
         result = confirmation.confirm(pool, current_app.config, requestNo, password)
-    except (BadRequest, Conflict) as exc:
+    except RequestExpired:
+        raise
+    except (BadRequest, Conflict, Locked) as exc:
         return _render_form(row, exc.msg, exc.status)
-    except Unauthorized:
-        return _render_form(row, "wrong transaction password, nothing was changed", 401)
+    except Unauthorized as exc:
+        return _render_form(row, f"{exc.msg}, nothing was changed", 401)
     return redirect(result.redirect_url, 302)
 
 
+@bp.after_request
+def _page_policy(response):
+    if response.mimetype == "text/html":
+        response.headers["Content-Security-Policy"] = PAGE_POLICY
+        response.headers["Referrer-Policy"] = "no-referrer"  # the page's URL carries the signed request
+    return response
+
+
+@bp.errorhandler(RequestExpired)
 @bp.errorhandler(AppError)
 def _app_error(exc: AppError):
-    return _error(exc.status, exc.code, exc.msg)
+    """An error as an HTML page for a browser, as JSON for anything else."""
+    if _wants_html():
+        return render_template("error.html", status=exc.status, code=exc.code, msg=exc.msg), exc.status
+    return error_json(exc)
 
 
 @bp.errorhandler(HTTPException)
@@ -75,14 +99,11 @@ def _http_error(exc: HTTPException):
     fields = sorted({name for location in messages.values() for name in location}) if isinstance(messages, dict) else []
     msg = "missing or invalid: " + ", ".join(fields) if fields else (exc.description or exc.name)
     status = exc.code or 400
-    return _error(status, HTTP_STATUS_CODES.get(status, status), msg)
+    return _app_error(AppError(msg, code=HTTP_STATUS_CODES.get(status, status), status=status))
 
 
-def _error(status: int, code: int, msg: str):
-    """An error as an HTML page for a browser, as the JSON envelope for anything else."""
-    if request.accept_mimetypes.best_match(["application/json", "text/html"]) == "text/html":
-        return render_template("error.html", status=status, msg=msg), status
-    return error_response(status, code, msg)
+def _wants_html() -> bool:
+    return request.accept_mimetypes.best_match(["application/json", "text/html"]) == "text/html"
 
 
 def _render_form(row: dict, error: str = "", status: int = 200):
@@ -91,6 +112,7 @@ def _render_form(row: dict, error: str = "", status: int = 200):
     page = {
         "row": row, "p": row["payload"], "user": user, "error": error,
         "service": row["service_name"], "bank_name": bank_name(row["payload"].get("bankCode", "")),
+        "valid_until": _local_time(row["expires_at"]),
         "mask": _mask, "yuan": format_fen,
     }
     return render_template("gateway.html", **page), status
@@ -100,6 +122,12 @@ def _render_final(row: dict):
     """A request already settled (a reload, a second tab): say so and offer the way back."""
     url = confirmation.callback_redirect(row["payload"]["callbackUrl"], row["resp_code"], row["resp_msg"])
     return render_template("final.html", row=row, state=_STATUS_TEXT[row["status"]], url=url)
+
+
+def _local_time(moment) -> str:
+    if moment is None:
+        return "—"
+    return moment.astimezone(ZoneInfo(current_app.config["SANDBOX_TIMEZONE"])).strftime("%Y-%m-%d %H:%M:%S")
 
 
 def _mask(value: str, keep: int = 4) -> str:

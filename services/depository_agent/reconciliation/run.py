@@ -120,8 +120,8 @@ class Reconciler:
 
     def _bank_status(self, request_no: str):
         try:
-            message = self.compensator.bank.fetch(request_no)
-            return BANK_UNKNOWN if message is None else result_status(self.compensator.codec.open(message))
+            answer = self.compensator.ask_bank(request_no)
+            return BANK_UNKNOWN if answer is None else result_status(answer[1])
         except (BankQueryError, AppError):
             return BANK_FAILED
 
@@ -167,7 +167,7 @@ class Reconciler:
     def _settle(self, request_no: str) -> bool:
         """Settle from the bank's signed answer through the compensation check (the notification path)."""
         with unit_of_work(self.pool) as conn:
-            record = record_store.get_with_age(conn, request_no)
+            record = record_store.get_for_check(conn, request_no)
         return self.compensator.check(record) in _SETTLE_OK
 
     def _republish(self, request_no: str) -> bool:
