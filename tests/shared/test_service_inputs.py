@@ -9,6 +9,7 @@ import pytest
 import requests
 
 from shared.signing import encode_wanxin, load_key
+from tests.api_fuzz.signed import request_times
 from tests.shared import raw_http
 from tests.support.processes import WebService
 
@@ -148,7 +149,7 @@ def test_the_sandbox_confirm_refuses_a_password_that_is_not_text(stack, infra):
     user_no, request_no = "USR_" + uuid.uuid4().hex.upper(), "REQ_" + uuid.uuid4().hex.upper()
     payload = {"requestNo": request_no, "userNo": user_no, "fullname": "张三", "idNumber": "110101199003074512",
                "bankCode": "ICBK", "cardNumber": "6222020200112233445", "mobile": "13800138000", "role": "I",
-               "callbackUrl": "http://127.0.0.1:8001/#/register-result"}
+               "callbackUrl": "http://127.0.0.1:8001/#/register-result", **request_times()}
     req_data, signature = encode_wanxin(payload, private, "SHA256")
     body = {"platformNo": "WANXINP2P", "reqData": req_data, "signature": signature}
     for password in ("\ud800" + "24681", "2468\x0010"):
