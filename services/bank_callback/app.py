@@ -14,6 +14,9 @@ from bank_callback.views import bp
 def create_app(config: dict | None = None) -> Flask:
     """Build the app; ``config`` overrides the environment (tests pass their own)."""
     settings = callback_config.load(config)
+    if settings["PRODUCTION"] and not settings["HUIFU_CALLBACK_URL_SET"]:
+        # The bank calls the public address; the cluster-internal default would refuse every callback.
+        raise ValueError("PRODUCTION=true needs HUIFU_CALLBACK_URL: the base of the callback URLs the bank was given")
     settings["FRONTEND_URL"] = callback_config.frontend_base(settings)
     verifier = Verifier.from_config(settings)  # configuration errors surface before anything opens
     app = create_base_app("bank-callback", settings, "bank-callback", envelope="plain")

@@ -38,9 +38,11 @@ def load(overrides: dict | None = None) -> dict:
     """The service's configuration from the environment, with ``overrides`` applied last.
 
     ``HUIFU_CALLBACK_URL`` (the base of the callback URLs the bank was given) defaults to this
-    service's own ``BANK_CALLBACK_URL`` and is kept without a trailing ``/``.
+    service's own ``BANK_CALLBACK_URL`` and is kept without a trailing ``/``; ``HUIFU_CALLBACK_URL_SET``
+    says whether it was given explicitly.
     """
     config = load_config(DATABASE, DEFAULTS, overrides)
+    config["HUIFU_CALLBACK_URL_SET"] = bool(config["HUIFU_CALLBACK_URL"])
     base = (config["HUIFU_CALLBACK_URL"] or config["BANK_CALLBACK_URL"]).rstrip("/")
     parts = urlsplit(base)
     if parts.scheme not in ("http", "https") or not parts.netloc or parts.query or parts.fragment:

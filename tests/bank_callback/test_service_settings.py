@@ -29,7 +29,7 @@ def test_readiness_does_not_depend_on_redis_which_metrics_still_show(procs, infr
 
 @pytest.mark.parametrize("hash_name", ["MD5", "SHA1"])
 def test_production_refuses_a_weak_hash_unless_this_bank_is_declared_to_use_it(procs, infra, sign_register, hash_name):
-    production = {"PRODUCTION": "true", "HUIFU_SIGN_HASH": hash_name}
+    production = {"PRODUCTION": "true", "HUIFU_SIGN_HASH": hash_name, "HUIFU_CALLBACK_URL": "http://127.0.0.1:8003"}
     other = "SHA1" if hash_name == "MD5" else "MD5"
     for opt_in in ("", other, "true"):
         with pytest.raises(RuntimeError, match="HUIFU_ALLOW_WEAK_HASH"):
@@ -41,3 +41,20 @@ def test_production_refuses_a_weak_hash_unless_this_bank_is_declared_to_use_it(p
     assert answer.text == f"RECV_ORD_ID_{fields['TrxId']}"
     outside_production = procs.web("bank_callback", infra.service_env("bank_callback", HUIFU_SIGN_HASH=hash_name))
     assert requests.get(f"{outside_production.url}/readyz", timeout=5).status_code == 200
+
+
+def test_production_needs_the_callback_url_the_bank_was_given(procs, infra, sign_register):
+    """In production the cluster-internal BANK_CALLBACK_URL is not what the bank signs: starting without
+    HUIFU_CALLBACK_URL would refuse every callback, so the service does not start."""
+    with pytest.raises(RuntimeError, match="HUIFU_CALLBACK_URL"):
+        procs.web("bank_callback", infra.service_env("bank_callback", PRODUCTION="true"))
+    public = procs.web("bank_callback", infra.service_env(
+        "bank_callback", PRODUCTION="true", HUIFU_CALLBACK_URL="https://pay.example.com/huifu/",
+        BANK_CALLBACK_URL="http://bank-callback:8003"))
+    fields = register_fields(BgRetUrl="https://pay.example.com/huifu/register",
+                             RetUrl="https://pay.example.com/huifu/RegisterCallback")
+    assert requests.post(f"{public.url}/register", data=sign_register(fields), timeout=5).status_code == 200
+    internal = register_fields(BgRetUrl="http://bank-callback:8003/register",
+                               RetUrl="http://bank-callback:8003/RegisterCallback")
+    answer = requests.post(f"{public.url}/register", data=sign_register(internal), timeout=5)
+    assert answer.status_code == 400 and answer.json()["code"] == 911
