@@ -35,10 +35,11 @@ def record_registration(pool: ConnectionPool, cache: CustomerCache, fields: dict
         if new and not is_success(fields):
             log.warning("UserRegister reported failure; nothing bound", extra={"fields": {
                 "UsrId": openid, "RespCode": fields["RespCode"], "TrxId": fields["TrxId"]}})
-        elif new and not repository.insert_customer(conn, openid, cust_id):
-            holders = repository.live_bindings(conn, openid, cust_id)
+        elif new and not repository.insert_customer(conn, openid, cust_id) and \
+                repository.live_bindings(conn, openid, cust_id) != [{"openid": openid, "cust_id": cust_id}]:
+            # The same binding stored by an earlier transaction is no contradiction.
             raise Anomaly("binding_conflict", f"UsrId {openid} or UsrCustId {cust_id} is already bound to another"
-                                              f" customer: {holders}")
+                                              " customer")
     if is_success(fields):
         cache.remember(openid, cust_id)
     return receipt(fields)

@@ -58,7 +58,6 @@ NET_SAVE = Command(
      "MerPriv"),
     "/netsave", "/NetSaveCallback",
     {SUCCESS: "充值成功", "351": "银行卡余额不足", "999": "用户取消充值"})
-COMMANDS = (USER_REGISTER, NET_SAVE)
 
 _DIGITS = {"UsrCustId": re.compile(r"[0-9]{16}"), "OrdId": re.compile(r"[0-9]{1,30}"),
            "OrdDate": re.compile(r"[0-9]{8}"), "TrxId": re.compile(r"[0-9]{1,18}")}
@@ -191,14 +190,14 @@ class Verifier:
                      self.callback_url + command.page_path, self.max_fen,
                      today or datetime.now(BANK_TIMEZONE).date())
 
-    def verify(self, command: Command, fields: dict[str, str], today: date | None = None) -> dict[str, str]:
+    def verify(self, command: Command, fields: dict[str, str]) -> dict[str, str]:
         """Return ``fields`` once they are proven to be exactly what the bank signed.
 
         Raises :class:`BadRequest`: 911 a signed field out of its format, 910 a missing, malformed
         or wrong ChkValue; and :class:`Anomaly` 912 when the bank's signature covers bytes that read
         as more than one field set (recorded for an operator: the bank did sign it).
         """
-        rules = self.rules(command, today)
+        rules = self.rules(command)
         values = [fields.get(name, "") for name in command.signed_fields]
         read: dict[str, str] = {}
         for name, value in zip(command.signed_fields, values):

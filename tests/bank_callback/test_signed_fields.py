@@ -320,3 +320,26 @@ def test_a_contradicting_binding_is_an_anomaly_until_resolved(server, huifu_priv
     db.execute("update bank_customers set deleted = true where rtrim(openid) = %s", (first["UsrId"],))
     assert requests.post(f"{server.url}/register", data=other, timeout=10).status_code == 200
 
+
+
+def test_the_same_binding_in_another_bank_transaction_is_no_anomaly(server, huifu_private, db):
+    """A binding stored before (an earlier registration of the same pair, or one received before TrxIds
+    were recorded) is confirmed by a later UserRegister under another TrxId, not contradicted."""
+    first = signed(huifu_private, register_fields(), REGISTER_ORDER)
+    assert requests.post(f"{server.url}/register", data=first, timeout=10).status_code == 200
+    db.execute("delete from huifu_transaction")  # as if it had been received before TrxIds were recorded
+    for fields in (first, {**first, "TrxId": trx_id()}):
+        again = signed(huifu_private, fields, REGISTER_ORDER)
+        answer = requests.post(f"{server.url}/register", data=again, timeout=10)
+        assert answer.text == f"RECV_ORD_ID_{again['TrxId']}"
+    assert db.execute("select count(*) from huifu_anomaly").fetchone()[0] == 0
+    assert db.execute("select count(*) from bank_customers").fetchone()[0] == 1
+
+
+def test_a_netsave_stored_before_trx_ids_were_recorded_is_a_duplicate(server, huifu_private, db):
+    fields = signed(huifu_private, netsave_fields(new_cust_id(), "10.00"), NETSAVE_ORDER)
+    assert requests.post(f"{server.url}/netsave", data=fields, timeout=10).status_code == 200
+    db.execute("delete from huifu_transaction")
+    assert requests.post(f"{server.url}/netsave", data=fields, timeout=10).text == f"RECV_ORD_ID_{fields['TrxId']}"
+    assert db.execute("select count(*) from huifu_anomaly").fetchone()[0] == 0
+    assert db.execute("select count(*) from bank_netsave").fetchone()[0] == 1
