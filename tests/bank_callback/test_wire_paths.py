@@ -127,3 +127,9 @@ def test_failed_registration_without_customer_is_the_only_empty_cust_id(server, 
     answer = requests.post(f"{server.url}/register", data=succeeded, timeout=5)
     assert answer.status_code == 400 and answer.json()["code"] == 911
     assert stored("bank_customers") == []
+
+
+def test_a_flood_of_parameters_is_refused(server, netsave, stored):
+    extra = "&".join(f"x{number}=1" for number in range(100))
+    _refused(send(server.url, "POST", "/netsave", Variant("", _form(netsave) + "&" + extra, None)))
+    assert stored("bank_netsave") == []
