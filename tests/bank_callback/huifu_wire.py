@@ -113,9 +113,9 @@ def _disturbed(draw, pairs: list[tuple[str, str]], notes: list[str]) -> list[tup
         index = pairs.index((name, value))
         value = "0" + value
     elif kind == "chk-case":
-        name, value = next(pair for pair in pairs if pair[0] == "ChkValue")
+        name, value = ([pair for pair in pairs if pair[0] == "ChkValue"] or [pairs[index]])[0]
         index = pairs.index((name, value))
-        start = draw(st.integers(0, len(value) - 1))
+        start = draw(st.integers(0, max(len(value) - 1, 0)))
         value = value[:start] + value[start:].lower()
     elif kind == "rename":
         name = draw(st.sampled_from([name.lower(), name.upper(), name + " ", " " + name]))
