@@ -1,4 +1,5 @@
-"""Operator commands: ``python -m bank_callback netsave pending`` and ``cache rebuild|check``."""
+"""Operator commands: ``python -m bank_callback netsave pending``, ``cache rebuild|check`` and
+``anomalies list|resolve``."""
 import json
 
 import psycopg
@@ -52,10 +53,36 @@ def cache(config: dict, args) -> int:
     return 1 if drift else 0
 
 
+def anomalies(config: dict, args) -> int:
+    """``list`` the open anomalies (``--all``: resolved ones too) as JSON lines, exit 1 when one is open;
+    ``resolve ID...`` closes them once an operator has dealt with them."""
+    with _connect(config) as conn:
+        if args.action == "resolve":
+            closed = repository.resolve_anomalies(conn, args.ids)
+            print(f"{closed} anomaly(ies) resolved")
+            return 0 if closed == len(set(args.ids)) else 1
+        rows = repository.anomalies(conn, include_resolved=args.all, limit=args.limit)
+    for row in rows:
+        print(json.dumps({**row, **{name: row[name] and row[name].isoformat()
+                                    for name in ("first_seen", "last_seen", "resolved_at")}}, ensure_ascii=False))
+    still_open = sum(row["resolved_at"] is None for row in rows)
+    print(f"{still_open} open anomaly(ies)")
+    return 1 if still_open else 0
+
+
+def _anomaly_arguments(parser) -> None:
+    parser.add_argument("action", choices=["list", "resolve"])
+    parser.add_argument("ids", nargs="*", type=int, help="resolve: the ids to close")
+    parser.add_argument("--all", action="store_true", help="list: resolved anomalies too")
+    parser.add_argument("--limit", type=int, default=1000)
+
+
 COMMANDS = {
     "netsave": ("recharge callbacks: `pending` lists those not credited yet",
                 lambda p: (p.add_argument("action", choices=["pending"]),
                            p.add_argument("--limit", type=int, default=1000)), netsave),
     "cache": ("bank-customers Redis hash: `rebuild` it from the table or `check` it against the table",
               lambda p: p.add_argument("action", choices=["rebuild", "check"]), cache),
+    "anomalies": ("signed callbacks refused as anomalies: `list` them, `resolve ID...` once dealt with",
+                  _anomaly_arguments, anomalies),
 }

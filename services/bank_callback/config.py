@@ -1,4 +1,6 @@
 """bank-callback settings (see docs/bank_callback.md for each one)."""
+from urllib.parse import urlsplit
+
 from shared.config import load_config
 
 from bank_callback import DATABASE
@@ -12,6 +14,10 @@ FRONTEND_BASES = {
 DEFAULTS = {
     "HUIFU_MER_CUST_ID": "6000060000000001",
     "HUIFU_SIGN_HASH": "SHA256",
+    "HUIFU_ALLOW_WEAK_HASH": "",
+    "HUIFU_CALLBACK_URL": "",
+    "BANK_CALLBACK_URL": "http://127.0.0.1:8003",
+    "PLATFORM_NO": "WANXINP2P",
     "HUIFU_PUBLIC_KEY_PATH": "",
     "MIN_KEY_BITS": 2048,
     "MAX_AMOUNT_FEN": 100_000_000,
@@ -29,8 +35,20 @@ DEFAULTS = {
 
 
 def load(overrides: dict | None = None) -> dict:
-    """The service's configuration from the environment, with ``overrides`` applied last."""
-    return load_config(DATABASE, DEFAULTS, overrides)
+    """The service's configuration from the environment, with ``overrides`` applied last.
+
+    ``HUIFU_CALLBACK_URL`` (the base of the callback URLs the bank was given) defaults to this
+    service's own ``BANK_CALLBACK_URL`` and is kept without a trailing ``/``; ``HUIFU_CALLBACK_URL_SET``
+    says whether it was given explicitly.
+    """
+    config = load_config(DATABASE, DEFAULTS, overrides)
+    config["HUIFU_CALLBACK_URL_SET"] = bool(config["HUIFU_CALLBACK_URL"])
+    base = (config["HUIFU_CALLBACK_URL"] or config["BANK_CALLBACK_URL"]).rstrip("/")
+    parts = urlsplit(base)
+    if parts.scheme not in ("http", "https") or not parts.netloc or parts.query or parts.fragment:
+        raise ValueError(f"HUIFU_CALLBACK_URL must be an absolute http(s) URL without query, not {base!r}")
+    config["HUIFU_CALLBACK_URL"] = base
+    return config
 
 
 def frontend_base(config: dict) -> str:

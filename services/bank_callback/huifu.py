@@ -1,75 +1,243 @@
-"""The Huifu protocol: which fields each command signs, and the checks every callback passes.
+"""The Huifu protocol: which fields each command signs, their one exact format, and the checks every
+callback passes before anything trusts it.
 
-A callback is trusted only after its ``ChkValue`` verifies over the command's fields in the
-SPEC's order and its ``MerCustId`` is this platform's; field rules specific to what is stored
-live in :mod:`bank_callback.callbacks`.
+ChkValue signs the signed fields joined WITHOUT separators, so the signature alone does not say
+where one field ends and the next begins: moving characters between neighbours keeps it valid.
+A callback therefore counts as signed only when
+
+1. every signed field has its exact format (:data:`FORMATS`: digits only where a number is meant,
+   the configured URLs, the known codes, today's date), so the received split is one reading
+   of the signed bytes under those formats;
+2. ChkValue, upper-case hex of the key's size, verifies over those bytes;
+3. that reading is the ONLY one: no other split of the same bytes satisfies the formats
+   (:meth:`Verifier.readings`); an ambiguous callback cannot say which fields the bank meant.
 """
 import re
 from dataclasses import dataclass
+from datetime import date, datetime
+from typing import Callable
+from zoneinfo import ZoneInfo
 
 from shared.config import key_path
 from shared.errors import BadRequest
 from shared.signing import RsaKey, load_key, verify_huifu
 
+from bank_callback.anomalies import Anomaly
+
 SUCCESS = "000"
 SIGNATURE_INVALID = 910
-_TRX_ID = re.compile(r"[0-9A-Za-z_-]{1,64}")
+FORMAT_INVALID = 911
+AMBIGUOUS = 912
 HASHES = ("SHA256", "MD5", "SHA1")
+WEAK_HASHES = ("MD5", "SHA1")
+# OrdDate is the bank's business day in China Standard Time.
+BANK_TIMEZONE = ZoneInfo("Asia/Shanghai")
+MER_PRIV_MAX = 120
 
 
 @dataclass(frozen=True)
 class Command:
-    """A Huifu command (``CmdId``) and the fields its ChkValue signs, in order."""
+    """A Huifu command (``CmdId``): the fields its ChkValue signs in order, the paths of its two
+    callbacks, and the RespCodes it can carry with the text the platform shows for each."""
 
     name: str
     signed_fields: tuple[str, ...]
+    background_path: str
+    page_path: str
+    resp_codes: dict[str, str]
 
 
-USER_REGISTER = Command("UserRegister", ("CmdId", "RespCode", "MerCustId", "UsrId", "UsrCustId", "BgRetUrl",
-                                         "TrxId", "RetUrl", "MerPriv"))
-NET_SAVE = Command("NetSave", ("CmdId", "RespCode", "MerCustId", "UsrCustId", "OrdId", "OrdDate", "TransAmt",
-                               "TrxId", "RetUrl", "BgRetUrl", "MerPriv"))
+USER_REGISTER = Command(
+    "UserRegister",
+    ("CmdId", "RespCode", "MerCustId", "UsrId", "UsrCustId", "BgRetUrl", "TrxId", "RetUrl", "MerPriv"),
+    "/register", "/RegisterCallback",
+    {SUCCESS: "开户成功", "999": "用户取消开户"})
+NET_SAVE = Command(
+    "NetSave",
+    ("CmdId", "RespCode", "MerCustId", "UsrCustId", "OrdId", "OrdDate", "TransAmt", "TrxId", "RetUrl", "BgRetUrl",
+     "MerPriv"),
+    "/netsave", "/NetSaveCallback",
+    {SUCCESS: "充值成功", "351": "银行卡余额不足", "999": "用户取消充值"})
+
+_DIGITS = {"UsrCustId": re.compile(r"[0-9]{16}"), "OrdId": re.compile(r"[0-9]{1,30}"),
+           "OrdDate": re.compile(r"[0-9]{8}"), "TrxId": re.compile(r"[0-9]{1,18}")}
+_USR_ID = re.compile(r"[A-Za-z0-9_-]{1,25}")
+_TRANS_AMT = re.compile(r"(0|[1-9][0-9]{0,15})\.([0-9]{2})")
+_UPPER_HEX = re.compile(r"[0-9A-F]+")
+
+
+@dataclass(frozen=True)
+class Rules:
+    """What the formats depend on: this platform's settings and the bank's current day."""
+
+    command: Command
+    mer_cust_id: str
+    platform_no: str
+    background_url: str
+    page_url: str
+    max_fen: int
+    today: date
+
+
+# A format check: (value, the fields read before it, the rules) -> the reason it is wrong, or None.
+Check = Callable[[str, dict, Rules], str | None]
+
+
+def _exactly(expected: Callable[[Rules], str], what: str) -> Check:
+    return lambda value, _, rules: None if value == expected(rules) else f"must be {what}"
+
+
+def _resp_code(value: str, _, rules: Rules) -> str | None:
+    known = rules.command.resp_codes
+    return None if value in known else f"must be one of {', '.join(sorted(known))}"
+
+
+def _usr_id(value: str, _, rules: Rules) -> str | None:
+    if not _USR_ID.fullmatch(value):
+        return "(openid) must be 1 to 25 letters, digits, '_' or '-'"
+    if value == rules.platform_no:
+        return "(openid) must not be the platform's own ledger account"
+    return None
+
+
+def _usr_cust_id(value: str, read: dict, rules: Rules) -> str | None:
+    # A failed UserRegister may carry no customer: the bank opened none.
+    if value == "" and rules.command is USER_REGISTER and read.get("RespCode") != SUCCESS:
+        return None
+    return None if _DIGITS["UsrCustId"].fullmatch(value) else "must be 16 digits"
+
+
+def _pattern(name: str, what: str) -> Check:
+    return lambda value, _, rules: None if _DIGITS[name].fullmatch(value) else f"must be {what}"
+
+
+def _ord_date(value: str, _, rules: Rules) -> str | None:
+    if not _DIGITS["OrdDate"].fullmatch(value):
+        return "must be 8 digits (yyyyMMdd)"
+    try:
+        day = datetime.strptime(value, "%Y%m%d").date()
+    except ValueError:
+        return "must be a real date (yyyyMMdd)"
+    if abs((day - rules.today).days) > 1:
+        return f"must be within a day of today ({rules.today:%Y%m%d})"
+    return None
+
+
+def _trans_amt(value: str, _, rules: Rules) -> str | None:
+    match = _TRANS_AMT.fullmatch(value)
+    if not match:
+        return "must be digits with exactly two decimals, without leading zeros (\"100.00\")"
+    fen = int(match.group(1)) * 100 + int(match.group(2))
+    if not 0 < fen <= rules.max_fen:
+        return f"must be more than 0.00 and at most {rules.max_fen // 100}.{rules.max_fen % 100:02d}"
+    return None
+
+
+def _mer_priv(value: str, _, rules: Rules) -> str | None:
+    if len(value) > MER_PRIV_MAX or not value.isprintable():
+        return f"must be at most {MER_PRIV_MAX} printable characters"
+    return None
+
+
+# Every signed field's one format; a field absent from the callback is read as ''.
+FORMATS: dict[str, Check] = {
+    "CmdId": _exactly(lambda rules: rules.command.name, "the endpoint's command"),
+    "RespCode": _resp_code,
+    "MerCustId": _exactly(lambda rules: rules.mer_cust_id, "this platform's merchant customer id"),
+    "UsrId": _usr_id,
+    "UsrCustId": _usr_cust_id,
+    "OrdId": _pattern("OrdId", "1 to 30 digits"),
+    "OrdDate": _ord_date,
+    "TransAmt": _trans_amt,
+    "TrxId": _pattern("TrxId", "1 to 18 digits"),
+    "BgRetUrl": _exactly(lambda rules: rules.background_url, "the configured background callback URL"),
+    "RetUrl": _exactly(lambda rules: rules.page_url, "the configured page callback URL"),
+    "MerPriv": _mer_priv,
+}
 
 
 class Verifier:
-    """Checks callbacks against the Huifu public key and this platform's merchant id."""
+    """Checks callbacks against the Huifu public key and this platform's settings."""
 
-    def __init__(self, public_key: RsaKey, hash_name: str, mer_cust_id: str, min_bits: int):
+    def __init__(self, public_key: RsaKey, hash_name: str, settings: dict):
         self.public_key = public_key
         self.hash_name = hash_name
-        self.mer_cust_id = mer_cust_id
-        self.min_bits = min_bits
+        self.min_bits = settings["MIN_KEY_BITS"]
+        self.mer_cust_id = settings["HUIFU_MER_CUST_ID"]
+        self.platform_no = settings["PLATFORM_NO"]
+        self.callback_url = settings["HUIFU_CALLBACK_URL"]
+        self.max_fen = settings["MAX_AMOUNT_FEN"]
+        self.chk_value_length = public_key.key_size // 4  # hex digits of a signature by this key
 
     @classmethod
     def from_config(cls, config: dict) -> "Verifier":
-        """The verifier of ``config``: key from HUIFU_PUBLIC_KEY_PATH (or KEYS_DIR), HUIFU_SIGN_HASH."""
-        if config["HUIFU_SIGN_HASH"].upper() not in HASHES:
-            raise ValueError(f"HUIFU_SIGN_HASH must be one of {', '.join(HASHES)}, not {config['HUIFU_SIGN_HASH']!r}")
-        path = key_path(config, "HUIFU_PUBLIC_KEY_PATH", "huifu_public.pem")
-        return cls(load_key(path, config["MIN_KEY_BITS"]), config["HUIFU_SIGN_HASH"].upper(),
-                   config["HUIFU_MER_CUST_ID"], config["MIN_KEY_BITS"])
+        """The verifier of ``config``: key from HUIFU_PUBLIC_KEY_PATH (or KEYS_DIR), HUIFU_SIGN_HASH.
 
-    def verify(self, command: Command, params: dict) -> dict[str, str]:
-        """Return the callback's fields (all strings) once it is proven to come from the bank.
-
-        Raises :class:`BadRequest` with the reason: non-string or NUL-carrying values, a missing
-        or wrong ChkValue, another command, another merchant, or a malformed TrxId.
+        In production a weak hash (MD5, SHA1) is refused unless HUIFU_ALLOW_WEAK_HASH names it.
         """
-        fields = _string_fields(params)
+        hash_name = config["HUIFU_SIGN_HASH"].upper()
+        if hash_name not in HASHES:
+            raise ValueError(f"HUIFU_SIGN_HASH must be one of {', '.join(HASHES)}, not {config['HUIFU_SIGN_HASH']!r}")
+        if config["PRODUCTION"] and hash_name in WEAK_HASHES and config["HUIFU_ALLOW_WEAK_HASH"].upper() != hash_name:
+            raise ValueError(f"HUIFU_SIGN_HASH={hash_name} is weak: in production set HUIFU_ALLOW_WEAK_HASH="
+                             f"{hash_name} to confirm that the bank signs with it")
+        path = key_path(config, "HUIFU_PUBLIC_KEY_PATH", "huifu_public.pem")
+        return cls(load_key(path, config["MIN_KEY_BITS"]), hash_name, config)
+
+    def rules(self, command: Command, today: date | None = None) -> Rules:
+        """The formats' settings for ``command`` on the bank's day ``today`` (default: now, in CST)."""
+        return Rules(command, self.mer_cust_id, self.platform_no, self.callback_url + command.background_path,
+                     self.callback_url + command.page_path, self.max_fen,
+                     today or datetime.now(BANK_TIMEZONE).date())
+
+    def verify(self, command: Command, fields: dict[str, str]) -> dict[str, str]:
+        """Return ``fields`` once they are proven to be exactly what the bank signed.
+
+        Raises :class:`BadRequest`: 911 a signed field out of its format, 910 a missing, malformed
+        or wrong ChkValue; and :class:`Anomaly` 912 when the bank's signature covers bytes that read
+        as more than one field set (recorded for an operator: the bank did sign it).
+        """
+        rules = self.rules(command)
+        values = [fields.get(name, "") for name in command.signed_fields]
+        read: dict[str, str] = {}
+        for name, value in zip(command.signed_fields, values):
+            reason = FORMATS[name](value, read, rules)
+            if reason:
+                raise BadRequest(f"{name} {reason}", code=FORMAT_INVALID)
+            read[name] = value
         chk_value = fields.get("ChkValue", "")
-        if not chk_value:
-            raise BadRequest("ChkValue is required", code=SIGNATURE_INVALID)
-        signed = [fields.get(name, "") for name in command.signed_fields]
-        if not verify_huifu(self.public_key, signed, chk_value, self.hash_name, self.min_bits):
+        if len(chk_value) != self.chk_value_length or not _UPPER_HEX.fullmatch(chk_value):
+            raise BadRequest(f"ChkValue must be {self.chk_value_length} upper-case hex digits", code=SIGNATURE_INVALID)
+        if not verify_huifu(self.public_key, values, chk_value, self.hash_name, self.min_bits):
             raise BadRequest(f"ChkValue does not verify over {' '.join(command.signed_fields)}",
                              code=SIGNATURE_INVALID)
-        if fields.get("CmdId") != command.name:
-            raise BadRequest(f"CmdId must be {command.name}")
-        if fields.get("MerCustId") != self.mer_cust_id:
-            raise BadRequest("MerCustId is not this platform's merchant customer id")
-        if not _TRX_ID.fullmatch(fields.get("TrxId", "")):
-            raise BadRequest("TrxId is required: 1 to 64 letters, digits, '_' or '-'")
+        if self.readings("".join(values), rules, limit=2) != 1:
+            raise Anomaly("ambiguous", f"the signed fields {' '.join(command.signed_fields)} can be read from the"
+                                       " same bytes in more than one way; refused", status=400, code=AMBIGUOUS)
         return fields
+
+    @staticmethod
+    def readings(signed: str, rules: Rules, limit: int) -> int:
+        """How many ways (counting up to ``limit``) ``signed`` splits into the command's fields, each in
+        its format: a depth-first search over every field's possible lengths."""
+        names = rules.command.signed_fields
+        found = 0
+
+        def walk(index: int, start: int, read: dict) -> None:
+            nonlocal found
+            if found >= limit:
+                return
+            if index == len(names):
+                found += start == len(signed)
+                return
+            ends = [len(signed)] if index == len(names) - 1 else range(start, len(signed) + 1)
+            for end in ends:
+                value = signed[start:end]
+                if FORMATS[names[index]](value, read, rules) is None:
+                    walk(index + 1, end, {**read, names[index]: value})
+
+        walk(0, 0, {})
+        return found
 
 
 def is_success(fields: dict) -> bool:
@@ -77,17 +245,12 @@ def is_success(fields: dict) -> bool:
     return fields.get("RespCode") == SUCCESS
 
 
+def signed_values(command: Command, fields: dict) -> dict[str, str]:
+    """The signed fields of a callback by name, an absent one as ''."""
+    return {name: fields.get(name, "") for name in command.signed_fields}
+
+
 def receipt(fields: dict) -> str:
     """The exact acknowledgement the bank waits for: ``RECV_ORD_ID_<TrxId>``."""
     return f"RECV_ORD_ID_{fields['TrxId']}"
 
-
-def _string_fields(params: dict) -> dict[str, str]:
-    fields = {}
-    for name, value in params.items():
-        if not isinstance(value, str):
-            raise BadRequest(f"{name} must be a string")
-        if "\x00" in value:
-            raise BadRequest(f"{name} must not contain NUL characters")
-        fields[name] = value
-    return fields

@@ -1,14 +1,18 @@
 """bank-callback's gauges on /metrics, read from the database at scrape time."""
 from flask import Flask
+from redis import RedisError
 
 from shared.metrics import PerScrape, add_gauge, db_gauge
 
 from bank_callback import repository
+from bank_callback.anomalies import KINDS
 
 
 def register(app: Flask) -> None:
-    """Netsaves waiting to be credited (and the oldest one's age), and the number of customers."""
+    """Netsaves waiting to be credited (and the oldest one's age), the number of customers, open
+    anomalies by kind, and whether the Redis copy of the customers can be reached."""
     pool = app.extensions["db"]
+    cache = app.extensions["customer_cache"]
 
     backlog = PerScrape(db_gauge(pool, repository.netsave_backlog))
 
@@ -24,3 +28,20 @@ def register(app: Flask) -> None:
     add_gauge(app, "bank_callback_netsave_oldest_uncredited_seconds", "age of the oldest uncredited recharge", oldest)
     add_gauge(app, "bank_callback_customers", "live bank customers (openid bindings)",
               db_gauge(pool, repository.customer_count))
+
+    read_anomalies = db_gauge(pool, repository.open_anomaly_counts)
+
+    def open_anomalies():
+        counts = {row["kind"]: row["n"] for row in read_anomalies()}
+        return [({"kind": kind}, counts.get(kind, 0)) for kind in sorted({*KINDS, *counts})]
+
+    def redis_up():
+        try:
+            cache.ping()
+            return 1
+        except RedisError:  # the copy is out of reach; callbacks go on without it
+            return 0
+
+    add_gauge(app, "bank_callback_anomalies_open", "signed callbacks refused as anomalies, not resolved yet",
+              open_anomalies)
+    add_gauge(app, "bank_callback_redis_up", "1 when the bank-customers cache (Redis) answers, else 0", redis_up)

@@ -1,9 +1,9 @@
-"""SQL of the two tables. char(n) columns are rtrim-ed on the way out; callers pass trimmed values."""
+"""SQL of bank-callback's tables. char(n) columns are rtrim-ed on the way out; callers pass trimmed values."""
 import json
 from functools import partial
 
 from psycopg import Connection
-from psycopg.types.json import Json
+from psycopg.types.json import Json, Jsonb
 
 
 def insert_customer(conn: Connection, openid: str, cust_id: str) -> bool:
@@ -98,3 +98,52 @@ def netsave_backlog(conn: Connection) -> list[dict]:
 def customer_count(conn: Connection) -> int:
     """Live customers (for /metrics)."""
     return conn.execute("select count(*) as n from bank_customers where not deleted").fetchone()["n"]
+
+
+def claim_transaction(conn: Connection, trx_id: str, cmd_id: str, signed: dict) -> dict | None:
+    """Record bank transaction ``trx_id`` as this callback; None when it is new, else the callback
+    stored under it before (``cmd_id``, ``signed``)."""
+    row = conn.execute(
+        "insert into huifu_transaction (trx_id, cmd_id, signed) values (%s, %s, %s)"
+        " on conflict (trx_id) do nothing returning trx_id",
+        (trx_id, cmd_id, Jsonb(signed)),
+    ).fetchone()
+    return None if row is not None else find_transaction(conn, trx_id)
+
+
+def find_transaction(conn: Connection, trx_id: str) -> dict | None:
+    """The callback stored for bank transaction ``trx_id``: ``cmd_id``, ``signed``."""
+    return conn.execute("select cmd_id, signed from huifu_transaction where trx_id = %s", (trx_id,)).fetchone()
+
+
+def record_anomaly(conn: Connection, kind: str, trx_id: str, cmd_id: str, detail: str, fields: dict,
+                   fingerprint: str) -> None:
+    """Keep a refused signed callback for an operator; the same one again counts up (and reopens it)."""
+    conn.execute(
+        "insert into huifu_anomaly (kind, trx_id, cmd_id, detail, fields, fingerprint)"
+        " values (%s, %s, %s, %s, %s, %s)"
+        " on conflict (fingerprint) do update set occurrences = huifu_anomaly.occurrences + 1,"
+        "   last_seen = now(), resolved_at = null",
+        (kind, trx_id, cmd_id, detail, Jsonb(fields), fingerprint),
+    )
+
+
+def anomalies(conn: Connection, include_resolved: bool, limit: int) -> list[dict]:
+    """Anomalies, oldest first: only the open ones unless ``include_resolved``."""
+    return conn.execute(
+        "select id, kind, trx_id, cmd_id, detail, fields, occurrences, first_seen, last_seen, resolved_at"
+        " from huifu_anomaly where %s or resolved_at is null order by first_seen, id limit %s",
+        (include_resolved, limit),
+    ).fetchall()
+
+
+def resolve_anomalies(conn: Connection, ids: list[int]) -> int:
+    """Mark open anomalies ``ids`` as resolved; how many were."""
+    return conn.execute("update huifu_anomaly set resolved_at = now() where id = any(%s) and resolved_at is null",
+                        (ids,)).rowcount
+
+
+def open_anomaly_counts(conn: Connection) -> list[dict]:
+    """Open anomalies by kind (for /metrics)."""
+    return conn.execute("select kind, count(*) as n from huifu_anomaly where resolved_at is null group by kind"
+                        ).fetchall()

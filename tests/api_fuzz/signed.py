@@ -8,6 +8,7 @@ platform or Huifu would.
 """
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 from hypothesis import strategies as st
 
@@ -16,6 +17,7 @@ from shared.signing import encode_wanxin, huifu_chk_value, load_key, wanxin_time
 PLATFORM_NO = "WANXINP2P"
 MER_CUST_ID = "6000060000000001"
 CALLBACK_URL = "http://127.0.0.1:8001/#/callback"
+CST = ZoneInfo("Asia/Shanghai")  # the Huifu bank's business day
 DROP = object()  # a mutation that removes the field
 HOSTILE = st.one_of(st.just(DROP), st.none(), st.booleans(), st.integers(), st.floats(allow_nan=False),
                     st.text(max_size=40), st.lists(st.integers(), max_size=2))
@@ -124,24 +126,27 @@ NET_SAVE_FIELDS = ("CmdId", "RespCode", "MerCustId", "UsrCustId", "OrdId", "OrdD
                    "RetUrl", "BgRetUrl", "MerPriv")
 
 
-def huifu_callbacks(keys_dir: str, command: str, cust_ids: list[str]):
-    """A Huifu ``UserRegister`` or ``NetSave`` background callback with a valid ``ChkValue``.
+def huifu_callbacks(keys_dir: str, command: str, cust_ids: list[str], callback_url: str):
+    """A Huifu ``UserRegister`` or ``NetSave`` callback with a valid ``ChkValue``, about half of them in
+    bank-callback's exact formats (``callback_url``: the base of the URLs the bank was given).
 
     ``cust_ids``: UsrCustIds to use; NetSave callbacks for a registered one reach the crediting path.
     """
     key = load_key(str(Path(keys_dir) / "huifu_private.pem"))
     order = USER_REGISTER_FIELDS if command == "UserRegister" else NET_SAVE_FIELDS
-    ids = st.integers(min_value=0, max_value=10**9)
+    background, page = ("/register", "/RegisterCallback") if command == "UserRegister" else \
+        ("/netsave", "/NetSaveCallback")
+    ids = st.integers(min_value=1, max_value=10**9)
 
     def callback(parts):
         number, success, cust_id = parts
         fields = {"CmdId": command, "RespCode": "000" if success else "999", "MerCustId": MER_CUST_ID,
-                  "UsrCustId": cust_id, "TrxId": f"TRX{number:012d}", "RetUrl": "", "BgRetUrl": "", "MerPriv": "",
-                  "RespDesc": "成功" if success else "失败"}
+                  "UsrCustId": cust_id, "TrxId": f"{number:012d}", "RetUrl": callback_url + page,
+                  "BgRetUrl": callback_url + background, "MerPriv": "", "RespDesc": "成功" if success else "失败"}
         if command == "UserRegister":
             return fields | {"UsrId": f"fuzz{number:010d}"}
-        return fields | {"OrdId": f"ORD{number:012d}", "OrdDate": "20260101", "TransAmt": "100.00",
-                         "GateBusiId": "QP", "FeeAmt": "0.00"}
+        return fields | {"OrdId": f"{number:012d}", "OrdDate": datetime.now(CST).strftime("%Y%m%d"),
+                         "TransAmt": "100.00", "GateBusiId": "QP", "FeeAmt": "0.00"}
 
     valid = st.tuples(ids, st.booleans(), st.one_of(st.sampled_from(cust_ids), st.integers(
         min_value=6000060000000000, max_value=6000069999999999).map(str))).map(callback)

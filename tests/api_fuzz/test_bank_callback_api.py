@@ -19,11 +19,12 @@ CUST_ID = "6000060000000002"
 def register_customer(url: str, keys_dir: str) -> None:
     """A Huifu customer the platform knows, so fuzzed NetSave callbacks can name a real UsrCustId."""
     fields = {"CmdId": "UserRegister", "RespCode": "000", "MerCustId": MER_CUST_ID, "UsrId": "fuzzopenid0001",
-              "UsrCustId": CUST_ID, "TrxId": "FUZZTRX0001"}
+              "UsrCustId": CUST_ID, "BgRetUrl": f"{url}/register", "TrxId": "900000000001",
+              "RetUrl": f"{url}/RegisterCallback"}
     key = load_key(str(Path(keys_dir) / "huifu_private.pem"))
     fields["ChkValue"] = huifu_chk_value(key, [fields.get(name, "") for name in USER_REGISTER_FIELDS])
     response = requests.post(f"{url}/register", data=fields, timeout=10)
-    assert response.status_code == 200 and response.text == "RECV_ORD_ID_FUZZTRX0001", response.text
+    assert response.status_code == 200 and response.text == "RECV_ORD_ID_900000000001", response.text
 
 
 def test_bank_callback_api(fuzz_stack, fuzz_infra):
@@ -31,7 +32,8 @@ def test_bank_callback_api(fuzz_stack, fuzz_infra):
     url = fuzz_stack.url("bank_callback")
     register_customer(url, fuzz_infra.keys_dir)
     schema = load_schema(url)
-    signed = {command: huifu_callbacks(fuzz_infra.keys_dir, command, [CUST_ID]) for command in set(COMMANDS.values())}
+    signed = {command: huifu_callbacks(fuzz_infra.keys_dir, command, [CUST_ID], url)
+              for command in set(COMMANDS.values())}
     for container in ("query", "body"):
         mix_in(schema, container, lambda operation: signed.get(COMMANDS.get(operation.path)))
 

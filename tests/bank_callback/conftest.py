@@ -5,8 +5,14 @@ import psycopg
 import pytest
 import redis
 
+from shared.db import create_pool
+from shared.ledger_client import LedgerClient
+
 from bank_callback.app import create_app
+from bank_callback.config import load
+from bank_callback.crediting import NetsaveCrediter
 from tests.bank_callback.huifu_messages import NETSAVE_ORDER, REGISTER_ORDER, signed
+from tests.support.processes import WebService
 
 
 @pytest.fixture(scope="session")
@@ -61,7 +67,8 @@ def redis_client(infra):
 def empty_state(callback_db, redis_client, cache_key):
     """Every test starts with empty tables and no cache hash."""
     with psycopg.connect(callback_db, autocommit=True) as conn:
-        conn.execute("delete from bank_customers; delete from bank_netsave")
+        conn.execute("delete from bank_customers; delete from bank_netsave; delete from huifu_transaction;"
+                     " delete from huifu_anomaly")
     redis_client.delete(cache_key)
 
 
@@ -88,3 +95,40 @@ def stored(db):
     columns = {"bank_customers": "rtrim(openid), rtrim(cust_id), deleted",
                "bank_netsave": "rtrim(cust_id), rtrim(ord_id), data::text, done"}
     return lambda table: db.execute(f"select {columns[table]} from {table} order by created_at").fetchall()
+
+
+@pytest.fixture(scope="module")
+def ledger_url(infra, tmp_path_factory):
+    """One real ledger process for the module (its database is this run's)."""
+    service = WebService("beanpay_ledger", infra.service_env("beanpay_ledger"), tmp_path_factory.mktemp("ledger"))
+    yield service.start().url
+    service.stop()
+
+
+@pytest.fixture
+def ledger(infra, ledger_url):
+    return LedgerClient(ledger_url, infra.config("bank_callback"))
+
+
+@pytest.fixture
+def make_crediter(infra, ledger_url):
+    """``make_crediter(**settings)``: a crediter on its own pool, closed after the test."""
+    pools = []
+
+    def build(**settings):
+        config = load(infra.config("bank_callback", **{"LEDGER_URL": ledger_url, **settings}))
+        pool = create_pool(config, "test-crediter")
+        pools.append(pool)
+        return NetsaveCrediter.from_config(config, pool)
+
+    yield build
+    for pool in pools:
+        pool.close()
+
+
+@pytest.fixture(scope="module")
+def server(infra, callback_db, tmp_path_factory):
+    """bank-callback under gunicorn on this run's database and Redis, for the module."""
+    service = WebService("bank_callback", infra.service_env("bank_callback"), tmp_path_factory.mktemp("callback"))
+    yield service.start()
+    service.stop()

@@ -6,7 +6,7 @@ from tests.bank_callback.huifu_messages import netsave_fields, register_fields
 
 def test_callbacks_over_http(procs, infra, sign_register, sign_netsave, stored):
     service = procs.web("bank_callback", infra.service_env("bank_callback", FRONTEND_ENV="production"))
-    fields = register_fields(UsrId="用户&x=1+2", RespDesc="成功 & 完成")
+    fields = register_fields(UsrId="wx_user-01", MerPriv="用户&x=1+2 %20", RespDesc="成功 & 完成")
     body = sign_register(fields)
 
     answer = requests.post(f"{service.url}/register", data=body, timeout=5)
@@ -22,7 +22,7 @@ def test_callbacks_over_http(procs, infra, sign_register, sign_netsave, stored):
     page = requests.get(f"{service.url}/RegisterCallback", params=body, allow_redirects=False, timeout=5)
     assert page.status_code == 302
     assert page.headers["Location"] == ("http://m.fengchaohuzhu.com/#/BankUserRegisterCallback?RespCode=000"
-                                        "&RespDesc=%E6%88%90%E5%8A%9F%20%26%20%E5%AE%8C%E6%88%90")
+                                        "&RespDesc=%E5%BC%80%E6%88%B7%E6%88%90%E5%8A%9F")
 
     assert requests.get(f"{service.url}/readyz", timeout=5).status_code == 200
     paths = requests.get(f"{service.url}/openapi.json", timeout=5).json()["paths"]

@@ -69,7 +69,7 @@ def test_tampered_amount_is_refused(client, sign_netsave, stored):
 
 
 def test_failed_netsave_is_stored_and_acknowledged(client, sign_netsave, stored):
-    fields = netsave_fields(new_cust_id(), RespCode="105", RespDesc="余额不足")
+    fields = netsave_fields(new_cust_id(), RespCode="351", RespDesc="余额不足")
     response = client.post("/netsave", data=sign_netsave(fields))
     assert response.get_data(as_text=True) == f"RECV_ORD_ID_{fields['TrxId']}"
     assert [row[1] for row in stored("bank_netsave")] == [fields["OrdId"]]

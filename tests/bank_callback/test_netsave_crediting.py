@@ -6,45 +6,12 @@ import time
 import pytest
 import requests
 
-from shared.db import create_pool
 from shared.errors import NotFound
-from shared.ledger_client import LedgerClient
 
 from bank_callback import repository
-from bank_callback.config import load
-from bank_callback.crediting import NetsaveCrediter
 from tests.bank_callback.huifu_messages import netsave_fields, register_fields
 from tests.bank_callback.operator_commands import run_command
-from tests.support.processes import WebService, free_port
-
-
-@pytest.fixture(scope="module")
-def ledger_url(infra, tmp_path_factory):
-    """One real ledger process for the module (its database is this run's)."""
-    service = WebService("beanpay_ledger", infra.service_env("beanpay_ledger"), tmp_path_factory.mktemp("ledger"))
-    yield service.start().url
-    service.stop()
-
-
-@pytest.fixture
-def ledger(infra, ledger_url):
-    return LedgerClient(ledger_url, infra.config("bank_callback"))
-
-
-@pytest.fixture
-def make_crediter(infra, ledger_url):
-    """``make_crediter(**settings)``: a crediter on its own pool, closed after the test."""
-    pools = []
-
-    def build(**settings):
-        config = load(infra.config("bank_callback", **{"LEDGER_URL": ledger_url, **settings}))
-        pool = create_pool(config, "test-crediter")
-        pools.append(pool)
-        return NetsaveCrediter.from_config(config, pool)
-
-    yield build
-    for pool in pools:
-        pool.close()
+from tests.support.processes import free_port
 
 
 @pytest.fixture
@@ -82,7 +49,7 @@ def test_credits_the_exact_sum_once_even_when_run_twice(make_crediter, customer,
                                                         infra, db):
     openid = customer["UsrId"]
     saved = [save(customer["UsrCustId"], amount) for amount in ("100.00", "0.01", "1234.56")]
-    save(customer["UsrCustId"], "50.00", RespCode="105", RespDesc="失败")
+    save(customer["UsrCustId"], "50.00", RespCode="999", RespDesc="失败")
     crediter = make_crediter(CREDIT_BATCH_SIZE=2)
     first = crediter.run_once()
     assert (first.credited, first.closed_failed, first.waiting, first.ledger_down) == (3, 1, [], False)

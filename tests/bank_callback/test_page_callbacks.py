@@ -1,11 +1,23 @@
-"""Page callbacks: verified, then the browser is sent to the frontend route of the environment."""
+"""Page callbacks: verified, then the browser is sent to the frontend route of the environment with the
+signed RespCode and the platform's own text for it (the bank's RespDesc is not signed: never shown)."""
 from urllib.parse import parse_qs, unquote
 
 import pytest
+import requests
 
 from tests.bank_callback.huifu_messages import netsave_fields, new_cust_id, register_fields
+from tests.support.processes import WebService
 
-RESP_DESC = "开户成功 & a=b+c%"
+RESP_DESC = "恭喜 & a=b+c% 已到账"  # what an attacker could put in the unsigned RespDesc
+
+
+@pytest.fixture(scope="module")
+def page_server(infra, callback_db, tmp_path_factory):
+    """bank-callback under gunicorn, redirecting to the test frontend."""
+    service = WebService("bank_callback", infra.service_env("bank_callback", FRONTEND_ENV="test"),
+                         tmp_path_factory.mktemp("pages"))
+    yield service.start()
+    service.stop()
 
 
 def _fragment(location: str) -> tuple[str, dict]:
@@ -26,16 +38,37 @@ def test_register_page_redirects_to_the_environment_frontend(make_app, sign_regi
     assert response.status_code == 302
     route, values = _fragment(response.headers["Location"])
     assert route == f"{base}#/BankUserRegisterCallback"
-    assert values == {"RespCode": "000", "RespDesc": RESP_DESC}
+    assert values == {"RespCode": "000", "RespDesc": "开户成功"}
 
 
 def test_values_are_percent_encoded_in_the_fragment(make_app, sign_netsave):
     client = make_app(FRONTEND_ENV="test").test_client()
-    fields = sign_netsave(netsave_fields(new_cust_id(), RespCode="105", RespDesc=RESP_DESC))
+    fields = sign_netsave(netsave_fields(new_cust_id(), RespCode="351", RespDesc=RESP_DESC))
     location = client.post("/NetSaveCallback", data=fields).headers["Location"]
-    expected = ("RespCode=105&RespDesc=%E5%BC%80%E6%88%B7%E6%88%90%E5%8A%9F%20%26%20a%3Db%2Bc%25")
+    expected = "RespCode=351&RespDesc=%E9%93%B6%E8%A1%8C%E5%8D%A1%E4%BD%99%E9%A2%9D%E4%B8%8D%E8%B6%B3"
     assert location == f"http://dev.fengchaohuzhu.com/#/NetSaveCallback?{expected}"
-    assert unquote(location.rsplit("RespDesc=", 1)[1]) == RESP_DESC
+    assert unquote(location.rsplit("RespDesc=", 1)[1]) == "银行卡余额不足"
+
+
+@pytest.mark.parametrize("path, command, build, texts", [
+    ("/RegisterCallback", "register", lambda: register_fields(),
+     {"000": "开户成功", "999": "用户取消开户"}),
+    ("/NetSaveCallback", "netsave", lambda: netsave_fields(new_cust_id()),
+     {"000": "充值成功", "351": "银行卡余额不足", "999": "用户取消充值"}),
+])
+def test_resp_desc_is_the_platforms_text_for_the_signed_resp_code(page_server, sign_register, sign_netsave,
+                                                                 path, command, build, texts):
+    """The unsigned RespDesc a bank (or anyone re-posting a genuine callback) sends never reaches the user."""
+    sign = sign_register if command == "register" else sign_netsave
+    for code, text in texts.items():
+        fields = sign({**build(), "RespCode": code})
+        for hostile in (RESP_DESC, "<script>alert(1)</script>", "充值成功，已到账 ¥1,000,000.00", ""):
+            for response in (requests.get(f"{page_server.url}{path}", params={**fields, "RespDesc": hostile},
+                                          allow_redirects=False, timeout=5),
+                             requests.post(f"{page_server.url}{path}", data={**fields, "RespDesc": hostile},
+                                           allow_redirects=False, timeout=5)):
+                assert response.status_code == 302, response.text
+                assert _fragment(response.headers["Location"])[1] == {"RespCode": code, "RespDesc": text}
 
 
 def test_netsave_page_by_get(client, sign_netsave, stored):

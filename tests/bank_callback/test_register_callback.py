@@ -31,8 +31,8 @@ def test_duplicate_gets_the_same_reply_and_changes_nothing(client, sign_register
     assert db.execute("select id, updated_at from bank_customers").fetchall() == before
 
 
-def test_independent_vector_with_multibyte_openid_of_exactly_25_bytes(client, huifu_private, stored):
-    openid = "微信用户甲乙丙丁" + "x"  # 8 x 3 bytes + 1 = 25 bytes
+def test_independent_vector_with_an_openid_of_25_characters(client, huifu_private, stored):
+    openid = "oWx_-" + "A1b2C3d4E5" * 2  # every kind of character an openid may have, 25 of them
     fields = register_fields(UsrId=openid, MerPriv="备注 & a=b")
     fields["ChkValue"] = chk_value(huifu_private, fields, REGISTER_ORDER)
     response = client.post("/register", data=fields)
@@ -85,6 +85,9 @@ def test_md5_by_configuration(make_app, sign_register, stored):
 @pytest.mark.parametrize("overrides", [
     pytest.param({"UsrId": "o" * 26}, id="openid-26-ascii-bytes"),
     pytest.param({"UsrId": "微信用户甲乙丙丁九"}, id="openid-9-chinese-27-bytes"),
+    pytest.param({"UsrId": "微信用户甲乙丙丁x"}, id="openid-non-ascii-25-bytes"),
+    pytest.param({"UsrId": "ｏｐｅｎｉｄ"}, id="openid-full-width-letters"),
+    pytest.param({"UsrId": "WANXINP2P"}, id="openid-of-the-platform-ledger-account"),
     pytest.param({"UsrId": ""}, id="openid-missing"),
     pytest.param({"UsrId": " padded"}, id="openid-surrounding-space"),
     pytest.param({"UsrCustId": "600006000000001"}, id="cust-id-15"),
@@ -112,7 +115,7 @@ def test_contradicting_binding_is_a_conflict(client, sign_register, stored):
 
 
 def test_failed_registration_is_acknowledged_but_not_stored(client, sign_register, stored, redis_client, cache_key):
-    fields = register_fields(RespCode="101", RespDesc="用户取消", UsrCustId="")
+    fields = register_fields(RespCode="999", RespDesc="用户取消", UsrCustId="")
     response = client.post("/register", data=sign_register(fields))
     assert response.get_data(as_text=True) == f"RECV_ORD_ID_{fields['TrxId']}"
     assert stored("bank_customers") == []

@@ -3,7 +3,7 @@
 Redis here is a private real server so that the test can stop it in the middle of the traffic.
 """
 import uuid
-from urllib.parse import parse_qs, urlsplit
+from urllib.parse import parse_qs, parse_qsl, urlsplit
 
 import psycopg
 import pytest
@@ -125,3 +125,52 @@ def test_redis_stopped_during_callbacks_loses_nothing_and_cache_is_rebuilt(huifu
     assert rebuilt.returncode == 0, rebuilt.stderr
     assert cache_hash(infra, cache) == customers_table(infra)
     assert cache_hash(infra, cache)[openid] == cust_id
+
+
+NETSAVE_SIGNED = ("CmdId", "RespCode", "MerCustId", "UsrCustId", "OrdId", "OrdDate", "TransAmt", "TrxId", "RetUrl",
+                  "BgRetUrl", "MerPriv")
+REGISTER_SIGNED = ("CmdId", "RespCode", "MerCustId", "UsrId", "UsrCustId", "BgRetUrl", "TrxId", "RetUrl", "MerPriv")
+
+
+def page_fields(answer: dict) -> dict:
+    """The signed fields a browser sees in the page-callback URL of a sandbox answer."""
+    return dict(parse_qsl(urlsplit(answer["pageCallbackUrl"]).query, keep_blank_values=True))
+
+
+def recut(fields: dict, order: tuple, left: str, shift: int) -> dict:
+    """Move ``shift`` characters from ``left``'s right neighbour into ``left`` (negative: the other way)."""
+    index = order.index(left)
+    right = order[index + 1]
+    joined, cut = fields[left] + fields[right], len(fields[left]) + shift
+    return {**fields, left: joined[:cut], right: joined[cut:]}
+
+
+def test_recut_page_callback_fields_posted_back_credit_nothing(huifu_stack, infra):
+    """The fields of a genuine 100.00 NetSave, as the browser sees them, re-cut and posted to /netsave:
+    every re-cut is refused, and the ledger holds the 100.00 once. The same for UserRegister's fields."""
+    openid = f"wx{uuid.uuid4().hex[:20]}"
+    customer = register(huifu_stack, openid)
+    order = netsave(huifu_stack, customer["usrCustId"], "100.00")
+    wait_for(lambda: ledger_balance(huifu_stack, infra, openid) == 10000, timeout=40, what="genuine credit")
+
+    callback = huifu_stack.url("bank_callback")
+    genuine = page_fields(order)
+    recuts = [recut(genuine, NETSAVE_SIGNED, "OrdId", 3), recut(genuine, NETSAVE_SIGNED, "OrdId", 8),
+              recut(genuine, NETSAVE_SIGNED, "OrdDate", -2), recut(genuine, NETSAVE_SIGNED, "OrdId", -3),
+              recut(genuine, NETSAVE_SIGNED, "TransAmt", 2)]
+    for fields in recuts:
+        for path in ("/netsave", "/NetSaveCallback"):
+            answer = requests.post(f"{callback}{path}", data=fields, allow_redirects=False, timeout=10)
+            assert answer.status_code == 400 and "RECV" not in answer.text, answer.text
+    profile = page_fields(customer)
+    for fields in (recut(profile, REGISTER_SIGNED, "UsrId", 2), recut(profile, REGISTER_SIGNED, "UsrId", -2)):
+        answer = requests.post(f"{callback}/register", data=fields, timeout=10)
+        assert answer.status_code == 400 and "RECV" not in answer.text, answer.text
+
+    with psycopg.connect(infra.database_url("bank_callback")) as conn:
+        rows = conn.execute("select rtrim(ord_id) from bank_netsave where cust_id = %s",
+                            (customer["usrCustId"],)).fetchall()
+    assert rows == [(order["ordId"],)]
+    assert {key: value for key, value in customers_table(infra).items() if value == customer["usrCustId"]} == \
+        {openid: customer["usrCustId"]}
+    assert ledger_balance(huifu_stack, infra, openid) == 10000  # nothing stored, so nothing more to credit

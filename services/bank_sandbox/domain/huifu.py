@@ -1,5 +1,11 @@
 """The Huifu channel: UserRegister and NetSave, each answered by a signed background callback to
-bank-callback (queued in the outbox) and a page-callback URL for the browser."""
+bank-callback (queued in the outbox) and a page-callback URL for the browser.
+
+The signed fields are joined without separators, so every callback is built in the exact formats
+bank-callback requires (SPEC section 6): usrId 1-25 letters, digits, '_' or '-'; OrdId 1-30 digits;
+TrxId 18 digits; OrdDate today; TransAmt with two decimals; BgRetUrl and RetUrl the callback URLs
+under BANK_CALLBACK_URL; RespCode 000, 351 or 999; MerPriv at most 120 printable characters.
+Inputs that could not be sent that way are refused with 400."""
 import re
 import secrets
 from datetime import datetime
@@ -22,14 +28,21 @@ SIGNED_FIELDS = {
                 "BgRetUrl", "MerPriv"),
 }
 _CALLBACK_PATHS = {"UserRegister": ("/register", "/RegisterCallback"), "NetSave": ("/netsave", "/NetSaveCallback")}
-_ORD_ID = re.compile(r"[A-Za-z0-9]{1,30}")
-DECLINED = ("999", "用户取消")
-CARD_INSUFFICIENT = ("351", "银行卡余额不足")
+_ORD_ID = re.compile(r"[0-9]{1,30}")
+_USR_ID = re.compile(r"[A-Za-z0-9_-]{1,25}")
+MER_PRIV_MAX = 120
+DECLINED, CARD_INSUFFICIENT = "999", "351"
+# RespDesc per command and RespCode: the same texts the platform shows for these codes.
+RESULTS = {
+    "UserRegister": {SUCCESS_CODE: "开户成功", DECLINED: "用户取消开户"},
+    "NetSave": {SUCCESS_CODE: "充值成功", CARD_INSUFFICIENT: "银行卡余额不足", DECLINED: "用户取消充值"},
+}
 
 
 def register(pool, config: dict, usr_id: str, usr_name: str = "", outcome: str = "success", mer_priv: str = "") -> dict:
     """Open a Huifu customer for ``usr_id`` (idempotent: a registered usrId gets its original answer)."""
-    _check_usr_id(usr_id)
+    _check_usr_id(usr_id, config["PLATFORM_NO"])
+    _check_mer_priv(mer_priv)
     with unit_of_work(pool) as conn:
         store.serialize_on(conn, "huifu-register:" + usr_id)
         existing = store.successful_register(conn, usr_id)
@@ -37,8 +50,8 @@ def register(pool, config: dict, usr_id: str, usr_name: str = "", outcome: str =
             return _answer(existing["fields"], existing["page_url"])
         usr_cust_id, result = "", DECLINED
         if outcome != "fail":
-            usr_cust_id, result = _open_customer(conn, config, usr_id, usr_name), (SUCCESS_CODE, "开户成功")
-        fields = {"CmdId": "UserRegister", "RespCode": result[0], "RespDesc": result[1],
+            usr_cust_id, result = _open_customer(conn, config, usr_id, usr_name), SUCCESS_CODE
+        fields = {"CmdId": "UserRegister", "RespCode": result, "RespDesc": RESULTS["UserRegister"][result],
                   "MerCustId": config["HUIFU_MER_CUST_ID"], "UsrId": usr_id, "UsrCustId": usr_cust_id,
                   "TrxId": _trx_id(), "MerPriv": mer_priv}
         return _issue(conn, config, fields, None)
@@ -51,7 +64,8 @@ def netsave(pool, config: dict, usr_cust_id: str, amount, ord_id: str | None = N
     today = datetime.now(ZoneInfo(config["SANDBOX_TIMEZONE"])).strftime("%Y%m%d")
     ord_id = ord_id or today + "".join(secrets.choice("0123456789") for _ in range(16))
     if not isinstance(ord_id, str) or not _ORD_ID.fullmatch(ord_id):
-        raise BadRequest("ordId must be 1 to 30 letters or digits")
+        raise BadRequest("ordId must be 1 to 30 digits")
+    _check_mer_priv(mer_priv)
     with unit_of_work(pool) as conn:
         store.serialize_on(conn, "huifu-netsave:" + ord_id)
         existing = store.order_by_ord_id(conn, ord_id)
@@ -68,8 +82,8 @@ def netsave(pool, config: dict, usr_cust_id: str, amount, ord_id: str | None = N
             result = CARD_INSUFFICIENT
         else:
             store.move_to_huifu_balance(conn, usr_cust_id, fen)
-            result = (SUCCESS_CODE, "充值成功")
-        fields = {"CmdId": "NetSave", "RespCode": result[0], "RespDesc": result[1],
+            result = SUCCESS_CODE
+        fields = {"CmdId": "NetSave", "RespCode": result, "RespDesc": RESULTS["NetSave"][result],
                   "MerCustId": config["HUIFU_MER_CUST_ID"], "UsrCustId": usr_cust_id, "OrdId": ord_id,
                   "OrdDate": today, "TransAmt": format_fen(fen), "TrxId": _trx_id(), "MerPriv": mer_priv,
                   "GateBusiId": "B2C", "FeeAmt": "0.00"}
@@ -116,8 +130,13 @@ def _trx_id() -> str:
     return secrets.choice("123456789") + "".join(secrets.choice("0123456789") for _ in range(17))
 
 
-def _check_usr_id(usr_id) -> None:
-    if not isinstance(usr_id, str) or not 1 <= len(usr_id.encode("utf-8")) <= 25:
-        raise BadRequest("usrId is required and must be at most 25 bytes")
-    if any(ch.isspace() or ord(ch) < 32 for ch in usr_id):
-        raise BadRequest("usrId must not contain spaces or control characters")
+def _check_usr_id(usr_id, platform_no: str) -> None:
+    if not isinstance(usr_id, str) or not _USR_ID.fullmatch(usr_id):
+        raise BadRequest("usrId must be 1 to 25 letters, digits, '_' or '-'")
+    if usr_id == platform_no:
+        raise BadRequest("usrId must not be the platform's own account")
+
+
+def _check_mer_priv(mer_priv) -> None:
+    if not isinstance(mer_priv, str) or len(mer_priv) > MER_PRIV_MAX or not mer_priv.isprintable():
+        raise BadRequest(f"merPriv must be at most {MER_PRIV_MAX} printable characters")
