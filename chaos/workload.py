@@ -268,7 +268,7 @@ class HuifuCustomer:
                  fail_rate: float):
         self.http, self.urls, self.journal, self.rng = http, urls, journal, rng
         self.openid = f"cx{prefix}{index:05d}{uuid.uuid4().hex[:8]}"[:25]
-        self.order_prefix = f"C{prefix}{index:05d}"
+        self.order_prefix = f"{int(prefix, 16) % 10**8:08d}{index:05d}"  # Huifu OrdIds are digits only
         self.cust_id = ""
         self.operations: list = [REGISTER]
         self.orders = 0
