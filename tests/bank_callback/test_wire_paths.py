@@ -51,12 +51,14 @@ def test_ambiguous_or_undecodable_requests_are_refused(server, netsave, stored, 
     assert stored("bank_netsave") == []
 
 
-@pytest.mark.parametrize("content_type", ["application/json", "multipart/form-data; boundary=x", "text/plain",
-                                          "application/x-www-form-urlencoded; charset=gbk"])
-def test_a_body_that_is_not_a_utf8_form_is_refused(server, netsave, stored, content_type):
+@pytest.mark.parametrize("content_type, status", [
+    ("application/json", 415), ("text/plain", 415), ("multipart/form-data; boundary=x", 415),
+    # refused by every service's input rule before the callback reads it
+    ("application/x-www-form-urlencoded; charset=gbk", 400)])
+def test_a_body_that_is_not_a_utf8_form_is_refused(server, netsave, stored, content_type, status):
     body = _form(netsave).encode()
     answer = requests.post(f"{server.url}/netsave", data=body, headers={"Content-Type": content_type}, timeout=5)
-    assert answer.status_code == 415, answer.text
+    assert answer.status_code == status, answer.text
     assert stored("bank_netsave") == []
 
 
