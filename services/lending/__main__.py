@@ -1,5 +1,5 @@
 """Operator commands: ``python -m lending --help`` (migrate, keys, borrows reject, penalties waive,
-callbacks list|retry, anomalies list)."""
+callbacks list|retry, postings retry, anomalies list)."""
 from shared.cli import build_cli, run
 
 from lending import DATABASE, MIGRATIONS_DIR

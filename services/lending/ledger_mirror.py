@@ -4,8 +4,9 @@ Postings are idempotent at the ledger by (account, kind, trade_no), so a posting
 is simply posted again. Posting goes oldest first; a refund that reaches the ledger before its deduct
 (404), a deduct that would overdraw while an earlier add is still on its way (422), or an add to an
 account not created yet (404: created, then posted again) waits and is tried again, for ever, with
-a capped back-off. Only a conflicting trade number (409: the same one with another amount) stops a
-posting, as an anomaly for an operator.
+a capped back-off. Only what the ledger can never accept stops a posting, as an anomaly for an
+operator: a conflicting trade number (409, the same one with another amount) or a posting it refuses
+as malformed (400); ``python -m lending postings retry`` queues those again once the cause is fixed.
 """
 import logging
 
@@ -49,10 +50,10 @@ def post_due(deps) -> int:
             status = outcome["status"]
             if status in (200, 201):
                 continue
-            if status == 409:
-                postings.refuse(conn, row["id"], outcome.get("msg") or "conflict")
-                anomalies.record(conn, "posting-conflict", row["trade_no"],
-                                 f"{row['op']} {row['amount']} for {row['eid']}: {outcome.get('msg')}")
+            if status in (400, 409):
+                postings.refuse(conn, row["id"], f"{status}: {outcome.get('msg')}")
+                anomalies.record(conn, "posting-refused", row["trade_no"],
+                                 f"{row['op']} {row['amount']} for {row['eid']} refused ({status}): {outcome.get('msg')}")
                 continue
             if status == 404 and row["op"] == postings.ADD:
                 missing_accounts.add(row["eid"])

@@ -1,4 +1,5 @@
-"""Operator commands: ``python -m lending borrows reject|penalties waive|callbacks list|retry|anomalies list``."""
+"""Operator commands: ``python -m lending borrows reject | penalties waive | callbacks list|retry |
+postings retry | anomalies list``."""
 import argparse
 import json
 
@@ -9,7 +10,7 @@ from shared.lending_contract import RONGSHU_SECRET_FILE
 
 from lending import disbursement, overdue, settlement
 from lending.bootstrap import build
-from lending.repository import anomalies, callbacks
+from lending.repository import anomalies, callbacks, postings
 
 
 def _with_deps(action):
@@ -51,6 +52,12 @@ def _callbacks(deps, args) -> int:
     return 0
 
 
+def _postings(deps, args) -> int:
+    with unit_of_work(deps.pool) as conn:
+        print(f"{postings.requeue_refused(conn)} refused posting(s) queued again")
+    return 0
+
+
 def _anomalies(deps, args) -> int:
     with deps.pool.connection() as conn:
         for row in anomalies.recent(conn, args.limit):
@@ -85,6 +92,10 @@ def _callback_arguments(parser) -> None:
     parser.add_argument("--limit", type=int, default=100)
 
 
+def _posting_arguments(parser) -> None:
+    parser.add_argument("action", choices=("retry",))
+
+
 def _anomaly_arguments(parser) -> None:
     parser.add_argument("action", choices=("list",))
     parser.add_argument("--limit", type=int, default=100)
@@ -98,5 +109,7 @@ COMMANDS = {
     "penalties": ("waive a penalty: penalties waive <orderNo> [--period N]", _penalty_arguments, _with_deps(_waive)),
     "callbacks": ("partner callbacks not acknowledged yet: callbacks list|retry [--event-id ID]",
                   _callback_arguments, _with_deps(_callbacks)),
+    "postings": ("ledger postings the ledger refused: postings retry (once the cause is fixed)",
+                 _posting_arguments, _with_deps(_postings)),
     "anomalies": ("what an operator must look at: anomalies list", _anomaly_arguments, _with_deps(_anomalies)),
 }

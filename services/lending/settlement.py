@@ -32,17 +32,19 @@ CONSEQUENCES = {
 CONFLICT_RETRY_SECONDS = 3600
 
 
-def send_all(deps, request_nos: list[str]) -> None:
-    """Send each call (and whatever its result calls for next); a failure leaves the rest to the resend sweep."""
+def send_all(deps, request_nos: list[str], follow_up: bool = True) -> None:
+    """Send each call (and, with ``follow_up``, whatever its result calls for next); a failure leaves the
+    rest to the resend sweep."""
     for request_no in request_nos:
         try:
-            send(deps, request_no)
+            send(deps, request_no, follow_up)
         except (psycopg.Error, OSError) as exc:
             log.warning("call %s not sent now (%s); the resend sweep will", request_no, exc)
 
 
-def send(deps, request_no: str) -> None:
-    """Send one pending call; settle it when the answer is final."""
+def send(deps, request_no: str, follow_up: bool = True) -> None:
+    """Send one pending call; settle it when the answer is final (sending its follow-ups at once with
+    ``follow_up``, else leaving them to the resend sweep)."""
     with unit_of_work(deps.pool) as conn:
         call = calls.lease_for_send(conn, request_no, deps.config["CALL_RESEND_SECONDS"])
     if call is None:
@@ -60,13 +62,13 @@ def send(deps, request_no: str) -> None:
             calls.note_silence(conn, request_no, str(exc), CONFLICT_RETRY_SECONDS)
         return
     if answer.final:
-        settle(deps, request_no, answer.status, answer.resp_code, answer.resp_msg)
+        settle(deps, request_no, answer.status, answer.resp_code, answer.resp_msg, follow_up)
     else:
         with unit_of_work(deps.pool) as conn:
             calls.note_silence(conn, request_no, "accepted, the bank has not answered yet (202)")
 
 
-def settle(deps, request_no: str, status: int, resp_code: str, resp_msg: str) -> bool:
+def settle(deps, request_no: str, status: int, resp_code: str, resp_msg: str, follow_up: bool = True) -> bool:
     """Apply a final result (1 success, 2 failure) once; False when it was applied before."""
     with unit_of_work(deps.pool) as conn:
         call = calls.finish(conn, request_no, status, resp_code, resp_msg)
@@ -76,7 +78,8 @@ def settle(deps, request_no: str, status: int, resp_code: str, resp_msg: str) ->
     log.info("call %s %s settled: %s %s", call["service"], request_no, "success" if status == 1 else "failure",
              resp_code)
     ledger_mirror.post_now(deps)
-    send_all(deps, follow_ups)
+    if follow_up:
+        send_all(deps, follow_ups)
     return True
 
 

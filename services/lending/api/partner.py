@@ -187,8 +187,8 @@ def repay():
     biz, _ = _open(schemas.RepayBiz)
     deps = _deps()
     answer, freezes = repayment.start(deps, biz)
-    if freezes:
-        settlement.send_all(deps, freezes)
+    if freezes:  # the freeze only: its confirmation is the repay-result worker's, the answer stays PROCESSING
+        settlement.send_all(deps, freezes, follow_up=False)
         answer = repayment.answer_of(deps, biz["repay_no"])
     return _ok(answer)
 

@@ -35,3 +35,9 @@ def retry_later(conn, posting_id: int, delay_seconds: int, error: str) -> None:
 def refuse(conn, posting_id: int, error: str) -> None:
     conn.execute("update ledger_postings set status = 2, last_error = %s where id = %s and status = 0",
                  (error[:500], posting_id))
+
+
+def requeue_refused(conn) -> int:
+    """Refused postings pending again (after an operator fixed the cause)."""
+    return conn.execute("update ledger_postings set status = 0, attempts = 0, next_attempt_at = now()"
+                        " where status = 2").rowcount
