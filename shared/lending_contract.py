@@ -23,7 +23,7 @@ LOAN_REJECTED = "loan.rejected"
 LOAN_SUCCEEDED = "loan.succeeded"
 REPAY_OVERDUE = "repay.overdue"
 REPAY_RESULT = "repay.result"
-CALLBACK_EVENTS = (CREDIT_REJECTED, LOAN_REJECTED, LOAN_SUCCEEDED, REPAY_OVERDUE, REPAY_RESULT)
+CALLBACK_EVENTS = frozenset({CREDIT_REJECTED, LOAN_REJECTED, LOAN_SUCCEEDED, REPAY_OVERDUE, REPAY_RESULT})
 
 # The credit data lending pulls from the partner: GET <partner>/data/<orderNo>/<kind>.
 CREDIT_DATA_KINDS = ("operator", "creditcard", "device")
@@ -56,10 +56,11 @@ TRANSACTION_PATHS = {
 }
 TENDER, REPAYMENT = "TENDER", "REPAYMENT"
 FIXED_REPAYMENT, FIXED_CAPITAL = "FIXED_REPAYMENT", "FIXED_CAPITAL"
-PROJECT_STATUSES = ("COLLECTING", "FULLY", "REPAYING", "MISCARRY", "CLEARED")
-# Bank result codes.
+# Project statuses lending sets: REPAYING once disbursed, CLEARED once repaid, MISCARRY when refused.
+REPAYING, CLEARED, MISCARRY = "REPAYING", "CLEARED", "MISCARRY"
+# Bank result codes (20007, an expired request, is the agent's own concern).
 RESP_SUCCESS, RESP_BAD_PARAMETERS, RESP_INSUFFICIENT = "00000", "00003", "30042"
-RESP_NO_PRE_TRANSACTION, RESP_AMOUNTS_DIFFER, RESP_EXPIRED = "30010", "30050", "20007"
+RESP_NO_PRE_TRANSACTION, RESP_AMOUNTS_DIFFER = "30010", "30050"
 
 # --- user-center's additions for lending (service token, RestResponse) -------------------------------
 # POST {mobile, fullname, idNumber} -> {userNo, depositoryStatus}: find or create the user by mobile.

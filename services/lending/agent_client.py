@@ -12,6 +12,8 @@ from dataclasses import dataclass
 from shared.http import ServiceClient, ServiceUnreachable
 from shared.lending_contract import TRANSACTION_PATHS
 
+from lending.answers import json_object
+
 AGENT_REFUSED = "AGENT_REFUSED"
 
 
@@ -46,11 +48,7 @@ class DepositoryAgent:
             response = self.client.post(TRANSACTION_PATHS[service], json=body)
         except ServiceUnreachable as exc:
             raise AgentSilent(f"no answer ({exc.kind})") from exc
-        try:
-            answer = response.json()
-        except ValueError:
-            answer = None
-        answer = answer if isinstance(answer, dict) else {}
+        answer = json_object(response.content)
         result = answer.get("result") if isinstance(answer.get("result"), dict) else {}
         if response.status_code == 409:
             raise AgentConflict(f"requestNo {body['requestNo']} is held with another body: {answer.get('msg')}")

@@ -17,7 +17,7 @@ from datetime import timedelta
 
 from shared.db import unit_of_work
 from shared.errors import Conflict, NotFound
-from shared.lending_contract import TENDER
+from shared.lending_contract import MISCARRY, REPAYING, TENDER
 
 from lending import callbacks, clock, depository_calls, schedules
 from lending.messages import Malformed
@@ -99,7 +99,8 @@ def on_tender(conn, config: dict, call: dict, success: bool) -> list[str]:
             return [depository_calls.confirm_loan(conn, borrow, call)]
         return depository_calls.cancel(conn, call, borrow)
     if current:
-        _retry_later(conn, config, borrow, f"freeze {call['request_no']} failed: {call['resp_code']} {call['resp_msg']}")
+        _retry_later(conn, config, borrow,
+                     f"freeze {call['request_no']} failed: {call['resp_code']} {call['resp_msg']}")
     return []
 
 
@@ -138,7 +139,7 @@ def on_loan(conn, config: dict, call: dict, success: bool) -> list[str]:
     callbacks.loan_succeeded(conn, borrow["order_no"], {
         "loanTime": clock.local_time_text(config, now), "loanAmount": borrow["amount"], "serviceFee": fee,
         "actualAmount": borrow["amount"] - fee}, lines)
-    return [depository_calls.set_project_status(conn, borrow, "REPAYING")]
+    return [depository_calls.set_project_status(conn, borrow, REPAYING)]
 
 
 def _retry_later(conn, config: dict, borrow: dict, error: str) -> None:
@@ -173,6 +174,6 @@ def reject(deps, borrow_no: str, reason: str) -> list[str]:
             if tender["status"] == calls.SUCCESS and not calls.used_by_successful_loan(conn, tender["request_no"]):
                 follow_ups += depository_calls.cancel(conn, tender, borrow)
         if any(project["status"] == calls.SUCCESS for project in calls.of_borrow(conn, borrow["id"], "project")):
-            follow_ups.append(depository_calls.set_project_status(conn, borrow, "MISCARRY"))
+            follow_ups.append(depository_calls.set_project_status(conn, borrow, MISCARRY))
     log.warning("borrow %s refused by an operator: %s", borrow["borrow_no"], reason)
     return follow_ups

@@ -7,8 +7,10 @@ import threading
 from typing import Callable
 
 from shared.logs import bind_request_id
+from shared.workers import run_worker
 
 from lending.bootstrap import Dependencies, build
+from lending.config import load
 
 
 def run_job(name: str, config: dict, stop: threading.Event, step: Callable[[Dependencies], int],
@@ -29,3 +31,12 @@ def run_job(name: str, config: dict, stop: threading.Event, step: Callable[[Depe
                 stop.wait(pause)
     finally:
         deps.close()
+
+
+def job_main(name: str, step: Callable[[Dependencies], int], pause_setting: str | None = None) -> Callable[[], None]:
+    """The ``main()`` of a job's worker process: ``step`` run by :func:`run_job` under
+    :func:`shared.workers.run_worker`, pausing JOB_POLL_MS (or the ``pause_setting`` in seconds)."""
+    def main() -> None:
+        run_worker(name, load(), lambda config, stop: run_job(
+            name, config, stop, step, pause_ms=config[pause_setting] * 1000 if pause_setting else None))
+    return main

@@ -52,8 +52,8 @@ def post_due(deps) -> int:
                 continue
             if status in (400, 409):
                 postings.refuse(conn, row["id"], f"{status}: {outcome.get('msg')}")
-                anomalies.record(conn, "posting-refused", row["trade_no"],
-                                 f"{row['op']} {row['amount']} for {row['eid']} refused ({status}): {outcome.get('msg')}")
+                anomalies.record(conn, "posting-refused", row["trade_no"], f"{row['op']} {row['amount']} for"
+                                 f" {row['eid']} refused ({status}): {outcome.get('msg')}")
                 continue
             if status == 404 and row["op"] == postings.ADD:
                 missing_accounts.add(row["eid"])

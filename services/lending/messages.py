@@ -27,6 +27,8 @@ from shared.logs import bind_request_id
 from shared.messaging import GATEWAY_NOTIFY_EXCHANGE, QUORUM, connect
 from shared.outbox import Backoff
 
+from lending.answers import json_object
+
 log = logging.getLogger(__name__)
 
 LENDING_EXCHANGE = "lending.events"
@@ -172,10 +174,7 @@ class Consumer:
 
 
 def _json_object(body: bytes) -> dict:
-    try:
-        message = json.loads(body)
-    except (ValueError, UnicodeDecodeError):
-        raise Malformed("not JSON") from None
-    if not isinstance(message, dict):
+    message = json_object(body)
+    if not message:
         raise Malformed("not a JSON object")
     return message

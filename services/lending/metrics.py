@@ -6,10 +6,10 @@
 | ``lending_borrows`` | status | borrows by status (0, 10, 20, 13, 30, 31, 27, 40, 41) |
 | ``lending_disbursements`` / ``lending_disbursed_fen`` | | loans disbursed, and their amount |
 | ``lending_repayments`` / ``lending_repayments_fen`` | status | repayments by status, and their amount |
-| ``lending_overdue_periods`` / ``lending_overdue_principal_fen`` / ``lending_overdue_penalty_fen`` | | overdue periods, their principal and penalty |
-| ``lending_callbacks_pending`` / ``lending_callback_oldest_seconds`` | | partner callbacks not acknowledged yet, the oldest one's age |
+| ``lending_overdue_periods`` / ``_principal_fen`` / ``_penalty_fen`` | | overdue periods, principal, penalty |
+| ``lending_callbacks_pending`` / ``lending_callback_oldest_seconds`` | | callbacks not acknowledged, the oldest's age |
 | ``lending_depository_calls_pending`` | | calls to the depository without a final result |
-| ``lending_ledger_postings_pending`` / ``lending_ledger_postings_refused`` | | ledger mirror backlog, and postings an operator must look at |
+| ``lending_ledger_postings_pending`` / ``_refused`` | | ledger mirror backlog; postings an operator must look at |
 | ``lending_anomalies`` | | anomalies recorded |
 """
 from flask import Flask

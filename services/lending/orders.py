@@ -2,6 +2,7 @@
 from shared.db import unit_of_work
 from shared.errors import Conflict, NotFound
 from shared.lending_contract import AUDIT_APPROVED, AUDIT_IN_REVIEW, AUDIT_REFUSED
+from shared.partner_envelope import TIMESTAMP_WINDOW_MS
 
 from lending import clock
 from lending.callbacks import REFUSAL_TEXT
@@ -81,6 +82,7 @@ def bind_card(pool, card: dict, sign: str) -> dict:
         if order["status"] not in (repo.APPROVED, repo.BORROW_CREATED):
             raise Conflict(f"order {card['order_no']} is not approved (status {order['status']})")
         repo.lock_people(conn, order["id_number_md5"])
+        repo.forget_old_envelopes(conn, 2 * TIMESTAMP_WINDOW_MS // 1000)
         if repo.first_sight(conn, sign, "card/bind"):
             bound = repo.bind_card(conn, order["id_number_md5"], card["bank_code"], card["card_number"],
                                    card["mobile"])

@@ -10,6 +10,8 @@ from urllib3.exceptions import HTTPError
 
 from shared.partner_envelope import seal
 
+from lending.answers import json_object
+
 
 class PartnerUnavailable(Exception):
     """The partner did not answer usefully; try again later."""
@@ -21,7 +23,8 @@ class Partner:
         self.callback_url = config["PARTNER_CALLBACK_URL"]
         self.app_id, self.secret = config["RONGSHU_APP_ID"], config["RONGSHU_SECRET"]
         seconds = config["PARTNER_TIMEOUT_SECONDS"]
-        self.http = urllib3.PoolManager(maxsize=8, retries=False, timeout=urllib3.Timeout(connect=seconds, read=seconds))
+        self.http = urllib3.PoolManager(maxsize=8, retries=False,
+                                        timeout=urllib3.Timeout(connect=seconds, read=seconds))
 
     def credit_data(self, order_no: str, kind: str) -> dict:
         """``GET <PARTNER_URL>/data/<orderNo>/<kind>``: a JSON object."""
@@ -31,11 +34,8 @@ class Partner:
             raise PartnerUnavailable(f"credit data {kind}: {exc.__class__.__name__}") from exc
         if response.status != 200:
             raise PartnerUnavailable(f"credit data {kind}: HTTP {response.status}")
-        try:
-            body = json.loads(response.data)
-        except ValueError:
-            body = None
-        if not isinstance(body, dict):
+        body = json_object(response.data)
+        if not body:
             raise PartnerUnavailable(f"credit data {kind}: not a JSON object")
         return body
 
@@ -48,10 +48,6 @@ class Partner:
                                          headers={"Content-Type": "application/json"}, redirect=False)
         except HTTPError as exc:
             raise PartnerUnavailable(exc.__class__.__name__) from exc
-        try:
-            answer = json.loads(response.data)
-        except ValueError:
-            answer = None
-        if response.status != 200 or not isinstance(answer, dict) or type(answer.get("code")) is not int \
-                or answer["code"] != 0:
+        answer = json_object(response.data)
+        if response.status != 200 or type(answer.get("code")) is not int or answer["code"] != 0:
             raise PartnerUnavailable(f"HTTP {response.status}: {response.data[:200]!r}")

@@ -14,7 +14,10 @@ from dataclasses import asdict
 
 from shared.db import unit_of_work
 from shared.errors import BadRequest, Conflict, NotFound
-from shared.lending_contract import REPAYMENT, RESP_INSUFFICIENT
+from shared.lending_contract import CLEARED, REPAYMENT, RESP_INSUFFICIENT
+from shared.lending_contract import REPAY_FAILED as FAILED
+from shared.lending_contract import REPAY_PROCESSING as PROCESSING
+from shared.lending_contract import REPAY_SUCCESS as SUCCESS
 
 from lending import callbacks, clock, depository_calls, schedules
 from lending.identifiers import new_request_no
@@ -22,7 +25,6 @@ from lending.orders import known_order
 from lending.plan_view import installments, plan_lines
 from lending.repository import anomalies, borrows, calls, plans, postings, repayments
 from lending.repository.borrows import DISBURSED, REPAID, REPAID_WAIVED
-from lending.repository.repayments import FAILED, PROCESSING, SUCCESS
 
 log = logging.getLogger(__name__)
 INSUFFICIENT = "insufficient available balance in the depository account"
@@ -145,7 +147,7 @@ def on_confirm(conn, config: dict, call: dict, success: bool) -> list[str]:
     follow_ups = []
     if all(row["status"] == plans.PAID for row in plans.of_borrow(conn, borrow["id"])):
         borrows.advance(conn, borrow["id"], (DISBURSED,), REPAID_WAIVED if borrow["penalty_waived"] else REPAID)
-        follow_ups.append(depository_calls.set_project_status(conn, borrow, "CLEARED"))
+        follow_ups.append(depository_calls.set_project_status(conn, borrow, CLEARED))
     _finish(conn, config, borrow, repayment, SUCCESS, None)
     return follow_ups
 

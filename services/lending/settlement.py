@@ -12,6 +12,7 @@ import logging
 import psycopg
 
 from shared.db import unit_of_work
+from shared.lending_contract import RESP_SUCCESS
 
 from lending import disbursement, ledger_mirror, repayment
 from lending.agent_client import AgentConflict, AgentSilent
@@ -99,6 +100,8 @@ def apply_result_message(deps, message: dict, domain: str) -> None:
         return  # the other result consumer's, or nothing final yet
     if call["service"] != service:
         raise Malformed(f"result of {service} for call {request_no}, which is a {call['service']}")
+    if status == calls.SUCCESS and message.get("respCode") != RESP_SUCCESS:
+        raise Malformed(f"result of {request_no}: status 1 with respCode {str(message.get('respCode'))[:20]!r}")
     settle(deps, request_no, status, str(message.get("respCode") or ""), str(message.get("respMsg") or ""))
 
 

@@ -4,6 +4,8 @@ from shared.errors import AppError, Conflict, Unavailable
 from shared.http import ServiceClient, ServiceUnreachable
 from shared.lending_contract import UC_CONSUMER, UC_CONSUMERS, UC_OPEN_ACCOUNT_LINKS
 
+from lending.answers import json_object
+
 
 class UserCenter:
     def __init__(self, base_url: str, config: dict):
@@ -27,11 +29,7 @@ class UserCenter:
             response = self.client.request(method, path, json=body)
         except ServiceUnreachable as exc:
             raise Unavailable(f"user-center unreachable ({exc.kind}), try again") from exc
-        try:
-            answer = response.json()
-        except ValueError:
-            answer = None
-        answer = answer if isinstance(answer, dict) else {}
+        answer = json_object(response.content)
         if response.status_code == 409:
             raise Conflict(f"user-center: {answer.get('msg') or 'conflict'}")
         result = answer.get("result")

@@ -2,6 +2,7 @@
 import time
 
 from shared.db import unit_of_work
+from shared.lending_contract import CALLBACK_EVENTS
 from shared.partner_envelope import EnvelopeError, open_envelope
 
 from partner_sandbox.repository import callbacks as repo
@@ -33,6 +34,8 @@ def receive(pool, config: dict, envelope: object) -> bool:
     event_id, event, order_no = biz.get("eventId"), biz.get("event"), biz.get("orderNo")
     if not all(isinstance(value, str) and value for value in (event_id, event, order_no)):
         raise EnvelopeError("bizData needs eventId, event and orderNo")
+    if event not in CALLBACK_EVENTS:
+        raise EnvelopeError(f"unknown event {event[:40]!r}")
     knobs = faults(pool, config)
     if knobs["delayMs"]:
         time.sleep(knobs["delayMs"] / 1000)

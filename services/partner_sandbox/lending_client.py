@@ -14,7 +14,8 @@ class Lending:
         self.base = config["LENDING_URL"].rstrip("/")
         self.app_id, self.secret = config["RONGSHU_APP_ID"], config["RONGSHU_SECRET"]
         seconds = config["LENDING_TIMEOUT_SECONDS"]
-        self.http = urllib3.PoolManager(maxsize=8, retries=False, timeout=urllib3.Timeout(connect=seconds, read=seconds))
+        self.http = urllib3.PoolManager(maxsize=8, retries=False,
+                                        timeout=urllib3.Timeout(connect=seconds, read=seconds))
 
     def call(self, name: str, biz: dict) -> tuple[int | None, dict]:
         """Lending's HTTP status and JSON answer; ``(None, {code, msg})`` when it did not answer."""

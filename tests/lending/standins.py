@@ -132,7 +132,8 @@ class DepositoryStandIn(HttpStandIn):
             pending = service in self.faults.pending
             self.records[body["requestNo"]] = {"service": service, "body": body, "result": None if pending else result}
         if pending:
-            threading.Timer(self.faults.pending_seconds, self._settle_later, (service, body["requestNo"], result)).start()
+            threading.Timer(self.faults.pending_seconds, self._settle_later,
+                            (service, body["requestNo"], result)).start()
             return self._answer(service, body["requestNo"], None)
         self._publish(service, body["requestNo"], result)
         if service in self.faults.hang:
@@ -211,7 +212,8 @@ class DepositoryStandIn(HttpStandIn):
             return _result(RESP_BAD_PARAMETERS, "no such project")
         details = [(self.pre.get(d["preRequestNo"]), fen(d["amount"])) for d in body["details"]]
         for pre, amount in details:
-            if pre is None or pre["projectNo"] != body["projectNo"] or pre["bizType"] != "TENDER" or not pre["remaining"]:
+            if pre is None or pre["projectNo"] != body["projectNo"] or pre["bizType"] != "TENDER" \
+                    or not pre["remaining"]:
                 return _result(RESP_NO_PRE_TRANSACTION, "tender not found, of another project, or used")
             if pre["remaining"] != amount:
                 return _result(RESP_AMOUNTS_DIFFER, "detail amount differs from the tender")
@@ -258,8 +260,8 @@ class DepositoryStandIn(HttpStandIn):
 
 
 def _result(code: str, msg: str = "") -> dict:
-    return {"status": 1 if code == RESP_SUCCESS else 2, "respCode": code, "respMsg": msg or ("ok" if code == RESP_SUCCESS
-                                                                                             else "refused")}
+    success = code == RESP_SUCCESS
+    return {"status": 1 if success else 2, "respCode": code, "respMsg": msg or ("ok" if success else "refused")}
 
 
 class UserCenterStandIn(HttpStandIn):

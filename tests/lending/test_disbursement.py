@@ -13,7 +13,8 @@ from lending.repository import borrows
 
 
 def callbacks_of(db, order_no: str) -> list[dict]:
-    return db.execute("select event, biz from partner_callbacks where order_no = %s order by id", (order_no,)).fetchall()
+    return db.execute("select event, biz from partner_callbacks where order_no = %s order by id",
+                      (order_no,)).fetchall()
 
 
 def test_a_disbursed_loan_moves_the_money_and_the_ledger_mirrors_it(deps, partner, users, bank, ledger, funder, db):
@@ -104,8 +105,8 @@ def test_a_call_whose_answer_never_came_is_sent_again_never_guessed(deps, partne
     assert tender["status"] == 0 and "no answer" in tender["last_error"]
     assert bank.balance(funder).frozen >= frozen_before + 1_000_000  # it did land
     bank.reset_faults()
-    wait_for(lambda: settlement.resend_due(deps, "loan") >= 0 and borrow_of(db, order_no)["status"] == borrows.DISBURSED,
-             timeout=20, what="the resend learning the result")
+    wait_for(lambda: settlement.resend_due(deps, "loan") >= 0
+             and borrow_of(db, order_no)["status"] == borrows.DISBURSED, timeout=20, what="the resend learning it")
     assert [body["requestNo"] for body in bank.calls_of(PRE_TRANSACTION)].count(tender_no) >= 2
     wait_for(lambda: settlement.resend_due(deps, "loan") >= 0 and bank.balance(funder).frozen == 0, timeout=20,
              what="every other borrow's disbursement settled too")

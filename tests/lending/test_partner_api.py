@@ -32,7 +32,8 @@ def a_push(**changes) -> dict:
 @pytest.mark.parametrize("name", NAMES)
 @pytest.mark.parametrize("spoil", ["sign", "stale", "future", "app", "missing", "extra", "sign-case"])
 def test_every_call_refuses_a_spoilt_envelope_and_stores_nothing(partner, db, name, spoil):
-    envelope = partner.envelope(a_push(), int(time.time() * 1000) - {"stale": 301_000, "future": -301_000}.get(spoil, 0))
+    skew = {"stale": 301_000, "future": -301_000}.get(spoil, 0)
+    envelope = partner.envelope(a_push(), int(time.time() * 1000) - skew)
     if spoil == "sign":
         envelope["sign"] = hashlib.md5(b"forged").hexdigest()
     elif spoil == "app":
@@ -88,7 +89,8 @@ NO_SUCH_DAY = "11010519900230001" + check_character("11010519900230001")
 @pytest.mark.parametrize("change, problem", [
     ({"idNumber": WRONG_CHECK}, "check digit"), ({"idNumber": VALID_ID[:17] + "x"}, "upper-case x"),
     ({"idNumber": NO_SUCH_DAY}, "birth date"), ({"mobile": "23800138000"}, "mobile"),
-    ({"mobile": "1380013800"}, "mobile"), ({"loanAmount": "1000000"}, "loanamount"), ({"loanAmount": True}, "loanamount"),
+    ({"mobile": "1380013800"}, "mobile"), ({"loanAmount": "1000000"}, "loanamount"),
+    ({"loanAmount": True}, "loanamount"),
     ({"loanAmount": 0}, "loanamount"), ({"loanTerm": -1}, "loanterm"), ({"name": "a\u0000b"}, "name"),
     ({"name": ""}, "name"), ({"name": " 张三"}, "name"), ({"orderNo": "a/b"}, "orderno"),
     ({"orderNo": "x" * 65}, "orderno"),

@@ -20,7 +20,8 @@ def settle_repayments(deps) -> None:
 
 def repay(partner, order_no: str, repay_no: str, periods) -> dict:
     trial = partner.ok("repay/trial", {"orderNo": order_no, "periods": periods})
-    return partner.ok("repay", {"orderNo": order_no, "repayNo": repay_no, "periods": periods, "amount": trial["amount"]})
+    return partner.ok("repay", {"orderNo": order_no, "repayNo": repay_no, "periods": periods,
+                                "amount": trial["amount"]})
 
 
 def callbacks(db, order_no: str, event: str) -> list[dict]:
@@ -117,7 +118,8 @@ def test_forged_amounts_and_periods_are_refused_and_store_nothing(deps, partner,
         biz["amount"] = trial + (1 if "+" in biz["amount"] else -1)
     status, answer = partner("repay", biz)
     assert answer["code"] == code and status == {1001: 400, 1009: 409}[code]
-    assert db.execute("select count(*) as n from repayments where repay_no = %s", (biz["repayNo"],)).fetchone()["n"] == 0
+    assert db.execute("select count(*) as n from repayments where repay_no = %s",
+                      (biz["repayNo"],)).fetchone()["n"] == 0
 
 
 def test_a_repay_no_is_one_repayment(deps, partner, users, db):

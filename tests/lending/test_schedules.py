@@ -32,7 +32,8 @@ def model(principal: int, term: int, annual: Fraction, way: str) -> list[tuple[i
             rows.append((part, rnd(balance * r)))
             balance -= part
         return rows
-    installment = rnd(Fraction(principal, term)) if r == 0 else rnd(principal * r * (1 + r) ** term / ((1 + r) ** term - 1))
+    growth = (1 + r) ** term
+    installment = rnd(Fraction(principal, term)) if r == 0 else rnd(principal * r * growth / (growth - 1))
     for k in range(term):
         interest = rnd(balance * r)
         part = balance if k == term - 1 else min(max(installment - interest, 0), balance)

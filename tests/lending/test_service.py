@@ -27,7 +27,8 @@ def test_health_readiness_and_the_openapi_document(client):
 def test_metrics_count_orders_borrows_money_and_backlogs(deps, partner, users, client, db):
     order_no, _ = disbursed_loan(deps, partner, users, amount=700_000)
     samples = scrape(client, "lending_")
-    counts = {row["status"]: row["n"] for row in db.execute("select status, count(*) as n from borrows group by status")}
+    counts = {row["status"]: row["n"]
+              for row in db.execute("select status, count(*) as n from borrows group by status")}
     assert value(samples, "lending_borrows", status="30") == counts[30]
     assert value(samples, "lending_disbursements") >= 1 and value(samples, "lending_disbursed_fen") >= 700_000
     pending = db.execute("select count(*) as n from partner_callbacks where status = 0").fetchone()["n"]

@@ -29,7 +29,8 @@ def workers(lending_infra, settings, tmp_path_factory):
     env = lending_infra.service_env("lending", **as_env(settings))
     log_dir = tmp_path_factory.mktemp("workers")
     started = [Worker(f"lending.workers.{name}", env, log_dir).start() for name in WORKERS]
-    started += [Worker("lending.workers.partner_callbacks", env, log_dir, name=f"callbacks-{n}").start() for n in (1, 2)]
+    started += [Worker("lending.workers.partner_callbacks", env, log_dir, name=f"callbacks-{n}").start()
+                for n in (1, 2)]
     yield {worker.name: worker for worker in started}
     for worker in started:
         worker.stop()

@@ -34,7 +34,8 @@ def test_a_callback_that_is_not_lendings_is_refused_and_not_kept(client, secret,
     if spoil == "sign":
         envelope = callback("another secret")
     elif spoil == "stale":
-        envelope = seal({"eventId": "e", "event": "x", "orderNo": "o"}, "rongshu", secret, int(time.time() * 1000) - 400_000)
+        envelope = seal({"eventId": "e", "event": "loan.rejected", "orderNo": "o"}, "rongshu", secret,
+                        int(time.time() * 1000) - 400_000)
     elif spoil == "app":
         envelope["appId"] = "other"
     elif spoil == "no-event":

@@ -2,7 +2,6 @@
 from psycopg.types.json import Jsonb
 
 PENDING, SUCCESS, FAILED = 0, 1, 2
-CANCEL_PURPOSES = ("tender-cancel", "repay-cancel")
 
 
 def insert(conn, call: dict) -> bool:
@@ -50,11 +49,6 @@ def finish(conn, request_no: str, status: int, resp_code: str, resp_msg: str) ->
 def of_borrow(conn, borrow_id: int, purpose: str) -> list[dict]:
     return conn.execute("select * from depository_calls where borrow_id = %s and purpose = %s order by created_at",
                         (borrow_id, purpose)).fetchall()
-
-
-def cancel_of(conn, pre_request_no: str) -> dict | None:
-    return conn.execute("select * from depository_calls where pre_request_no = %s and purpose = any(%s)",
-                        (pre_request_no, list(CANCEL_PURPOSES))).fetchone()
 
 
 def used_by_successful_loan(conn, tender_request_no: str) -> bool:

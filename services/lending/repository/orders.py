@@ -101,8 +101,8 @@ def default_card(conn, id_number_md5: str) -> dict | None:
 
 
 def card(conn, id_number_md5: str, card_number: str, lock: bool = False) -> dict | None:
-    return conn.execute("select * from cards where id_number_md5 = %s and card_number = %s" + (" for update" if lock else ""),
-                        (id_number_md5, card_number)).fetchone()
+    return conn.execute("select * from cards where id_number_md5 = %s and card_number = %s"
+                        + (" for update" if lock else ""), (id_number_md5, card_number)).fetchone()
 
 
 def bind_card(conn, id_number_md5: str, bank_code: str, card_number: str, mobile: str) -> dict:
@@ -131,6 +131,7 @@ def first_sight(conn, sign: str, api: str) -> bool:
 
 
 def forget_old_envelopes(conn, seconds: int) -> int:
+    """Drop signs older than ``seconds``: their envelopes are stale, refused by their timestamp anyway."""
     return conn.execute("delete from envelope_replays where seen_at < now() - make_interval(secs => %s)",
                         (seconds,)).rowcount
 

@@ -7,7 +7,8 @@ def record(conn, op: str, eid: str, trade_no: str, amount: int) -> dict:
     """Add a posting (once per op, eid and trade number); returns the stored row, which a caller
     compares: the same key with another amount is an anomaly."""
     row = conn.execute("insert into ledger_postings (op, eid, trade_no, amount) values (%s, %s, %s, %s)"
-                       " on conflict (op, eid, trade_no) do nothing returning *", (op, eid, trade_no, amount)).fetchone()
+                       " on conflict (op, eid, trade_no) do nothing returning *",
+                       (op, eid, trade_no, amount)).fetchone()
     return row or conn.execute("select * from ledger_postings where op = %s and eid = %s and trade_no = %s",
                                (op, eid, trade_no)).fetchone()
 

@@ -1,8 +1,6 @@
 """repayments: one row per repayNo, from the freeze to its final result."""
 from psycopg.types.json import Jsonb
 
-PROCESSING, SUCCESS, FAILED = "PROCESSING", "SUCCESS", "FAILED"
-
 
 def insert(conn, repayment: dict) -> dict | None:
     """A new PROCESSING repayment, or None when the repayNo exists already."""

@@ -16,7 +16,8 @@ def counts(conn) -> dict:
                            " coalesce(sum(penalty), 0)::bigint as penalty from plans where status = 2").fetchone()
     backlog = conn.execute(
         "select (select count(*) from partner_callbacks where status = 0) as callbacks,"
-        " coalesce((select extract(epoch from now() - min(created_at)) from partner_callbacks where status = 0), 0)::float8"
+        " coalesce((select extract(epoch from now() - min(created_at)) from partner_callbacks"
+        "   where status = 0), 0)::float8"
         "   as callback_age,"
         " (select count(*) from depository_calls where status = 0) as calls,"
         " (select count(*) from ledger_postings where status = 0) as postings,"

@@ -1,17 +1,10 @@
 """depository-state-check (the seed's OpenapiXWAuthStateCheckJob): confirmations whose borrower has
 opened the depository account since become borrows; approved orders past CONFIRM_DAYS expire.
 ``python -m lending.workers.depository_state_check``."""
-from shared.workers import run_worker
-
 from lending import confirmation
-from lending.config import load
-from lending.jobs import run_job
+from lending.jobs import job_main
 
-
-def main() -> None:
-    run_worker("lending.depository-state-check", load(), lambda config, stop: run_job(
-        "lending.depository-state-check", config, stop, confirmation.check_depository_states))
-
+main = job_main("lending.depository-state-check", confirmation.check_depository_states)
 
 if __name__ == "__main__":
     main()

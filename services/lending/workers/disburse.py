@@ -1,10 +1,7 @@
 """disburse: starts every approved borrow and every failed disbursement whose retry is due (20/31 -> 13),
 with a TENDER freeze from a funder. ``python -m lending.workers.disburse``."""
-from shared.workers import run_worker
-
 from lending import disbursement, settlement
-from lending.config import load
-from lending.jobs import run_job
+from lending.jobs import job_main
 
 
 def disburse(deps) -> int:
@@ -13,9 +10,7 @@ def disburse(deps) -> int:
     return len(started)
 
 
-def main() -> None:
-    run_worker("lending.disburse", load(), lambda config, stop: run_job("lending.disburse", config, stop, disburse))
-
+main = job_main("lending.disburse", disburse)
 
 if __name__ == "__main__":
     main()

@@ -3,20 +3,10 @@ results of the disbursement's depository calls (project, freeze, cancel, CONFIRM
 ``lending.loan-results``; a confirmed loan is disbursed (30) with its plan and the loan.succeeded
 callback. Between messages it sends again the loan calls still without a final result.
 ``python -m lending.workers.loan_result``."""
-from shared.workers import run_worker
-
-from lending import settlement
-from lending.config import load
 from lending.messages import LOAN_RESULTS
-from lending.workers.consuming import consume
+from lending.workers.consuming import results_main
 
-
-def main() -> None:
-    run_worker("lending.loan-result", load(), lambda config, stop: consume(
-        "lending.loan-result", config, stop,
-        {LOAN_RESULTS: lambda deps, message: settlement.apply_result_message(deps, message, "loan")},
-        idle=lambda deps: settlement.resend_due(deps, "loan")))
-
+main = results_main("lending.loan-result", LOAN_RESULTS, "loan")
 
 if __name__ == "__main__":
     main()

@@ -1,11 +1,8 @@
 """overdue (the seed's RongshuOverdueProcessor): unpaid periods past due + GRACE_DAYS become overdue with
 their penalty, with a repay.overdue callback; runs every OVERDUE_POLL_SECONDS (idempotent, daily in
 effect). ``python -m lending.workers.overdue``."""
-from shared.workers import run_worker
-
 from lending import overdue
-from lending.config import load
-from lending.jobs import run_job
+from lending.jobs import job_main
 
 
 def mark(deps) -> int:
@@ -15,10 +12,7 @@ def mark(deps) -> int:
     return 0
 
 
-def main() -> None:
-    run_worker("lending.overdue", load(), lambda config, stop: run_job(
-        "lending.overdue", config, stop, mark, pause_ms=config["OVERDUE_POLL_SECONDS"] * 1000))
-
+main = job_main("lending.overdue", mark, pause_setting="OVERDUE_POLL_SECONDS")
 
 if __name__ == "__main__":
     main()
