@@ -277,3 +277,30 @@ def test_unknown_orders_are_404_and_orders_not_approved_are_409(partner):
     assert (status, answer["code"]) == (409, 1009)
     status, answer = partner("repay/trial", {"orderNo": pushed, "periods": "all"})
     assert (status, answer["code"]) == (409, 1009)
+
+
+def test_no_other_cut_of_the_signed_text_opens(partner, db):
+    """The signed text joins the fields with separators bizData may contain; every other way to cut the
+    same text into bizData and timestamp is refused under the genuine sign."""
+    order = a_push(name="甲&timestamp=1&key=x")
+    envelope = partner.envelope(order)
+    text = f"appId=rongshu&bizData={envelope['bizData']}&timestamp={envelope['timestamp']}"
+    prefix, cuts = "appId=rongshu&bizData=", 0
+    for at in range(len(prefix), len(text)):
+        if not text.startswith("&timestamp=", at) or at == len(prefix) + len(envelope["bizData"]):
+            continue
+        cuts += 1
+        recut = {**envelope, "bizData": text[len(prefix):at], "timestamp": text[at + len("&timestamp="):]}
+        status, answer = partner.raw("order/push", recut)
+        assert (status, answer["code"]) == (400, 1001)
+    assert cuts == 1
+    before = stored(db)
+    assert partner.raw("order/push", envelope)[0] == 200  # the genuine cut opens
+    assert stored(db)["partner_orders"] == before["partner_orders"] + 1
+
+
+def test_a_body_beyond_the_size_limit_is_refused(client, db):
+    before = stored(db)
+    response = client.post("/rongshu/order/push", data=b"{" + b" " * 70_000 + b"}", content_type="application/json")
+    assert response.status_code == 413
+    assert stored(db) == before

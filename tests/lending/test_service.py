@@ -4,7 +4,8 @@ from datetime import date
 
 import pytest
 
-from tests.lending.conftest import borrow_of, disbursed_loan, id_number
+from shared.lending_contract import CONFIRM_LOAN, RESP_AMOUNTS_DIFFER
+from tests.lending.conftest import borrow_of, borrow_with_open_account, disburse, disbursed_loan, id_number
 from tests.support.metrics import scrape, value
 from tests.support.processes import run_module
 
@@ -75,10 +76,18 @@ def test_the_credit_rules(deps):
     assert engine.decide_review(rules, today, {"borrowNo": "C", **ok})["approved"] is True
 
 
-def test_operator_commands(deps, partner, users, bank, db, lending_env, sandbox):
+def test_operator_commands(deps, partner, users, bank, funder, db, lending_env, sandbox):
     order_no, _ = disbursed_loan(deps, partner, users)
     refused = run_module("lending", "borrows", "reject", borrow_of(db, order_no)["borrow_no"], env=lending_env)
     assert refused.returncode == 1 and "only 10, 20 and 31" in refused.stdout
+    failing, _ = borrow_with_open_account(deps, partner, users)
+    bank.faults.refuse_next(CONFIRM_LOAN, RESP_AMOUNTS_DIFFER, borrow_of(db, failing)["project_no"])
+    disburse(deps)
+    assert borrow_of(db, failing)["status"] == 31
+    rejected = run_module("lending", "borrows", "reject", failing, "--reason", "the funder withdrew", env=lending_env)
+    assert rejected.returncode == 0, rejected.stdout + rejected.stderr
+    assert borrow_of(db, failing)["status"] == 27 and bank.balance(funder).frozen == 0
+    assert partner.ok("loan/result", {"orderNo": failing}) == {"status": 7003, "reason": "the funder withdrew"}
     listed = run_module("lending", "callbacks", "list", env=lending_env)
     assert listed.returncode == 0
     retried = run_module("lending", "callbacks", "retry", env=lending_env)
