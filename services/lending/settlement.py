@@ -49,7 +49,7 @@ def send(deps, request_no: str, follow_up: bool = True) -> None:
     with unit_of_work(deps.pool) as conn:
         call = calls.lease_for_send(conn, request_no, deps.config["CALL_RESEND_SECONDS"])
     if call is None:
-        return  # settled meanwhile
+        return  # settled meanwhile, or another process is sending it
     try:
         answer = deps.agent.call(call["service"], call["body"])
     except AgentSilent as exc:

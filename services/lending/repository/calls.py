@@ -18,11 +18,12 @@ def get(conn, request_no: str) -> dict | None:
 
 
 def lease_for_send(conn, request_no: str, resend_seconds: int) -> dict | None:
-    """The call when it is still pending, with its next send pushed ``resend_seconds`` ahead (so that one
-    process sends it now and the resend sweep leaves it alone until then)."""
+    """The call when it is still pending and due, with its next send pushed ``resend_seconds`` ahead: one
+    process sends it now, and the others (replicas' resend sweeps) leave it alone until then."""
     return conn.execute(
         "update depository_calls set next_send_at = now() + make_interval(secs => %s), sends = sends + 1"
-        " where request_no = %s and status = 0 returning *", (resend_seconds, request_no)).fetchone()
+        " where request_no = %s and status = 0 and next_send_at <= now() returning *",
+        (resend_seconds, request_no)).fetchone()
 
 
 def due(conn, domain: str, batch: int) -> list[str]:

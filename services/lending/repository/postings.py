@@ -13,14 +13,13 @@ def record(conn, op: str, eid: str, trade_no: str, amount: int) -> dict:
                                (op, eid, trade_no)).fetchone()
 
 
-def claim_due(conn, batch: int, lease_seconds: int, ids: list[int] | None = None) -> list[dict]:
-    """Lease pending postings that are due (or exactly ``ids``), oldest first (a deduct before its refund)."""
+def claim_due(conn, batch: int, lease_seconds: int) -> list[dict]:
+    """Lease pending postings that are due, oldest first (a deduct before its refund; skip locked)."""
     return conn.execute(
         "update ledger_postings set next_attempt_at = now() + make_interval(secs => %(lease)s),"
-        " attempts = attempts + 1 where id in (select id from ledger_postings where status = 0 and"
-        " (case when %(ids)s::bigint[] is null then next_attempt_at <= now() else id = any(%(ids)s) end)"
-        " order by id limit %(batch)s for update skip locked) returning *",
-        {"batch": batch, "lease": lease_seconds, "ids": ids}).fetchall()
+        " attempts = attempts + 1 where id in (select id from ledger_postings where status = 0"
+        " and next_attempt_at <= now() order by id limit %(batch)s for update skip locked) returning *",
+        {"batch": batch, "lease": lease_seconds}).fetchall()
 
 
 def mark_posted(conn, ids: list[int]) -> None:
