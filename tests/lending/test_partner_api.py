@@ -304,3 +304,22 @@ def test_a_body_beyond_the_size_limit_is_refused(client, db):
     response = client.post("/rongshu/order/push", data=b"{" + b" " * 70_000 + b"}", content_type="application/json")
     assert response.status_code == 413
     assert stored(db) == before
+
+
+BIZ_KEYS = ("orderNo", "loanAmount", "loanTerm", "name", "mobile", "idNumber", "mobileMd5", "idNumberMd5",
+            "bankCode", "cardNumber", "repayNo", "periods", "amount")
+VALUES = st.recursive(st.none() | st.booleans() | st.integers(-10**40, 10**40) | st.text(max_size=30)
+                      | st.sampled_from(["all", "ICBC", "13800138000", VALID_ID, "T1", 0, 1, 10**12]),
+                      lambda inner: st.lists(inner, max_size=4) | st.dictionaries(st.text(max_size=5), inner,
+                                                                                  max_size=3), max_leaves=8)
+
+
+@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(name=st.sampled_from(NAMES), biz=st.dictionaries(st.sampled_from(BIZ_KEYS), VALUES, max_size=6))
+def test_any_signed_biz_data_gets_an_answer_never_a_server_error(partner, name, biz):
+    try:
+        status, answer = partner(name, biz)
+    except UnicodeEncodeError:
+        return  # a lone surrogate cannot even be signed
+    assert status < 500, (name, biz, answer)
+    assert answer["code"] == 0 if status == 200 else answer["code"] in (1001, 1004, 1009)
