@@ -5,7 +5,8 @@ from concurrent.futures import ThreadPoolExecutor
 import pytest
 
 from shared.lending_contract import PRE_TRANSACTION
-from tests.lending.conftest import Partner, approve, borrow_of, disbursed_loan, new_order_no, new_person
+from tests.lending.conftest import (PLATFORM_NO, Partner, agree, approve, borrow_of, borrow_with_open_account,
+                                    disbursed_loan, new_order_no, new_person, review_pending)
 from tests.support.waiting import wait_for
 
 THREADS = 16
@@ -103,3 +104,22 @@ def test_concurrent_repayments_under_different_numbers_take_one(deps, partner, u
             "orderNo": order_no, "repayNo": repay_no, "periods": [1], "amount": trial["amount"]}), numbers))
     assert sorted(status for status, _ in answers) == [200] + [409] * (THREADS - 1)
     assert bank.balance(borrower).frozen == trial["amount"]
+
+
+def test_replicas_of_the_disbursement_workers_lend_each_borrow_once(deps, partner, users, bank, ledger, funder, db,
+                                                                    procs, lending_env):
+    borrows = [borrow_with_open_account(deps, partner, users) for _ in range(6)]
+    review_pending(deps)
+    for name in ("disburse", "loan_result", "ledger_mirror"):
+        for n in (1, 2):
+            procs.worker(f"lending.workers.{name}", lending_env, name=f"{name}-{n}")
+    wait_for(lambda: all(borrow_of(db, order_no)["status"] == 30 for order_no, _ in borrows), timeout=60,
+             what="every borrow disbursed")
+    for order_no, borrower in borrows:
+        done = db.execute("select purpose, count(*) as n from depository_calls where borrow_id = %s and status = 1"
+                          " and purpose in ('tender', 'loan') group by purpose",
+                          (borrow_of(db, order_no)["id"],)).fetchall()
+        assert {row["purpose"]: row["n"] for row in done} == {"tender": 1, "loan": 1}
+        assert bank.balance(borrower).available == 980_000
+    wait_for(lambda: agree(bank, ledger, [funder, PLATFORM_NO, *(user for _, user in borrows)], db) == {},
+             timeout=30, what="ledger = bank")

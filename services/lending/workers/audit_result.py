@@ -3,7 +3,7 @@ borrow 0 -> 10, then 27 with a loan.rejected callback (7003), or creates the pro
 (10 -> 20 once it is created). ``python -m lending.workers.audit_result``."""
 from lending import disbursement, settlement
 from lending.messages import AUDIT_RESULTS
-from lending.workers.consuming import consumer_main
+from lending.consuming import consumer_main
 
 
 def apply(deps, decision: dict) -> None:

@@ -2,7 +2,7 @@
 credit.rejected callback. ``python -m lending.workers.credit_result``."""
 from lending import pipeline
 from lending.messages import CREDIT_RESULTS
-from lending.workers.consuming import consumer_main
+from lending.consuming import consumer_main
 
 main = consumer_main("lending.credit-result", {CREDIT_RESULTS: pipeline.apply_credit_decision})
 

@@ -4,7 +4,7 @@ results of the disbursement's depository calls (project, freeze, cancel, CONFIRM
 callback. Between messages it sends again the loan calls still without a final result.
 ``python -m lending.workers.loan_result``."""
 from lending.messages import LOAN_RESULTS
-from lending.workers.consuming import results_main
+from lending.consuming import results_main
 
 main = results_main("lending.loan-result", LOAN_RESULTS, "loan")
 

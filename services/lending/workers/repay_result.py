@@ -3,7 +3,7 @@ CONFIRM_REPAYMENT) from ``lending.repay-results``: periods paid, the borrow 40/4
 repay.result callback. Between messages it sends again the repayment calls still without a final
 result (a freshly frozen repayment's confirmation among them). ``python -m lending.workers.repay_result``."""
 from lending.messages import REPAY_RESULTS
-from lending.workers.consuming import results_main
+from lending.consuming import results_main
 
 main = results_main("lending.repay-result", REPAY_RESULTS, "repay")
 
