@@ -2,9 +2,10 @@
 SHELL := /bin/bash
 VENV ?= .venv
 PY := $(VENV)/bin/python
-SERVICES := user_center depository_agent bank_callback beanpay_ledger bank_sandbox
+SERVICES := user_center depository_agent bank_callback beanpay_ledger bank_sandbox lending partner_sandbox
 URLS := user-center=http://127.0.0.1:8001 depository-agent=http://127.0.0.1:8002 \
-        bank-callback=http://127.0.0.1:8003 beanpay-ledger=http://127.0.0.1:8004 bank-sandbox=http://127.0.0.1:8005
+        bank-callback=http://127.0.0.1:8003 beanpay-ledger=http://127.0.0.1:8004 bank-sandbox=http://127.0.0.1:8005 \
+        lending=http://127.0.0.1:8006 partner-sandbox=http://127.0.0.1:8007
 export PYTHONPATH := $(CURDIR):$(CURDIR)/services
 export PATH := $(CURDIR)/$(VENV)/bin:$(PATH)
 
@@ -20,6 +21,7 @@ venv: $(VENV)/.installed
 
 keys: venv
 	$(PY) -m shared.devkeys deploy/keys
+	KEYS_DIR=deploy/keys $(PY) -m lending keys
 
 servers:
 	bash deploy/ensure-servers.sh

@@ -38,6 +38,17 @@ def generate(folder: str, bits: int = 2048) -> list[str]:
     return made
 
 
+def generate_secret(folder: str, name: str) -> list[str]:
+    """Create the random secret ``folder/name`` unless it exists (e.g. a lending partner's shared
+    ``rongshu_secret``); return the path made, if any."""
+    os.makedirs(folder, mode=0o700, exist_ok=True)
+    path = os.path.join(folder, name)
+    if os.path.exists(path):
+        return []
+    _write(path, secrets.token_urlsafe(32).encode())
+    return [path]
+
+
 def _write(path: str, data: bytes) -> None:
     fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
     with os.fdopen(fd, "wb") as handle:

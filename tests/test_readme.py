@@ -9,7 +9,8 @@ from shared.config import COMMON_DEFAULTS
 
 ROOT = Path(__file__).resolve().parents[1]
 README = (ROOT / "README.md").read_text(encoding="utf-8")
-SERVICES = ("user_center", "depository_agent", "bank_callback", "beanpay_ledger", "bank_sandbox")
+SERVICES = ("user_center", "depository_agent", "bank_callback", "beanpay_ledger", "bank_sandbox", "lending",
+            "partner_sandbox")
 
 
 def _configuration_section() -> str:

@@ -1,0 +1,1 @@
+"""lending's worker processes, one module each: ``python -m lending.workers.<name>``."""

@@ -1,0 +1,10 @@
+"""credit-result consumer (the seed's RongshuCreditResultProcessor): 11 -> 12, or 4 with a
+credit.rejected callback. ``python -m lending.workers.credit_result``."""
+from lending import pipeline
+from lending.messages import CREDIT_RESULTS
+from lending.consuming import consumer_main
+
+main = consumer_main("lending.credit-result", {CREDIT_RESULTS: pipeline.apply_credit_decision})
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,1 @@
+"""partner-sandbox's HTTP endpoints: the simulation's controls, the credit data, the callbacks, the page."""

@@ -1,0 +1,1 @@
+"""SQL only; every function takes the connection of the caller's unit of work."""
