@@ -10,7 +10,7 @@ later with the same requestNo and body, never guessed.
 from dataclasses import dataclass
 
 from shared.http import ServiceClient, ServiceUnreachable
-from shared.lending_contract import TRANSACTION_PATHS
+from shared.contract import TRANSACTION_PATHS
 
 from lending.answers import json_object
 

@@ -9,7 +9,7 @@ that is down for hours gets every callback once it is back.
 """
 import logging
 
-from shared.lending_contract import (AUDIT_REFUSED, CREDIT_REJECTED, LOAN_DISBURSED, LOAN_REFUSED, LOAN_REJECTED,
+from shared.contract import (AUDIT_REFUSED, CREDIT_REJECTED, LOAN_DISBURSED, LOAN_REFUSED, LOAN_REJECTED,
                                      LOAN_SUCCEEDED, REPAY_OVERDUE, REPAY_RESULT)
 from shared.db import unit_of_work
 

@@ -4,7 +4,7 @@ from decimal import Decimal, InvalidOperation
 from fractions import Fraction
 
 from shared.config import load_config
-from shared.lending_contract import FIXED_CAPITAL, FIXED_REPAYMENT, RONGSHU_APP_ID, partner_secret
+from shared.contract import FIXED_CAPITAL, FIXED_REPAYMENT, RONGSHU_APP_ID, partner_secret
 
 from lending import DATABASE
 

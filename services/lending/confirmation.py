@@ -13,7 +13,7 @@ from decimal import Decimal
 
 from shared.db import unit_of_work
 from shared.errors import AppError, Conflict
-from shared.lending_contract import OPENED
+from shared.contract import OPENED
 from shared.outbox import enqueue
 
 from lending import schedules

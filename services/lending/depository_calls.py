@@ -6,7 +6,7 @@ transaction sends it at once (:func:`lending.settlement.send`), and the result c
 call still pending after CALL_RESEND_SECONDS: the agent answers a repeat of a requestNo with the same
 body the same way, so a resend can only learn, never act twice.
 """
-from shared.lending_contract import (CANCEL_PRE_TRANSACTION, CONFIRM_LOAN, CONFIRM_REPAYMENT, CREATE_PROJECT,
+from shared.contract import (CANCEL_PRE_TRANSACTION, CONFIRM_LOAN, CONFIRM_REPAYMENT, CREATE_PROJECT,
                                      MODIFY_PROJECT, PRE_TRANSACTION)
 from shared.money import format_fen
 

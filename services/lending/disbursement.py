@@ -17,7 +17,7 @@ from datetime import timedelta
 
 from shared.db import unit_of_work
 from shared.errors import Conflict, NotFound
-from shared.lending_contract import MISCARRY, REPAYING, TENDER
+from shared.contract import MISCARRY, REPAYING, TENDER
 
 from lending import callbacks, clock, depository_calls, schedules
 from lending.messages import Malformed

@@ -1,6 +1,6 @@
 """Reading loans: loan/result for the partner, and a borrower's loans with their plans for user-center."""
 from shared.errors import Conflict
-from shared.lending_contract import LOAN_DISBURSED, LOAN_IN_PROGRESS, LOAN_REFUSED
+from shared.contract import LOAN_DISBURSED, LOAN_IN_PROGRESS, LOAN_REFUSED
 
 from lending import clock
 from lending.orders import known_order

@@ -21,7 +21,7 @@ from typing import Callable
 import pika
 import pika.exceptions
 
-from shared.lending_contract import (CANCEL_PRE_TRANSACTION, CONFIRM_LOAN, CONFIRM_REPAYMENT, CREATE_PROJECT,
+from shared.contract import (CANCEL_PRE_TRANSACTION, CONFIRM_LOAN, CONFIRM_REPAYMENT, CREATE_PROJECT,
                                      MODIFY_PROJECT, PRE_TRANSACTION)
 from shared.logs import bind_request_id
 from shared.messaging import GATEWAY_NOTIFY_EXCHANGE, QUORUM, connect

@@ -6,7 +6,7 @@ import json
 from shared.db import unit_of_work
 from shared.devkeys import generate, generate_secret
 from shared.errors import AppError
-from shared.lending_contract import RONGSHU_SECRET_FILE
+from shared.contract import RONGSHU_SECRET_FILE
 
 from lending import disbursement, overdue, settlement
 from lending.bootstrap import build

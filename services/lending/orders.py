@@ -1,7 +1,7 @@
 """The partner's order calls: user/filter, order/push, audit/result, card/bind, banks and agreements."""
 from shared.db import unit_of_work
 from shared.errors import Conflict, NotFound
-from shared.lending_contract import AUDIT_APPROVED, AUDIT_IN_REVIEW, AUDIT_REFUSED
+from shared.contract import AUDIT_APPROVED, AUDIT_IN_REVIEW, AUDIT_REFUSED
 from shared.partner_envelope import TIMESTAMP_WINDOW_MS
 
 from lending import clock

@@ -5,7 +5,7 @@ import logging
 from datetime import timedelta
 
 from shared.db import unit_of_work
-from shared.lending_contract import CREDIT_DATA_KINDS
+from shared.contract import CREDIT_DATA_KINDS
 from shared.outbox import enqueue
 
 from lending import callbacks, clock

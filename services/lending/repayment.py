@@ -14,10 +14,10 @@ from dataclasses import asdict
 
 from shared.db import unit_of_work
 from shared.errors import BadRequest, Conflict, NotFound
-from shared.lending_contract import CLEARED, REPAYMENT, RESP_INSUFFICIENT
-from shared.lending_contract import REPAY_FAILED as FAILED
-from shared.lending_contract import REPAY_PROCESSING as PROCESSING
-from shared.lending_contract import REPAY_SUCCESS as SUCCESS
+from shared.contract import CLEARED, REPAYMENT, RESP_INSUFFICIENT
+from shared.contract import REPAY_FAILED as FAILED
+from shared.contract import REPAY_PROCESSING as PROCESSING
+from shared.contract import REPAY_SUCCESS as SUCCESS
 
 from lending import callbacks, clock, depository_calls, schedules
 from lending.identifiers import new_request_no

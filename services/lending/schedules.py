@@ -24,7 +24,7 @@ from decimal import Decimal
 from fractions import Fraction
 from typing import Iterable
 
-from shared.lending_contract import FIXED_CAPITAL, FIXED_REPAYMENT
+from shared.contract import FIXED_CAPITAL, FIXED_REPAYMENT
 
 ALL = "all"
 

@@ -12,7 +12,7 @@ import logging
 import psycopg
 
 from shared.db import unit_of_work
-from shared.lending_contract import RESP_SUCCESS
+from shared.contract import RESP_SUCCESS
 
 from lending import disbursement, ledger_mirror, repayment
 from lending.agent_client import AgentConflict, AgentSilent

@@ -2,7 +2,7 @@
 find or create a user by mobile, a user's depository status, the one-time open-account link."""
 from shared.errors import AppError, Conflict, Unavailable
 from shared.http import ServiceClient, ServiceUnreachable
-from shared.lending_contract import UC_CONSUMER, UC_CONSUMERS, UC_OPEN_ACCOUNT_LINKS
+from shared.contract import UC_CONSUMER, UC_CONSUMERS, UC_OPEN_ACCOUNT_LINKS
 
 from lending.answers import json_object
 

@@ -2,7 +2,7 @@
 import time
 
 from shared.db import unit_of_work
-from shared.lending_contract import CALLBACK_EVENTS
+from shared.contract import CALLBACK_EVENTS
 from shared.partner_envelope import EnvelopeError, open_envelope
 
 from partner_sandbox.repository import callbacks as repo

@@ -1,6 +1,6 @@
 """partner-sandbox settings (documented in docs/partner_sandbox.md)."""
 from shared.config import load_config
-from shared.lending_contract import RONGSHU_APP_ID, partner_secret
+from shared.contract import RONGSHU_APP_ID, partner_secret
 
 from partner_sandbox import DATABASE
 

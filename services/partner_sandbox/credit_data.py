@@ -2,7 +2,7 @@
 orderNo every time, so that a flow can be replayed."""
 import hashlib
 
-from shared.lending_contract import CREDIT_DATA_KINDS
+from shared.contract import CREDIT_DATA_KINDS
 
 
 def made_up(order_no: str, kind: str) -> dict | None:

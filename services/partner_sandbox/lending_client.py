@@ -5,7 +5,7 @@ import time
 import urllib3
 from urllib3.exceptions import HTTPError
 
-from shared.lending_contract import PARTNER_PATH_PREFIX
+from shared.contract import PARTNER_PATH_PREFIX
 from shared.partner_envelope import seal
 
 

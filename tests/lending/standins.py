@@ -22,7 +22,7 @@ from dataclasses import dataclass, field
 import pika
 from flask import Flask, jsonify, request
 
-from shared.lending_contract import (CANCEL_PRE_TRANSACTION, CONFIRM_LOAN, CONFIRM_REPAYMENT, CREATE_PROJECT,
+from shared.contract import (CANCEL_PRE_TRANSACTION, CONFIRM_LOAN, CONFIRM_REPAYMENT, CREATE_PROJECT,
                                      MODIFY_PROJECT, OPENED, PRE_TRANSACTION, RESP_AMOUNTS_DIFFER, RESP_BAD_PARAMETERS,
                                      RESP_INSUFFICIENT, RESP_NO_PRE_TRANSACTION, RESP_SUCCESS, TRANSACTION_PATHS,
                                      UC_CONSUMER, UC_CONSUMERS, UC_OPEN_ACCOUNT_LINKS)

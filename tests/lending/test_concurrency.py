@@ -4,7 +4,7 @@ from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 
-from shared.lending_contract import PRE_TRANSACTION
+from shared.contract import PRE_TRANSACTION
 from tests.lending.conftest import (PLATFORM_NO, Partner, agree, approve, borrow_of, borrow_with_open_account,
                                     disbursed_loan, new_order_no, new_person, review_pending)
 from tests.support.waiting import wait_for

@@ -3,7 +3,7 @@ ledger mirror, failures retried, results that arrive late or only as messages, t
 After each, every depository user's ledger balance equals the bank's available balance."""
 import pytest
 
-from shared.lending_contract import CONFIRM_LOAN, PRE_TRANSACTION, RESP_AMOUNTS_DIFFER, RESP_INSUFFICIENT
+from shared.contract import CONFIRM_LOAN, PRE_TRANSACTION, RESP_AMOUNTS_DIFFER, RESP_INSUFFICIENT
 from tests.lending.conftest import (PLATFORM_NO, agree, borrow_of, borrow_with_open_account, disburse,
                                     disbursed_loan, review_pending)
 from tests.support.waiting import wait_for

@@ -4,7 +4,7 @@ from fractions import Fraction
 
 import pytest
 
-from shared.lending_contract import CONFIRM_REPAYMENT, RESP_AMOUNTS_DIFFER
+from shared.contract import CONFIRM_REPAYMENT, RESP_AMOUNTS_DIFFER
 from tests.lending.conftest import PLATFORM_NO, agree, borrow_of, disbursed_loan
 from tests.support.processes import run_module
 

@@ -8,7 +8,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from shared.lending_contract import FIXED_CAPITAL, FIXED_REPAYMENT
+from shared.contract import FIXED_CAPITAL, FIXED_REPAYMENT
 
 from lending import schedules
 from lending.schedules import ALL, Installment, SelectionError, quote, schedule

@@ -4,7 +4,7 @@ from datetime import date
 
 import pytest
 
-from shared.lending_contract import CONFIRM_LOAN, RESP_AMOUNTS_DIFFER
+from shared.contract import CONFIRM_LOAN, RESP_AMOUNTS_DIFFER
 from tests.lending.conftest import borrow_of, borrow_with_open_account, disburse, disbursed_loan, id_number
 from tests.support.metrics import scrape, value
 from tests.support.processes import run_module

@@ -13,7 +13,7 @@ from flask import current_app, request
 from marshmallow import Schema, ValidationError
 
 from shared.errors import AppError, BadRequest
-from shared.lending_contract import BAD_REQUEST, CONFLICT, UNKNOWN_ORDER
+from shared.contract import BAD_REQUEST, CONFLICT, UNKNOWN_ORDER
 from shared.partner_envelope import EnvelopeError, open_envelope
 from shared.web import Blueprint, ErrorSchema, error_response
 

@@ -1,9 +1,34 @@
-"""What lending exchanges with the lending partner (Rongshu, SPEC section 10), the depository agent's
-transaction services (section 9) and user-center (section 10), defined once for both sides.
+"""The identifiers and messages two services exchange, defined once and used by both sides.
 
-The partner's envelope itself is :mod:`shared.partner_envelope`.
+The wire formats themselves are described in docs/protocols.md; the partner's envelope is
+:mod:`shared.partner_envelope`, the wanxin and Huifu signatures :mod:`shared.signing`.
 """
+import re
+
 from shared.config import read_key_file
+
+# --- identifiers (platform-wide) ----------------------------------------------------------------------
+REQUEST_NO_PATTERN = r"REQ_[0-9A-F]{32}"
+USER_NO_PATTERN = r"USR_[0-9A-F]{32}"
+REQUEST_NO = re.compile(REQUEST_NO_PATTERN)
+USER_NO = re.compile(USER_NO_PATTERN)
+REQUEST_NO_RULE = "REQ_ followed by 32 upper-case hex characters"
+USER_NO_RULE = "USR_ followed by 32 upper-case hex characters"
+
+# --- the wanxin depository: services, results and their messages ------------------------------------
+PERSONAL_REGISTER, RECHARGE, WITHDRAW = "PERSONAL_REGISTER", "RECHARGE", "WITHDRAW"
+GATEWAY_SERVICES = (PERSONAL_REGISTER, RECHARGE, WITHDRAW)
+# respCode of a successful bank result; notification status 1 success, 2 failure.
+SUCCESS_CODE = "00000"
+STATUS_SUCCESS, STATUS_FAILURE = 1, 2
+# The agent publishes every final bank result here, routing key = serviceName.
+GATEWAY_NOTIFY_EXCHANGE = "depository.gateway-notify"
+
+
+def result_message_id(service_name: str, request_no: str) -> str:
+    """The ``message_id`` of a published bank result: ``<serviceName>:<requestNo>``."""
+    return f"{service_name}:{request_no}"
+
 
 # --- the partner (Rongshu big-loan channel) ---------------------------------------------------------
 RONGSHU_APP_ID = "rongshu"
