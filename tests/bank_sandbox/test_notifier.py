@@ -3,7 +3,7 @@ import signal
 import threading
 import time
 
-from bank_sandbox.domain.delivery import backoff, run_once
+from bank_sandbox.delivery import backoff, run_once
 from tests.bank_sandbox.conftest import fetch_all, fetch_one
 
 

@@ -1,4 +1,5 @@
-"""Sending queued notifications: one attempt per claimed delivery, exponential back-off, faults applied.
+"""Sending queued notifications: one attempt per claimed delivery, exponential back-off, faults applied
+(docs/bank_sandbox.md, "Notifier and faults").
 
 Each attempt runs in its own transaction that holds the delivery's row lock (``for update skip
 locked``), so several notifiers share the queue and a crash mid-send leaves the row due again.
@@ -12,9 +13,10 @@ import requests
 
 from shared.db import unit_of_work
 
+from bank_sandbox import faults
 from bank_sandbox.config import seconds
-from bank_sandbox.domain.outbox import TARGET_SETTINGS, current_faults
-from bank_sandbox.repositories import deliveries
+from bank_sandbox.outbox import TARGET_SETTINGS
+from bank_sandbox.repository import deliveries
 
 log = logging.getLogger(__name__)
 _ANSWER_LIMIT = 500
@@ -32,12 +34,12 @@ def run_once(pool, config: dict, session: requests.Session | None = None,
     """Make one attempt for every delivery due now (up to NOTIFIER_BATCH); return how many were made."""
     session = session or requests.Session()
     with unit_of_work(pool) as conn:
-        faults = current_faults(conn, config)
-        hold_first = faults.reorder != "none" and _holding(deliveries.waiting_first_attempts(conn), faults)
+        knobs = faults.current(conn, config)
+        hold_first = knobs.reorder != "none" and _holding(deliveries.waiting_first_attempts(conn), knobs)
     made = 0
     while made < config["NOTIFIER_BATCH"] and not (stop and stop.is_set()):
         with unit_of_work(pool) as conn:
-            delivery = deliveries.claim_due(conn, faults.reorder, include_first_attempts=not hold_first)
+            delivery = deliveries.claim_due(conn, knobs.reorder, include_first_attempts=not hold_first)
             if delivery is None:
                 break
             _attempt(conn, config, session, delivery)
@@ -45,9 +47,9 @@ def run_once(pool, config: dict, session: requests.Session | None = None,
     return made
 
 
-def _holding(waiting: dict, faults) -> bool:
+def _holding(waiting: dict, knobs: faults.Faults) -> bool:
     """Reordering holds first attempts until a batch has gathered or the oldest has waited long enough."""
-    return 0 < waiting["waiting"] < faults.reorderBatch and waiting["oldest"] < faults.reorderHoldSeconds
+    return 0 < waiting["waiting"] < knobs.reorderBatch and waiting["oldest"] < knobs.reorderHoldSeconds
 
 
 def _attempt(conn, config: dict, session: requests.Session, delivery: dict) -> None:
@@ -88,3 +90,15 @@ def send(config: dict, session: requests.Session, delivery: dict) -> dict:
 
 def _ms(started: float) -> int:
     return int((time.perf_counter() - started) * 1000)
+
+
+def undelivered(pool, limit: int = 100) -> list[dict]:
+    """Notifications not yet accepted, oldest first, with their attempts and last answer (operator view)."""
+    with unit_of_work(pool) as conn:
+        return deliveries.pending(conn, limit)
+
+
+def make_due(pool, delivery_id: int | None = None) -> int:
+    """Make one undelivered notification (or all of them) due now; returns how many."""
+    with unit_of_work(pool) as conn:
+        return deliveries.make_due(conn, delivery_id)

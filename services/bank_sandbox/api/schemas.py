@@ -1,8 +1,9 @@
 """Marshmallow schemas of the sandbox's endpoints (they make the OpenAPI document)."""
 from marshmallow import EXCLUDE, Schema, ValidationError, fields, validate
 
-from bank_sandbox.domain.faults import REORDER_MODES
-from bank_sandbox.domain.gateway_request import SERVICE_NAMES
+from shared import contract
+
+from bank_sandbox.faults import REORDER_MODES
 
 OUTCOME = fields.String(load_default="success", validate=validate.OneOf(("success", "fail")),
                         metadata={"description": "success (default) or fail: the user declines at the bank"})
@@ -46,7 +47,7 @@ class ConfirmRequest(Schema):
     signature = _text(maximum=2048)
     password = _text(maximum=256)
     outcome = OUTCOME
-    serviceName = fields.String(validate=validate.OneOf(SERVICE_NAMES),
+    serviceName = fields.String(validate=validate.OneOf(contract.GATEWAY_SERVICES),
                                 metadata={"description": "optional; inferred from reqData when absent"})
 
 

@@ -8,9 +8,11 @@ import random
 from dataclasses import asdict, dataclass, replace
 from datetime import timedelta
 
+from shared.db import unit_of_work
 from shared.errors import BadRequest
 
 from bank_sandbox.config import seconds
+from bank_sandbox.repository import faults as stored_faults
 
 REORDER_MODES = ("none", "newest_first", "shuffle")
 _LIMITS = {"duplicates": 100, "dropFirst": 100, "reorderBatch": 1000}
@@ -54,6 +56,34 @@ def from_config(config: dict) -> Faults:
         "reorderBatch": config["SANDBOX_FAULT_REORDER_BATCH"],
         "reorderHoldSeconds": seconds(config, "SANDBOX_FAULT_REORDER_HOLD_SECONDS"),
     })
+
+
+def current(conn, config: dict) -> Faults:
+    """The fault knobs in force now, read in the caller's transaction."""
+    return effective(config, stored_faults.get(conn))
+
+
+def view(pool, config: dict) -> dict:
+    """The knobs in force, and where they come from: ``configuration``, or ``api`` once changed."""
+    with unit_of_work(pool) as conn:
+        stored = stored_faults.get(conn)
+    return {**effective(config, stored).as_json(), "source": "api" if stored else "configuration"}
+
+
+def change(pool, config: dict, changes: dict) -> dict:
+    """Change some knobs, the others keeping their values; stored, so every process of the bank applies them."""
+    if not changes:
+        raise BadRequest("name at least one fault knob to change")
+    with unit_of_work(pool) as conn:
+        stored_faults.put(conn, validated(current(conn, config), changes).as_json())
+    return view(pool, config)
+
+
+def reset(pool, config: dict) -> dict:
+    """Back to the knobs of the configuration."""
+    with unit_of_work(pool) as conn:
+        stored_faults.clear(conn)
+    return view(pool, config)
 
 
 def effective(config: dict, stored: dict | None) -> Faults:
