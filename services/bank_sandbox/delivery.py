@@ -1,8 +1,13 @@
 """Sending queued notifications: one attempt per claimed delivery, exponential back-off, faults applied
 (docs/bank_sandbox.md, "Notifier and faults").
 
-Each attempt runs in its own transaction that holds the delivery's row lock (``for update skip
-locked``), so several notifiers share the queue and a crash mid-send leaves the row due again.
+No transaction is open while a notification is on the wire. A notifier claims a due delivery in a
+short transaction (``for update skip locked``) that leases it: its next attempt is moved past the
+longest a send can take, so no other notifier takes it meanwhile. It sends with no transaction open,
+then records the attempt in a second short transaction. Several notifiers share the queue; one
+killed mid-send leaves its delivery due again when the lease ends. A send that outlived its lease
+(and so may have raced another notifier's) is logged, and changes the delivery only if it was
+accepted: the receivers take a notification twice as they take a fault knob's duplicate.
 """
 import logging
 import threading
@@ -11,6 +16,7 @@ from datetime import timedelta
 
 import requests
 
+from shared.backoff import backoff as capped_backoff
 from shared.db import unit_of_work
 
 from bank_sandbox import faults
@@ -24,9 +30,14 @@ _ANSWER_LIMIT = 500
 
 def backoff(config: dict, attempts: int) -> timedelta:
     """The wait after the ``attempts``-th failed attempt: base * 2^(attempts-1), capped."""
-    base = seconds(config, "NOTIFIER_BACKOFF_BASE_SECONDS")
-    cap = seconds(config, "NOTIFIER_BACKOFF_MAX_SECONDS")
-    return timedelta(seconds=min(cap, base * 2 ** min(attempts - 1, 32)))
+    return timedelta(seconds=capped_backoff(attempts, seconds(config, "NOTIFIER_BACKOFF_BASE_SECONDS"),
+                                            seconds(config, "NOTIFIER_BACKOFF_MAX_SECONDS")))
+
+
+def lease(config: dict) -> timedelta:
+    """How long a claimed delivery is left to its notifier: longer than a send can take (connecting, then
+    waiting for the answer, each bounded by NOTIFIER_TIMEOUT_SECONDS)."""
+    return timedelta(seconds=2 * seconds(config, "NOTIFIER_TIMEOUT_SECONDS") + 1)
 
 
 def run_once(pool, config: dict, session: requests.Session | None = None,
@@ -42,7 +53,11 @@ def run_once(pool, config: dict, session: requests.Session | None = None,
             delivery = deliveries.claim_due(conn, knobs.reorder, include_first_attempts=not hold_first)
             if delivery is None:
                 break
-            _attempt(conn, config, session, delivery)
+            to_send = _drop_or_lease(conn, config, delivery)
+        if to_send:
+            outcome = send(config, session, delivery)
+            with unit_of_work(pool) as conn:
+                _record(conn, config, delivery, outcome)
         made += 1
     return made
 
@@ -52,26 +67,33 @@ def _holding(waiting: dict, knobs: faults.Faults) -> bool:
     return 0 < waiting["waiting"] < knobs.reorderBatch and waiting["oldest"] < knobs.reorderHoldSeconds
 
 
-def _attempt(conn, config: dict, session: requests.Session, delivery: dict) -> None:
-    if delivery["delivered"]:
-        outcome = send(config, session, delivery)
-        deliveries.log_attempt(conn, delivery, "duplicate", outcome, delivery["attempts"])
-        deliveries.mark_duplicate_sent(conn, delivery["id"])
-        return
-    attempt = delivery["attempts"] + 1
-    if delivery["drops_left"] > 0:
+def _drop_or_lease(conn, config: dict, delivery: dict) -> bool:
+    """In the claiming transaction: count a fault knob's dropped attempt (nothing to send), or lease the
+    delivery for its send. True when there is something to send."""
+    if not delivery["delivered"] and delivery["drops_left"] > 0:
+        attempt = delivery["attempts"] + 1
         outcome = {"error": "dropped by fault knob dropFirst"}
         deliveries.log_attempt(conn, delivery, "drop", outcome, attempt)
-        deliveries.mark_failed(conn, delivery["id"], outcome, backoff(config, attempt), dropped=True)
+        deliveries.mark_failed(conn, delivery, outcome, backoff(config, attempt), dropped=True)
+        return False
+    deliveries.lease(conn, delivery["id"], lease(config))
+    return True
+
+
+def _record(conn, config: dict, delivery: dict, outcome: dict) -> None:
+    """Log the attempt and move the delivery on: delivered, one duplicate fewer, or retried after back-off."""
+    if delivery["delivered"]:
+        deliveries.log_attempt(conn, delivery, "duplicate", outcome, delivery["attempts"])
+        deliveries.mark_duplicate_sent(conn, delivery)
         return
-    outcome = send(config, session, delivery)
+    attempt = delivery["attempts"] + 1
     deliveries.log_attempt(conn, delivery, "send", outcome, attempt)
     if outcome["accepted"]:
         deliveries.mark_delivered(conn, delivery["id"], outcome)
     else:
         log.info("delivery %s (%s) attempt %s not accepted: %s", delivery["id"], delivery["reference"], attempt,
                  outcome.get("error") or outcome.get("answer"))
-        deliveries.mark_failed(conn, delivery["id"], outcome, backoff(config, attempt), dropped=False)
+        deliveries.mark_failed(conn, delivery, outcome, backoff(config, attempt), dropped=False)
 
 
 def send(config: dict, session: requests.Session, delivery: dict) -> dict:

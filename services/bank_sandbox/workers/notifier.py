@@ -1,7 +1,7 @@
 """The notifier: ``python -m bank_sandbox.workers.notifier`` sends queued notifications until SIGTERM.
 
-Several may run side by side (rows are claimed with ``skip locked``); a SIGKILL loses nothing
-because a delivery is marked only in the transaction of its attempt.
+Several may run side by side: each claims and leases deliveries (:mod:`bank_sandbox.delivery`), and
+a SIGKILL loses nothing, the delivery in hand being due again when its lease ends.
 """
 import logging
 import threading
