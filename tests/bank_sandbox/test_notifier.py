@@ -60,7 +60,8 @@ def test_backoff_doubles_up_to_the_cap():
 
 
 def test_an_unreachable_receiver_is_retried_later(client, pool, settings, platform, opened_user):
-    unreachable = {**settings, "DEPOSITORY_AGENT_URL": "http://127.0.0.1:9"}
+    # a back-off longer than the pass, which on a busy machine could otherwise retry the failure within itself
+    unreachable = {**settings, "DEPOSITORY_AGENT_URL": "http://127.0.0.1:9", "NOTIFIER_BACKOFF_BASE_SECONDS": "1"}
     request_no = _confirm_recharge(client, platform, opened_user)
     run_once(pool, unreachable)
     row = fetch_one(pool, "select delivered, attempts, last_error from deliveries where reference = %s", request_no)
