@@ -132,7 +132,8 @@ def test_a_send_that_outlived_its_lease_changes_the_delivery_only_if_accepted(cl
     run_once(pool, settings)
     receiver.reset()
     request_no = _confirm_recharge(client, platform, opened_user)
-    late = fetch_one(pool, "select * from deliveries where reference = %s", request_no)  # as a first notifier claimed it
+    # the delivery as a first notifier claimed it
+    late = fetch_one(pool, "select * from deliveries where reference = %s", request_no)
     receiver.script = [(503, "busy")]
     run_once(pool, settings)  # a second notifier, once the first one's lease ran out: one failed attempt
     recorded = fetch_one(pool, "select attempts, next_attempt_at, last_status from deliveries where reference = %s",
