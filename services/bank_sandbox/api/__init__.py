@@ -8,13 +8,16 @@
 from flask import Flask
 
 from bank_sandbox.api.errors import error_json
+from bank_sandbox.api.schemas import document_settings
 from bank_sandbox.gateway_requests import RequestExpired
 
 
 def install(app: Flask, config: dict) -> None:
-    """What every route shares: the bank's JSON for an expired request, frame protection on every answer."""
+    """What every route shares, set up before the blueprints are registered: the bank's JSON for an
+    expired request, frame protection on every answer, and the configured values in the OpenAPI document."""
     app.register_error_handler(RequestExpired, error_json)
     app.after_request(_never_framed)
+    document_settings(app.extensions["api"], config)
 
 
 def _never_framed(response):
