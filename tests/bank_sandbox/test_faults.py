@@ -6,7 +6,7 @@ from bank_sandbox.bootstrap import create_app, dependencies
 from bank_sandbox.delivery import run_once
 from bank_sandbox.faults import Faults, stamp
 from tests.bank_sandbox.conftest import fetch_all
-from tests.bank_sandbox.test_notifier import drain
+from tests.bank_sandbox.test_delivery import drain
 
 
 def _set(client, infra, **knobs):

@@ -12,7 +12,7 @@ from bank_sandbox.bootstrap import create_app, dependencies
 from shared.contract import HUIFU_SIGNED_FIELDS
 from shared.signing import verify_huifu
 from tests.bank_sandbox.conftest import fetch_one
-from tests.bank_sandbox.test_notifier import drain
+from tests.bank_sandbox.test_delivery import drain
 
 
 def _verifies(platform, fields: dict, hash_name: str) -> bool:
