@@ -127,6 +127,9 @@ HUIFU_SIGNED_FIELDS = {
 # Under bank-callback's base URL: (background callback, page callback) of each command.
 HUIFU_CALLBACK_PATHS = {USER_REGISTER: ("/register", "/RegisterCallback"), NET_SAVE: ("/netsave", "/NetSaveCallback")}
 HUIFU_SUCCESS, HUIFU_CARD_INSUFFICIENT, HUIFU_DECLINED = "000", "351", "999"
+# UsrId (the user's openid) and OrdId (a recharge's order number), as the callbacks carry them.
+HUIFU_USR_ID_PATTERN = r"[A-Za-z0-9_-]{1,25}"
+HUIFU_ORD_ID_PATTERN = r"[0-9]{1,30}"
 # RespDesc per command and RespCode: the text the platform shows for the code.
 HUIFU_RESP_DESC = {
     USER_REGISTER: {HUIFU_SUCCESS: "开户成功", HUIFU_DECLINED: "用户取消开户"},

@@ -14,8 +14,9 @@ from typing import TYPE_CHECKING
 from urllib.parse import urlencode
 from zoneinfo import ZoneInfo
 
-from shared.contract import (HUIFU_CALLBACK_PATHS, HUIFU_CARD_INSUFFICIENT, HUIFU_DECLINED, HUIFU_RESP_DESC,
-                             HUIFU_SIGNED_FIELDS, HUIFU_SUCCESS, NET_SAVE, USER_REGISTER)
+from shared.contract import (HUIFU_CALLBACK_PATHS, HUIFU_CARD_INSUFFICIENT, HUIFU_DECLINED, HUIFU_ORD_ID_PATTERN,
+                             HUIFU_RESP_DESC, HUIFU_SIGNED_FIELDS, HUIFU_SUCCESS, HUIFU_USR_ID_PATTERN, NET_SAVE,
+                             USER_REGISTER)
 from shared.db import unit_of_work
 from shared.errors import BadRequest, Conflict, NotFound
 from shared.money import format_fen, parse_yuan
@@ -27,10 +28,8 @@ from bank_sandbox.repository import huifu as store
 if TYPE_CHECKING:
     from bank_sandbox.bootstrap import Keys
 
-ORD_ID_PATTERN = r"[0-9]{1,30}"
-USR_ID_PATTERN = r"[A-Za-z0-9_-]{1,25}"
-_ORD_ID = re.compile(ORD_ID_PATTERN)
-_USR_ID = re.compile(USR_ID_PATTERN)
+_ORD_ID = re.compile(HUIFU_ORD_ID_PATTERN)
+_USR_ID = re.compile(HUIFU_USR_ID_PATTERN)
 MER_PRIV_MAX = 120
 
 

@@ -12,7 +12,7 @@ from marshmallow import EXCLUDE, Schema, ValidationError, fields, validate
 from shared import contract
 
 from bank_sandbox.faults import NUMBER_RANGES, REORDER_MODES, WHOLE_RANGES
-from bank_sandbox.huifu import MER_PRIV_MAX, ORD_ID_PATTERN, USR_ID_PATTERN
+from bank_sandbox.huifu import MER_PRIV_MAX
 
 FROM_CONFIG = "from_config"
 NO_NUL = "^[^\\u0000]*$"  # every service refuses NUL in any text (shared.inputs)
@@ -180,7 +180,7 @@ def _mer_priv():
 
 
 class HuifuRegister(Schema):
-    usrId = _text(maximum=64, pattern=f"^{USR_ID_PATTERN}$", metadata={
+    usrId = _text(maximum=64, pattern=f"^{contract.HUIFU_USR_ID_PATTERN}$", metadata={
         "description": "the user's openid: 1 to 25 letters, digits, '_' or '-', not the platform's own account",
         FROM_CONFIG: lambda config: {"not": {"enum": [config["PLATFORM_NO"]]}}})
     usrName = _text(required=False, maximum=64, load_default="")
@@ -196,7 +196,7 @@ class HuifuNetsave(Schema):
         FROM_CONFIG: lambda config: {"oneOf": [
             {"type": "string", "pattern": yuan_pattern(config["MAX_AMOUNT_FEN"])},
             {"type": "integer", **_range(1, config["MAX_AMOUNT_FEN"] // 100)}]}})
-    ordId = _text(required=False, maximum=64, pattern=f"^(?:{ORD_ID_PATTERN})?$", metadata={
+    ordId = _text(required=False, maximum=64, pattern=f"^(?:{contract.HUIFU_ORD_ID_PATTERN})?$", metadata={
         "description": "1 to 30 digits; absent or empty: the bank makes one (today's date and 16 random digits)"})
     merPriv = _mer_priv()
     outcome = OUTCOME
