@@ -112,6 +112,8 @@ GATEWAY_REQUEST_FIELDS = {
 }
 # ... and, in every signed request, its lifetime (yyyyMMddHHmmss, China Standard Time).
 REQUEST_TIME_FIELDS = ("timestamp", "expired")
+# An amount as the wanxin messages carry it: yuan with exactly two decimals, as a string ("100.00").
+AMOUNT_PATTERN = r"(0|[1-9][0-9]{0,14})\.[0-9]{2}"
 # The bank notifies results to the agent's GATEWAY_NOTIFY_PATH until it answers exactly GATEWAY_NOTIFY_RECEIPT.
 GATEWAY_NOTIFY_PATH = "/gateway"
 GATEWAY_NOTIFY_RECEIPT = "OK"
@@ -130,8 +132,9 @@ HUIFU_SUCCESS, HUIFU_CARD_INSUFFICIENT, HUIFU_DECLINED = "000", "351", "999"
 # UsrId (the user's openid) and OrdId (a recharge's order number), as the callbacks carry them.
 HUIFU_USR_ID_PATTERN = r"[A-Za-z0-9_-]{1,25}"
 HUIFU_ORD_ID_PATTERN = r"[0-9]{1,30}"
-# RespDesc per command and RespCode: the text the platform shows for the code.
-HUIFU_RESP_DESC = {
+HUIFU_MER_PRIV_MAX = 120  # MerPriv, echoed back: at most this many printable characters
+# The RespCodes each command carries, with the text the platform shows for each (its RespDesc).
+HUIFU_RESULTS = {
     USER_REGISTER: {HUIFU_SUCCESS: "开户成功", HUIFU_DECLINED: "用户取消开户"},
     NET_SAVE: {HUIFU_SUCCESS: "充值成功", HUIFU_CARD_INSUFFICIENT: "银行卡余额不足", HUIFU_DECLINED: "用户取消充值"},
 }

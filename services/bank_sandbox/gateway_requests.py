@@ -24,7 +24,6 @@ if TYPE_CHECKING:
 _FIELD_SETS = {name: frozenset(fields + contract.REQUEST_TIME_FIELDS)
                for name, fields in contract.GATEWAY_REQUEST_FIELDS.items()}
 EXPIRED_CODE = int(contract.RESP_EXPIRED)
-AMOUNT_PATTERN = r"(0|[1-9][0-9]{0,14})\.[0-9]{2}"
 _FORMATS = {
     "requestNo": (contract.REQUEST_NO_PATTERN, contract.REQUEST_NO_RULE),
     "userNo": (contract.USER_NO_PATTERN, contract.USER_NO_RULE),
@@ -35,8 +34,8 @@ _FORMATS = {
     "role": (r"[IB]", "I (investor) or B (borrower)"),
     "fullname": (r"[^\x00-\x1f\x7f]{1,64}", "1 to 64 characters without control characters"),
     "callbackUrl": (r"https?://[^\s]{1,1016}", "an absolute http(s) URL of at most 1024 characters"),
-    "amount": (AMOUNT_PATTERN, 'yuan with two decimals, such as "100.00"'),
-    "commission": (AMOUNT_PATTERN, 'yuan with two decimals, such as "1.00"'),
+    "amount": (contract.AMOUNT_PATTERN, 'yuan with two decimals, such as "100.00"'),
+    "commission": (contract.AMOUNT_PATTERN, 'yuan with two decimals, such as "1.00"'),
 }
 _PATTERNS = {name: re.compile(pattern) for name, (pattern, _) in _FORMATS.items()}
 

@@ -14,9 +14,9 @@ from typing import TYPE_CHECKING
 from urllib.parse import urlencode
 from zoneinfo import ZoneInfo
 
-from shared.contract import (HUIFU_CALLBACK_PATHS, HUIFU_CARD_INSUFFICIENT, HUIFU_DECLINED, HUIFU_ORD_ID_PATTERN,
-                             HUIFU_RESP_DESC, HUIFU_SIGNED_FIELDS, HUIFU_SUCCESS, HUIFU_USR_ID_PATTERN, NET_SAVE,
-                             USER_REGISTER)
+from shared.contract import (HUIFU_CALLBACK_PATHS, HUIFU_CARD_INSUFFICIENT, HUIFU_DECLINED, HUIFU_MER_PRIV_MAX,
+                             HUIFU_ORD_ID_PATTERN, HUIFU_RESULTS, HUIFU_SIGNED_FIELDS, HUIFU_SUCCESS,
+                             HUIFU_USR_ID_PATTERN, NET_SAVE, USER_REGISTER)
 from shared.db import unit_of_work
 from shared.errors import BadRequest, Conflict, NotFound
 from shared.money import format_fen, parse_yuan
@@ -30,7 +30,6 @@ if TYPE_CHECKING:
 
 _ORD_ID = re.compile(HUIFU_ORD_ID_PATTERN)
 _USR_ID = re.compile(HUIFU_USR_ID_PATTERN)
-MER_PRIV_MAX = 120
 
 
 def register(pool, config: dict, keys: "Keys", usr_id: str, usr_name: str = "", outcome: str = "success",
@@ -46,7 +45,7 @@ def register(pool, config: dict, keys: "Keys", usr_id: str, usr_name: str = "", 
         usr_cust_id, result = "", HUIFU_DECLINED
         if outcome != "fail":
             usr_cust_id, result = _open_customer(conn, config, usr_id, usr_name), HUIFU_SUCCESS
-        fields = {"CmdId": USER_REGISTER, "RespCode": result, "RespDesc": HUIFU_RESP_DESC[USER_REGISTER][result],
+        fields = {"CmdId": USER_REGISTER, "RespCode": result, "RespDesc": HUIFU_RESULTS[USER_REGISTER][result],
                   "MerCustId": config["HUIFU_MER_CUST_ID"], "UsrId": usr_id, "UsrCustId": usr_cust_id,
                   "TrxId": _trx_id(), "MerPriv": mer_priv}
         return _issue(conn, config, keys, fields, None)
@@ -78,7 +77,7 @@ def netsave(pool, config: dict, keys: "Keys", usr_cust_id: str, amount, ord_id: 
         else:
             store.move_to_huifu_balance(conn, usr_cust_id, fen)
             result = HUIFU_SUCCESS
-        fields = {"CmdId": NET_SAVE, "RespCode": result, "RespDesc": HUIFU_RESP_DESC[NET_SAVE][result],
+        fields = {"CmdId": NET_SAVE, "RespCode": result, "RespDesc": HUIFU_RESULTS[NET_SAVE][result],
                   "MerCustId": config["HUIFU_MER_CUST_ID"], "UsrCustId": usr_cust_id, "OrdId": ord_id,
                   "OrdDate": today, "TransAmt": format_fen(fen), "TrxId": _trx_id(), "MerPriv": mer_priv,
                   "GateBusiId": "B2C", "FeeAmt": "0.00"}
@@ -133,5 +132,5 @@ def _check_usr_id(usr_id, platform_no: str) -> None:
 
 
 def _check_mer_priv(mer_priv) -> None:
-    if not isinstance(mer_priv, str) or len(mer_priv) > MER_PRIV_MAX or not mer_priv.isprintable():
-        raise BadRequest(f"merPriv must be at most {MER_PRIV_MAX} printable characters")
+    if not isinstance(mer_priv, str) or len(mer_priv) > HUIFU_MER_PRIV_MAX or not mer_priv.isprintable():
+        raise BadRequest(f"merPriv must be at most {HUIFU_MER_PRIV_MAX} printable characters")

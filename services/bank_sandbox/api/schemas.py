@@ -12,7 +12,6 @@ from marshmallow import EXCLUDE, Schema, ValidationError, fields, validate
 from shared import contract
 
 from bank_sandbox.faults import NUMBER_RANGES, REORDER_MODES, WHOLE_RANGES
-from bank_sandbox.huifu import MER_PRIV_MAX
 
 FROM_CONFIG = "from_config"
 NO_NUL = "^[^\\u0000]*$"  # every service refuses NUL in any text (shared.inputs)
@@ -174,9 +173,10 @@ class Statement(Schema):
 
 
 def _mer_priv():
-    return _text(required=False, maximum=MER_PRIV_MAX, load_default="", pattern=PRINTABLE_ASCII, metadata={
-        "description": f"echoed as MerPriv: at most {MER_PRIV_MAX} printable characters (Python's "
-                       "str.isprintable; the pattern shows the ASCII ones)"})
+    most = contract.HUIFU_MER_PRIV_MAX
+    return _text(required=False, maximum=most, load_default="", pattern=PRINTABLE_ASCII, metadata={
+        "description": f"echoed as MerPriv: at most {most} printable characters (Python's str.isprintable; the "
+                       "pattern shows the ASCII ones)"})
 
 
 class HuifuRegister(Schema):
