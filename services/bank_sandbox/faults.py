@@ -8,12 +8,17 @@ import random
 from dataclasses import asdict, dataclass, replace
 from datetime import timedelta
 
+from shared.db import unit_of_work
 from shared.errors import BadRequest
 
 from bank_sandbox.config import seconds
+from bank_sandbox.repository import faults as stored_faults
 
 REORDER_MODES = ("none", "newest_first", "shuffle")
-_LIMITS = {"duplicates": 100, "dropFirst": 100, "reorderBatch": 1000}
+# Each numeric knob's range: the knobs given are checked against it, and the OpenAPI document states it.
+WHOLE_RANGES = {"duplicates": (0, 100), "dropFirst": (0, 100), "reorderBatch": (1, 1000)}
+NUMBER_RANGES = {"duplicateProbability": (0, 1), "dropProbability": (0, 1), "delaySeconds": (0, 3600),
+                 "reorderHoldSeconds": (0, 3600)}
 
 
 @dataclass(frozen=True)
@@ -56,6 +61,34 @@ def from_config(config: dict) -> Faults:
     })
 
 
+def current(conn, config: dict) -> Faults:
+    """The fault knobs in force now, read in the caller's transaction."""
+    return effective(config, stored_faults.get(conn))
+
+
+def view(pool, config: dict) -> dict:
+    """The knobs in force, and where they come from: ``configuration``, or ``api`` once changed."""
+    with unit_of_work(pool) as conn:
+        stored = stored_faults.get(conn)
+    return {**effective(config, stored).as_json(), "source": "api" if stored else "configuration"}
+
+
+def change(pool, config: dict, changes: dict) -> dict:
+    """Change some knobs, the others keeping their values; stored, so every process of the bank applies them."""
+    if not changes:
+        raise BadRequest("name at least one fault knob to change")
+    with unit_of_work(pool) as conn:
+        stored_faults.put(conn, validated(current(conn, config), changes).as_json())
+    return view(pool, config)
+
+
+def reset(pool, config: dict) -> dict:
+    """Back to the knobs of the configuration."""
+    with unit_of_work(pool) as conn:
+        stored_faults.clear(conn)
+    return view(pool, config)
+
+
 def effective(config: dict, stored: dict | None) -> Faults:
     """The knobs in force: configuration, overlaid by the stored API settings."""
     base = from_config(config)
@@ -67,18 +100,16 @@ def validated(base: Faults, changes: dict) -> Faults:
     unknown = set(changes) - set(Faults.__dataclass_fields__)
     if unknown:
         raise BadRequest(f"unknown fault knob(s): {', '.join(sorted(unknown))}")
-    for name in ("duplicates", "dropFirst", "reorderBatch"):
+    for name, (low, high) in WHOLE_RANGES.items():
         if name in changes:
             value = changes[name]
-            low = 1 if name == "reorderBatch" else 0
-            if isinstance(value, bool) or not isinstance(value, int) or not low <= value <= _LIMITS[name]:
-                raise BadRequest(f"{name} must be a whole number from {low} to {_LIMITS[name]}")
-    for name, high in (("duplicateProbability", 1), ("dropProbability", 1), ("delaySeconds", 3600),
-                       ("reorderHoldSeconds", 3600)):
+            if isinstance(value, bool) or not isinstance(value, int) or not low <= value <= high:
+                raise BadRequest(f"{name} must be a whole number from {low} to {high}")
+    for name, (low, high) in NUMBER_RANGES.items():
         if name in changes:
             value = changes[name]
-            if isinstance(value, bool) or not isinstance(value, (int, float)) or not 0 <= value <= high:
-                raise BadRequest(f"{name} must be a number from 0 to {high}")
+            if isinstance(value, bool) or not isinstance(value, (int, float)) or not low <= value <= high:
+                raise BadRequest(f"{name} must be a number from {low} to {high}")
             changes = {**changes, name: float(value)}
     if "reorder" in changes and changes["reorder"] not in REORDER_MODES:
         raise BadRequest(f"reorder must be one of {', '.join(REORDER_MODES)}")

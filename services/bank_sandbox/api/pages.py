@@ -2,21 +2,20 @@
 transaction password, and the bank redirects the browser to the platform's callbackUrl."""
 from zoneinfo import ZoneInfo
 
-from flask import current_app, redirect, render_template, request
+from flask import redirect, render_template, request
 from werkzeug.exceptions import HTTPException
 
-from shared.db import unit_of_work
-from shared.money import format_fen
+from shared import contract
 from shared.errors import HTTP_STATUS_CODES, AppError, BadRequest, Conflict, Locked, Unauthorized
+from shared.money import format_fen
 from shared.web import Blueprint
 
-from bank_sandbox.domain import confirmation
-from bank_sandbox.domain import gateway_request
-from bank_sandbox.domain.gateway_request import RequestExpired
-from bank_sandbox.domain.notifications import bank_name
-from bank_sandbox.repositories import users
-from bank_sandbox.views import schemas
-from bank_sandbox.views.errors import error_json
+from bank_sandbox import confirmation, gateway_requests
+from bank_sandbox.api import schemas
+from bank_sandbox.api.errors import error_json
+from bank_sandbox.bootstrap import dependencies
+from bank_sandbox.gateway_requests import RequestExpired
+from bank_sandbox.notifications import bank_name
 
 # The bank's pages load nothing from elsewhere, run no script and are never framed (clickjacking).
 PAGE_POLICY = ("default-src 'none'; style-src 'unsafe-inline'; img-src data:; base-uri 'none'; "
@@ -25,7 +24,8 @@ PAGE_POLICY = ("default-src 'none'; style-src 'unsafe-inline'; img-src data:; ba
 bp = Blueprint("pages", __name__, url_prefix="", template_folder="../templates",
                description="The bank's pages for the user's browser")
 _HTML = {"content": {"text/html": {"schema": {"type": "string"}}}}
-_STATUS_TEXT = {0: "pending", 1: "succeeded", 2: "failed"}
+_STATUS_TEXT = {contract.STATUS_PENDING: "pending", contract.STATUS_SUCCESS: "succeeded",
+                contract.STATUS_FAILURE: "failed"}
 
 
 @bp.route("/gateway", methods=["GET"])
@@ -35,10 +35,10 @@ _STATUS_TEXT = {0: "pending", 1: "succeeded", 2: "failed"}
                    "409": {"description": "requestNo already used for another request"}})
 def gateway_page(serviceName, platformNo, reqData, signature):
     """Verify the platform's signed request and show the page to confirm it."""
-    config = current_app.config
-    verified = gateway_request.verify(config, platformNo, reqData, signature, serviceName)
-    row = confirmation.record(_pool(), verified)
-    if row["status"] != 0:
+    deps = dependencies()
+    verified = gateway_requests.verify(deps.config, deps.keys, platformNo, reqData, signature, serviceName)
+    row = confirmation.record(deps.pool, verified)
+    if row["status"] != contract.STATUS_PENDING:
         return _render_final(row)
     return _render_form(row)
 
@@ -56,17 +56,17 @@ def gateway_page(serviceName, platformNo, reqData, signature):
                    "409": {"description": "the request cannot be confirmed in its state: the form again", **_HTML}})
 def gateway_submit(requestNo, token, action, password, passwordConfirm):
     """The bank page's form: confirm with the transaction password, or cancel."""
-    pool = _pool()
-    row = confirmation.form_request(pool, requestNo, token)
-    if row["status"] != 0:
+    deps = dependencies()
+    row = confirmation.form_request(deps.pool, requestNo, token)
+    if row["status"] != contract.STATUS_PENDING:
         return _render_final(row)
     if action == "cancel":
-        result = confirmation.confirm(pool, current_app.config, requestNo, None, confirmation.FAIL)
+        result = confirmation.confirm(deps.pool, deps.config, deps.keys, requestNo, None, confirmation.FAIL)
         return redirect(result.redirect_url, 302)
-    if row["service_name"] == gateway_request.REGISTER and password != passwordConfirm:
+    if row["service_name"] == contract.PERSONAL_REGISTER and password != passwordConfirm:
         return _render_form(row, "the two passwords differ", 400)
     try:
-        result = confirmation.confirm(pool, current_app.config, requestNo, password)
+        result = confirmation.confirm(deps.pool, deps.config, deps.keys, requestNo, password)
     except RequestExpired:
         raise
     except (BadRequest, Conflict, Locked) as exc:
@@ -107,8 +107,7 @@ def _wants_html() -> bool:
 
 
 def _render_form(row: dict, error: str = "", status: int = 200):
-    with unit_of_work(_pool()) as conn:
-        user = users.get(conn, row["user_no"])
+    user = confirmation.account_holder(dependencies().pool, row["user_no"])
     page = {
         "row": row, "p": row["payload"], "user": user, "error": error,
         "service": row["service_name"], "bank_name": bank_name(row["payload"].get("bankCode", "")),
@@ -127,12 +126,9 @@ def _render_final(row: dict):
 def _local_time(moment) -> str:
     if moment is None:
         return "—"
-    return moment.astimezone(ZoneInfo(current_app.config["SANDBOX_TIMEZONE"])).strftime("%Y-%m-%d %H:%M:%S")
+    return moment.astimezone(ZoneInfo(dependencies().config["SANDBOX_TIMEZONE"])).strftime("%Y-%m-%d %H:%M:%S")
 
 
 def _mask(value: str, keep: int = 4) -> str:
     return "*" * max(0, len(value) - keep) + value[-keep:] if value else ""
 
-
-def _pool():
-    return current_app.extensions["db"]

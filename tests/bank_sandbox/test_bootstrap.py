@@ -1,7 +1,7 @@
 """The bank as a real gunicorn process, SHA-1 banks, and hostile input that must never be a 500."""
 import requests
 
-from bank_sandbox.app import create_app
+from bank_sandbox.bootstrap import create_app, dependencies
 from tests.bank_sandbox.conftest import PASSWORD, Platform
 
 
@@ -37,7 +37,7 @@ def test_a_sha1_bank_verifies_and_signs_with_sha1(settings):
         sha256_signed = Platform(settings).confirm_body("RECHARGE", platform.recharge(payload["userNo"], "1.00"))
         assert client.post("/sandbox/confirm", json=sha256_signed).status_code == 400
     finally:
-        app.extensions["db"].close()
+        dependencies(app).close()
 
 
 def test_nul_characters_and_junk_are_clear_4xx(client, platform, infra):

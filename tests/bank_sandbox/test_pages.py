@@ -5,7 +5,7 @@ from urllib.parse import parse_qs, urlsplit
 import pytest
 from cryptography.hazmat.primitives.asymmetric import rsa
 
-from bank_sandbox.domain.confirmation import callback_redirect
+from bank_sandbox.confirmation import callback_redirect
 from tests.bank_sandbox.conftest import PASSWORD, fetch_one
 
 HTML = {"Accept": "text/html,application/xhtml+xml,*/*;q=0.8"}

@@ -1,6 +1,8 @@
 """huifu_customers and huifu_orders: the Huifu channel's customers, balances (fen) and callbacks sent."""
 from psycopg.types.json import Jsonb
 
+from shared.contract import HUIFU_SUCCESS, USER_REGISTER
+
 
 def insert_customer(conn, usr_cust_id: str, usr_id: str, usr_name: str, card_balance: int) -> bool:
     """Open a Huifu customer; False when the usrId or the generated UsrCustId is already taken."""
@@ -40,9 +42,10 @@ def insert_order(conn, fields: dict, amount: int | None, page_url: str) -> None:
 
 
 def successful_register(conn, usr_id: str) -> dict | None:
+    """The first successful UserRegister callback issued for ``usr_id``."""
     return conn.execute(
-        "select * from huifu_orders where cmd_id = 'UserRegister' and usr_id = %s and resp_code = '000'"
-        " order by created_at limit 1", (usr_id,)
+        "select * from huifu_orders where cmd_id = %s and usr_id = %s and resp_code = %s"
+        " order by created_at limit 1", (USER_REGISTER, usr_id, HUIFU_SUCCESS)
     ).fetchone()
 
 

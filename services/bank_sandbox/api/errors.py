@@ -3,7 +3,7 @@ from flask import jsonify
 
 from shared.errors import AppError
 
-from bank_sandbox.domain.gateway_request import RequestExpired
+from bank_sandbox.gateway_requests import RequestExpired
 
 
 def error_json(exc: AppError):

@@ -1,5 +1,5 @@
 """The user's confirmation at the bank: one transaction moves the money, finishes the request and
-queues the signed notification.
+queues the signed notification (docs/bank_sandbox.md, "Wanxin rules").
 
 Expiry is decided under the request's row lock by the database's clock: a confirmation checks it
 after taking the lock, and a query that finds the request pending after its expiry closes it as
@@ -13,14 +13,20 @@ from datetime import timedelta
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 from zoneinfo import ZoneInfo
 
+from typing import TYPE_CHECKING
+
+from shared import contract
 from shared.db import unit_of_work
 from shared.errors import AppError, BadRequest, Conflict, Forbidden, Locked, NotFound, Unauthorized
 
-from bank_sandbox.domain import notifications as notes
-from bank_sandbox.domain.gateway_request import RECHARGE, REGISTER, GatewayRequest, RequestExpired
-from bank_sandbox.domain.outbox import enqueue_wanxin
-from bank_sandbox.domain.passwords import check_policy, hash_password, verify_password
-from bank_sandbox.repositories import requests, transactions, users
+from bank_sandbox import notifications as notes
+from bank_sandbox.gateway_requests import GatewayRequest, RequestExpired
+from bank_sandbox.outbox import enqueue_wanxin
+from bank_sandbox.passwords import check_policy, hash_password, verify_password
+from bank_sandbox.repository import requests, transactions, users
+
+if TYPE_CHECKING:
+    from bank_sandbox.bootstrap import Keys
 
 SUCCESS, FAIL = "success", "fail"
 
@@ -65,7 +71,14 @@ def form_request(pool, request_no: str, token: str) -> dict:
     return row
 
 
-def confirm(pool, config: dict, request_no: str, password: str | None, outcome: str = SUCCESS) -> Confirmation:
+def account_holder(pool, user_no: str) -> dict | None:
+    """The bank user a request is for (None before the account is opened), as the bank page shows them."""
+    with unit_of_work(pool) as conn:
+        return users.get(conn, user_no)
+
+
+def confirm(pool, config: dict, keys: "Keys", request_no: str, password: str | None,
+            outcome: str = SUCCESS) -> Confirmation:
     """Settle a pending request with the user's transaction password.
 
     Wrong password -> 401 and only the user's count of wrong passwords changes; too many in a row
@@ -81,36 +94,36 @@ def confirm(pool, config: dict, request_no: str, password: str | None, outcome: 
         row = requests.lock(conn, request_no)
         if row is None:
             raise NotFound(f"unknown request {request_no}")
-        if row["status"] != 0:
+        if row["status"] != contract.STATUS_PENDING:
             raise Conflict(f"request {request_no} is already final (status {row['status']})")
         if requests.expired(conn, row):
             raise RequestExpired(f"request expired at {row['payload']['expired']} (China Standard Time)")
-        settle = _open_account if row["service_name"] == REGISTER else _move_money
+        settle = _open_account if row["service_name"] == contract.PERSONAL_REGISTER else _move_money
         result = settle(conn, config, row, password, outcome)
         if isinstance(result, AppError):
             refusal = result  # committed: the count of wrong passwords; the request stays pending
         else:
-            _finish(conn, config, row, result)
+            _finish(conn, config, keys, row, result)
     if refusal is not None:
         raise refusal
     code, msg = result
-    return Confirmation(request_no, 1 if result == notes.SUCCESS else 2, code, msg,
+    return Confirmation(request_no, notes.status_of(result), code, msg,
                         callback_redirect(row["payload"]["callbackUrl"], code, msg))
 
 
-def close_expired(conn, config: dict, row: dict) -> dict:
+def close_expired(conn, config: dict, keys: "Keys", row: dict) -> dict:
     """Fail a pending request whose expiry has passed (the caller holds its row lock and has checked);
     its failure is notified like any other. Returns the row as it now is."""
-    _finish(conn, config, row, notes.EXPIRED)
+    _finish(conn, config, keys, row, notes.EXPIRED)
     return requests.get(conn, row["request_no"])
 
 
-def _finish(conn, config: dict, row: dict, result: tuple[str, str]) -> None:
+def _finish(conn, config: dict, keys: "Keys", row: dict, result: tuple[str, str]) -> None:
     """Make the request final with ``result`` and queue its signed notification, in the caller's transaction."""
-    status = 1 if result == notes.SUCCESS else 2
+    status = notes.status_of(result)
     body = notes.notification(row["service_name"], row["payload"], status, result)
     requests.finish(conn, row["request_no"], status, *result, body)
-    enqueue_wanxin(conn, config, row["request_no"], notes.signed(config, row["service_name"], body))
+    enqueue_wanxin(conn, config, row["request_no"], notes.signed(config, keys, row["service_name"], body))
 
 
 def _open_account(conn, config, row, password, outcome):
@@ -136,7 +149,7 @@ def _move_money(conn, config, row, password, outcome):
     if outcome == FAIL:
         return notes.DECLINED
     amount, commission = row["amount"], row["commission"] or 0
-    if row["service_name"] == RECHARGE:
+    if row["service_name"] == contract.RECHARGE:
         card, bank, shortage = -amount, amount, notes.CARD_INSUFFICIENT
     else:
         # The commission leaves the depository account with the amount; only the amount reaches the card.

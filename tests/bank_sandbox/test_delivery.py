@@ -1,9 +1,13 @@
-"""The notifier: retries with back-off until the exact acknowledgement, logs each attempt, shares the queue."""
+"""The notifier: retries with back-off until the exact acknowledgement, logs each attempt, shares the queue,
+and holds no transaction while a notification is on the wire."""
 import signal
 import threading
 import time
 
-from bank_sandbox.domain.delivery import backoff, run_once
+import pytest
+
+from bank_sandbox.delivery import backoff, run_once
+from bank_sandbox.repository import deliveries
 from tests.bank_sandbox.conftest import fetch_all, fetch_one
 
 
@@ -56,7 +60,8 @@ def test_backoff_doubles_up_to_the_cap():
 
 
 def test_an_unreachable_receiver_is_retried_later(client, pool, settings, platform, opened_user):
-    unreachable = {**settings, "DEPOSITORY_AGENT_URL": "http://127.0.0.1:9"}
+    # a back-off longer than the pass, which on a busy machine could otherwise retry the failure within itself
+    unreachable = {**settings, "DEPOSITORY_AGENT_URL": "http://127.0.0.1:9", "NOTIFIER_BACKOFF_BASE_SECONDS": "1"}
     request_no = _confirm_recharge(client, platform, opened_user)
     run_once(pool, unreachable)
     row = fetch_one(pool, "select delivered, attempts, last_error from deliveries where reference = %s", request_no)
@@ -74,6 +79,73 @@ def test_two_notifiers_share_the_queue_without_double_sends(client, pool, settin
     sent = [platform.read_notification(call.query)["requestNo"] for call in receiver.calls
             if call.query.get("serviceName") == "RECHARGE"]
     assert sorted(sent) == sorted(request_nos)
+
+
+def test_no_transaction_is_open_while_a_notification_is_on_the_wire(client, pool, settings, platform, receiver,
+                                                                   opened_user):
+    """While the agent holds the notification, its delivery row is locked by no one and no connection of
+    the bank waits in a transaction: a slow agent blocks nothing on the bank's database."""
+    run_once(pool, settings)
+    receiver.reset()
+    request_no = _confirm_recharge(client, platform, opened_user)
+    seen = []
+
+    def inspect(call):
+        with pool.connection() as conn:
+            row = conn.execute("select reference from deliveries where reference = %s for update nowait",
+                               (request_no,)).fetchone()
+            waiting = conn.execute("select count(*) as n from pg_stat_activity where datname = current_database()"
+                                   " and state like 'idle in transaction%%' and pid <> pg_backend_pid()").fetchone()
+            seen.append((row["reference"], waiting["n"]))
+
+    receiver.during = inspect
+    drain(pool, settings, lambda: delivered(pool, request_no))
+    assert seen == [(request_no, 0)]
+
+
+def test_a_notifier_that_dies_mid_send_leaves_the_delivery_due_once_its_lease_ends(client, pool, settings, platform,
+                                                                                    receiver, opened_user):
+    run_once(pool, settings)
+    receiver.reset()
+    leased = {**settings, "NOTIFIER_TIMEOUT_SECONDS": "1"}  # a lease of 3 s
+    request_no = _confirm_recharge(client, platform, opened_user)
+
+    class Killed:
+        """A session whose process is killed while the notification is out."""
+
+        def post(self, *args, **kwargs):
+            raise SystemExit("killed mid-send")
+
+    with pytest.raises(SystemExit):
+        run_once(pool, leased, Killed())
+    died = time.monotonic()
+    assert run_once(pool, leased) == 0 and receiver.calls == []  # leased: no other notifier takes it meanwhile
+    drain(pool, leased, lambda: delivered(pool, request_no), timeout=15)
+    assert len(receiver.calls) == 1 and receiver.calls[0].at - died >= 2.5
+    attempts = fetch_all(pool, "select a.attempt, a.kind, a.accepted from delivery_attempts a join deliveries d"
+                               " on d.id = a.delivery_id where d.reference = %s", request_no)
+    assert attempts == [{"attempt": 1, "kind": "send", "accepted": True}]
+
+
+def test_a_send_that_outlived_its_lease_changes_the_delivery_only_if_accepted(client, pool, settings, platform,
+                                                                             receiver, opened_user):
+    run_once(pool, settings)
+    receiver.reset()
+    request_no = _confirm_recharge(client, platform, opened_user)
+    # the delivery as a first notifier claimed it
+    late = fetch_one(pool, "select * from deliveries where reference = %s", request_no)
+    receiver.script = [(503, "busy")]
+    run_once(pool, settings)  # a second notifier, once the first one's lease ran out: one failed attempt
+    recorded = fetch_one(pool, "select attempts, next_attempt_at, last_status from deliveries where reference = %s",
+                         request_no)
+    assert recorded["attempts"] == 1 and recorded["last_status"] == 503
+    with pool.connection() as conn:
+        deliveries.mark_failed(conn, late, {"status": 500, "answer": "late"}, backoff(settings, 1), dropped=False)
+    assert fetch_one(pool, "select attempts, next_attempt_at, last_status from deliveries where reference = %s",
+                     request_no) == recorded
+    with pool.connection() as conn:
+        deliveries.mark_delivered(conn, late["id"], {"status": 200, "answer": "OK"})
+    assert delivered(pool, request_no)
 
 
 def test_the_worker_process_delivers_and_stops_cleanly_on_sigterm(infra, procs, receiver, client, pool, platform,

@@ -1,10 +1,9 @@
-"""The bank's read-only endpoints: a request's signed status, balances, daily statements."""
-from flask import current_app
-
+"""The bank's server API for the platform: a request's signed status, balances, daily statements."""
 from shared.web import Blueprint
 
-from bank_sandbox.domain import queries
-from bank_sandbox.views import schemas
+from bank_sandbox import balances, request_status, statements
+from bank_sandbox.api import schemas
+from bank_sandbox.bootstrap import dependencies
 
 bp = Blueprint("bank", __name__, url_prefix="", description="Queries for compensation and reconciliation")
 
@@ -15,8 +14,8 @@ bp = Blueprint("bank", __name__, url_prefix="", description="Queries for compens
 @bp.alt_response(404, schema=schemas.ErrorReply, description="unknown request")
 def service_query(args):
     """The bank's signed view of one request (status 0 pending, 1 success, 2 failure)."""
-    return queries.signed_request_view(current_app.extensions["db"], current_app.config, args["platformNo"],
-                                       args["requestNo"])
+    deps = dependencies()
+    return request_status.signed_view(deps.pool, deps.config, deps.keys, args["platformNo"], args["requestNo"])
 
 
 @bp.route("/balance-details/<string:user_no>", methods=["GET"])
@@ -24,12 +23,13 @@ def service_query(args):
 @bp.alt_response(404, schema=schemas.ErrorReply, description="unknown bank user")
 def balance_details(user_no):
     """A bank user's depository account balance."""
-    return queries.balance(current_app.extensions["db"], user_no)
+    return balances.balance(dependencies().pool, user_no)
 
 
 @bp.route("/statements", methods=["GET"])
 @bp.arguments(schemas.StatementQuery, location="query")
 @bp.response(200, schemas.Statement)
-def statements(args):
+def statement(args):
     """The day's successful recharges and withdrawals, for reconciliation."""
-    return queries.statement(current_app.extensions["db"], current_app.config, args["platformNo"], args["date"])
+    deps = dependencies()
+    return statements.statement(deps.pool, deps.config, args["platformNo"], args["date"])
