@@ -20,9 +20,9 @@ from tests.lending.standins import PLATFORM_NO, DepositoryStandIn, UserCenterSta
 from tests.support.infra import separate_infra
 from tests.support.processes import WebService, free_port
 
-from lending import disbursement, engine, pipeline, settlement
+from lending import call_settlement, credit_application, credit_engine, disbursement
 from lending.bootstrap import build, create_app
-from lending.identity import check_character
+from lending.credit_engine import check_character
 
 FUNDER_BALANCE = 1_000_000_000  # ¥10,000,000.00
 FAST = {"JOB_POLL_MS": 100, "STATE_CHECK_SECONDS": 1, "CALL_RESEND_SECONDS": 2, "DISBURSE_RETRY_BASE_SECONDS": 1,
@@ -216,15 +216,16 @@ def decide_pending_credit(deps) -> None:
                             " order by id").fetchall()
         conn.execute("update outbox set sent_at = now() where routing_key = 'credit.request' and sent_at is null")
     for row in rows:
-        pipeline.apply_credit_decision(deps, engine.decide_credit(deps.rules, date.today(), json.loads(row["body"])))
+        decision = credit_engine.decide_credit(deps.rules, date.today(), json.loads(row["body"]))
+        credit_application.apply_credit_decision(deps, decision)
 
 
 def approve(deps, partner: Partner, amount: int = 1_000_000, term: int = 6, **person) -> tuple[str, dict]:
     """Push an order and take it through credit: status 12."""
     order_no, who = push(partner, amount, term, **person)
-    pipeline.pull_credit_data(deps)
-    pipeline.parse_orders(deps)
-    pipeline.apply_credit(deps)
+    credit_application.pull_credit_data(deps)
+    credit_application.parse_orders(deps)
+    credit_application.apply_credit(deps)
     decide_pending_credit(deps)
     return order_no, who
 
@@ -236,8 +237,8 @@ def review_pending(deps) -> None:
                             " order by id").fetchall()
         conn.execute("update outbox set sent_at = now() where routing_key = 'audit.request' and sent_at is null")
     for row in rows:
-        settlement.send_all(deps, disbursement.apply_review(deps, engine.decide_review(deps.rules, date.today(),
-                                                                                       json.loads(row["body"]))))
+        decision = credit_engine.decide_review(deps.rules, date.today(), json.loads(row["body"]))
+        call_settlement.send_all(deps, disbursement.apply_review(deps, decision))
 
 
 def borrow_with_open_account(deps, partner: Partner, users: UserCenterStandIn, amount: int = 1_000_000,
@@ -254,7 +255,7 @@ def borrow_with_open_account(deps, partner: Partner, users: UserCenterStandIn, a
 def disburse(deps) -> None:
     """Review every borrow waiting for it, then run the disburse job once (the bank stand-in answers at once)."""
     review_pending(deps)
-    settlement.send_all(deps, disbursement.start_due(deps))
+    call_settlement.send_all(deps, disbursement.start_due(deps))
 
 
 def disbursed_loan(deps, partner: Partner, users: UserCenterStandIn, amount: int = 1_000_000, term: int = 6,

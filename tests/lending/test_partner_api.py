@@ -12,8 +12,8 @@ from hypothesis import strategies as st
 from tests.lending.conftest import (approve, borrow_of, decide_pending_credit, id_number, new_order_no, new_person,
                                     order_status, push)
 
-from lending import clock, pipeline
-from lending.identity import check_character
+from lending import credit_application, schedules
+from lending.credit_engine import check_character
 
 NAMES = ("user/filter", "loan/trial", "agreements", "order/push", "audit/result", "banks", "card/bind",
          "loan/confirm", "loan/result", "repay/plan", "repay/trial", "repay", "repay/result")
@@ -147,11 +147,11 @@ def test_the_filter_refuses_a_person_with_an_unfinished_order(partner):
 
 
 def test_a_credit_refusal_answers_6004_calls_back_and_blocks_reapplying(deps, partner, db):
-    young = id_number(clock.today(deps.config) - timedelta(days=365 * 18))
+    young = id_number(schedules.today(deps.config) - timedelta(days=365 * 18))
     order_no, person = approve(deps, partner, idNumber=young)
     assert order_status(db, order_no) == 4
     assert partner.ok("audit/result", {"orderNo": order_no}) == {"orderNo": order_no, "status": 6004, "reason": "资质不符"}
-    can_loan = (clock.today(deps.config) + timedelta(days=30)).isoformat()
+    can_loan = (schedules.today(deps.config) + timedelta(days=30)).isoformat()
     callback = db.execute("select biz from partner_callbacks where event_id = %s",
                           (f"credit.rejected:{order_no}",)).fetchone()["biz"]
     assert callback == {"eventId": f"credit.rejected:{order_no}", "event": "credit.rejected", "orderNo": order_no,
@@ -170,9 +170,9 @@ def test_a_credit_refusal_answers_6004_calls_back_and_blocks_reapplying(deps, pa
 def test_credit_refuses_amounts_and_terms_outside_the_product(deps, partner, db, change, rule):
     order_no = a_push(**change)["orderNo"]
     partner.ok("order/push", {**a_push(**change), "orderNo": order_no})
-    pipeline.pull_credit_data(deps)
-    pipeline.parse_orders(deps)
-    pipeline.apply_credit(deps)
+    credit_application.pull_credit_data(deps)
+    credit_application.parse_orders(deps)
+    credit_application.apply_credit(deps)
     decide_pending_credit(deps)
     assert order_status(db, order_no) == 4
     assert rule in db.execute("select refusal_reason from partner_orders where order_no = %s",

@@ -9,9 +9,8 @@ from tests.lending.conftest import borrow_of, borrow_with_open_account, disburse
 from tests.support.metrics import scrape, value
 from tests.support.processes import run_module
 
-from lending import engine
-from lending.credit_rules import CreditRules
-from lending.identity import age_on, check_character, id_number_problem
+from lending import credit_engine
+from lending.credit_engine import CreditRules, age_on, check_character, id_number_problem
 
 
 def test_health_readiness_and_the_openapi_document(client):
@@ -63,17 +62,17 @@ def test_the_credit_rules(deps):
     rules = CreditRules(20, 55, 100_000, 20_000_000, 3, 24, frozenset({"110105199001010011"}), frozenset())
     today = date(2026, 6, 15)
     ok = {"idNumber": id_number(date(1990, 6, 15)), "mobile": "13800138000", "loanAmount": 100_000, "loanTerm": 3}
-    assert engine.decide_credit(rules, today, {"orderNo": "A", **ok}) == {"orderNo": "A", "approved": True,
-                                                                        "reasons": [], "approvedAmount": 100_000}
+    assert credit_engine.decide_credit(rules, today, {"orderNo": "A", **ok}) == {
+        "orderNo": "A", "approved": True, "reasons": [], "approvedAmount": 100_000}
     assert age_on(id_number(date(2006, 6, 15)), today) == 20 and age_on(id_number(date(2006, 6, 16)), today) == 19
     for change in ({"idNumber": id_number(date(2006, 6, 16))}, {"idNumber": id_number(date(1970, 6, 14))},
                    {"loanAmount": 99_999}, {"loanAmount": 20_000_001}, {"loanTerm": 25}, {"mobile": "03800138000"},
                    {"idNumber": "110105199001010011"}, {"idNumber": "11010519900101001X"}):
-        decision = engine.decide_credit(rules, today, {"orderNo": "B", **ok, **change})
+        decision = credit_engine.decide_credit(rules, today, {"orderNo": "B", **ok, **change})
         assert decision["approved"] is False and decision["reasons"], change
     strict = CreditRules(**{**rules.__dict__, "review_blacklist": frozenset({ok["idNumber"]})})
-    assert engine.decide_review(strict, today, {"borrowNo": "C", **ok})["approved"] is False
-    assert engine.decide_review(rules, today, {"borrowNo": "C", **ok})["approved"] is True
+    assert credit_engine.decide_review(strict, today, {"borrowNo": "C", **ok})["approved"] is False
+    assert credit_engine.decide_review(rules, today, {"borrowNo": "C", **ok})["approved"] is True
 
 
 def test_operator_commands(deps, partner, users, bank, funder, db, lending_env, sandbox):
