@@ -26,10 +26,10 @@ def receive():
     try:
         envelope = json.loads(request.get_data(cache=False).decode("utf-8"))
         callbacks.receive(deps.pool, deps.config, envelope)
+    except EnvelopeError as exc:  # a ValueError too: caught first, so that its own reason is answered
+        return jsonify(code=PARTNER_BAD_REQUEST, msg=exc.msg), 400
     except (ValueError, UnicodeDecodeError):
         return jsonify(code=PARTNER_BAD_REQUEST, msg="the body must be JSON"), 400
-    except EnvelopeError as exc:
-        return jsonify(code=PARTNER_BAD_REQUEST, msg=exc.msg), 400
     except callbacks.Faulted as exc:
         return jsonify(code=FAULTED, msg=str(exc)), 503
     return jsonify(code=PARTNER_SUCCESS, msg="success")
