@@ -200,6 +200,20 @@ def push(partner: Partner, amount: int = 1_000_000, term: int = 6, **person) -> 
     return order_no, who
 
 
+TABLES = ("partner_orders", "cards", "envelope_replays", "borrow_confirm_log", "borrows", "repayments",
+          "depository_calls", "partner_callbacks", "outbox", "ledger_postings")
+
+
+def stored(db) -> dict:
+    """How many rows each of lending's tables holds: a refused call must change none of them."""
+    return {table: db.execute(f"select count(*) as n from {table}").fetchone()["n"] for table in TABLES}
+
+
+def a_push(**changes) -> dict:
+    """An order/push bizData for a new person and orderNo."""
+    return {"orderNo": new_order_no(), "loanAmount": 1_000_000, "loanTerm": 6, **new_person(), **changes}
+
+
 def order_status(db, order_no: str) -> int:
     return db.execute("select status from partner_orders where order_no = %s", (order_no,)).fetchone()["status"]
 
