@@ -99,7 +99,7 @@ CREDIT_REQUEST, CREDIT_DECISION = "credit.request", "credit.decision"
 AUDIT_REQUEST, AUDIT_DECISION = "audit.request", "audit.decision"
 CREDIT_REQUESTS, AUDIT_REQUESTS = "lending.credit-requests", "lending.audit-requests"
 
-# --- the depository agent's transaction services (section 9) -----------------------------------------
+# --- the depository agent's transaction services (docs/lending.md, "Money") ----------------------------
 CREATE_PROJECT = "CREATE_PROJECT"
 MODIFY_PROJECT = "MODIFY_PROJECT"
 PRE_TRANSACTION = "USER_AUTO_PRE_TRANSACTION"

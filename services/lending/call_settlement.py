@@ -7,10 +7,10 @@ the result does (state changes, ledger postings, callbacks, follow-up calls), so
 arrival acts. A call without a final answer (202, an odd answer, no answer) is never guessed: it
 stays pending and is sent again, identically, until its result is known.
 
-The depository agent's transaction services (SPEC section 9, service token, RestResponse) answer
-``result`` = ``{requestNo, serviceName, status, respCode, respMsg}``: HTTP 200 once the bank answered
-(status 1 success, 2 failure), 202 with status 0 while it has not, 409 when the requestNo was used with
-another body. An answer that is none of these, or no answer at all, tells nothing: the call may still
+The depository agent's transaction services (docs/lending.md, "What lending needs from the other
+services"; service token, RestResponse) answer ``result`` = ``{requestNo, serviceName, status, respCode,
+respMsg}``: HTTP 200 once the bank answered (status 1 success, 2 failure), 202 with status 0 while it
+has not, 409 when the requestNo was used with another body. An answer that is none of these, or no answer at all, tells nothing: the call may still
 land, so it is sent again later with the same requestNo and body, never guessed.
 """
 import logging

@@ -1,5 +1,5 @@
 """lending and partner-sandbox for fuzzing: both as gunicorn processes beside the fuzz stack's ledger, the
-stand-ins of the depository agent's section 9 and user-center's additions (tests/lending/standins.py),
+stand-ins of the depository agent's transaction services and user-center's additions (tests/lending/standins.py),
 orders seeded at each stage, and strategies of envelopes correctly signed with the partner's secret.
 
 Without signed envelopes every partner call stops at "sign does not match"; with them about half the

@@ -1,5 +1,5 @@
 """lending fixtures: its own databases (lending and the ledger) on the run's servers, the real ledger and
-partner-sandbox as processes, stand-ins for the agent's section 9 and user-center's additions
+partner-sandbox as processes, stand-ins for the agent's transaction services and user-center's additions
 (tests/lending/standins.py), lending in process for the use cases and its API, and helpers that walk
 an order through its steps."""
 import json
@@ -282,7 +282,7 @@ def disbursed_loan(deps, partner: Partner, users: UserCenterStandIn, amount: int
 
 def refused_postings(db) -> dict[str, int]:
     """By eid, the net amount of the postings the ledger refused (waiting for an operator): today only the
-    repayment adds to funders, whose SPEC trade number ``<requestNo>:<userNo>`` (73 characters) is longer
+    repayment adds to funders, whose trade number ``<requestNo>:<userNo>`` (73 characters) is longer
     than the ledger's 64-character limit."""
     rows = db.execute("select eid, sum(case when op = 'deduct' then -amount else amount end)::bigint as net"
                       " from ledger_postings where status = 2 group by eid").fetchall()

@@ -1,11 +1,12 @@
-"""Stand-ins for what lending needs from services not built yet, following the SPEC to the letter:
+"""Stand-ins for what lending needs from services not built yet, following their contract to the letter
+(docs/lending.md, "What lending needs from the other services"):
 
-- :class:`DepositoryStandIn`: the depository agent's section 9 endpoints (service token, RestResponse,
+- :class:`DepositoryStandIn`: the depository agent's transaction services (service token, RestResponse,
   200 final / 202 pending / 409 another body, idempotent by requestNo) in front of an in-memory bank
   with available and frozen balances, projects and pre-transactions, which publishes every final
   result on ``depository.gateway-notify`` (routing key = serviceName, message_id
   ``<serviceName>:<requestNo>``) in the test run's vhost.
-- :class:`UserCenterStandIn`: user-center's section 10 additions (find or create a user by mobile, a
+- :class:`UserCenterStandIn`: user-center's additions for lending (find or create a user by mobile, a
   user's depository status, the one-time open-account link), opening the account at the stand-in
   bank and creating its wallet at the real ledger as user-center's consumer would.
 

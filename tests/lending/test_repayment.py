@@ -56,7 +56,7 @@ def test_one_period_repaid_pays_the_funder_and_the_ledger_mirrors_it(deps, partn
     assert borrow_of(db, order_no)["status"] == borrows.DISBURSED
 
 
-@pytest.mark.xfail(strict=True, reason="beanpay-ledger limits trade_no to 64 characters; SPEC section 10's "
+@pytest.mark.xfail(strict=True, reason="beanpay-ledger limits trade_no to 64 characters; the contract's "
                    "repayment trade_no <requestNo>:<userNo> has 73")
 def test_the_ledger_takes_the_repayment_trade_number_of_the_spec(ledger, funder):
     trade_no = f"REQ_{'A' * 32}:{funder}"

@@ -1,4 +1,4 @@
-"""depository_calls: every transaction request lending makes to the depository agent (SPEC section 9)."""
+"""depository_calls: every transaction request lending makes to the depository agent (docs/lending.md, "Money")."""
 from psycopg.types.json import Jsonb
 
 from shared.contract import STATUS_FAILURE, STATUS_SUCCESS

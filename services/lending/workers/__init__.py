@@ -5,7 +5,7 @@ RabbitMQ: exchange ``lending.events`` (topic) carries the credit engine's traffi
 ``credit.request`` and ``audit.request`` (written by lending through its outbox), ``credit.decision`` and
 ``audit.decision`` (published by the engine). The depository agent's results arrive on
 ``depository.gateway-notify`` with routing key = serviceName: ``lending.loan-results`` and
-``lending.repay-results`` are bound to exactly the section 9 services each one settles.
+``lending.repay-results`` are bound to exactly the transaction services each one settles.
 
 A job makes a pass, then another at once while passes find work, else pauses JOB_POLL_MS. A pass that
 fails (database or a peer down) is logged and tried again after the pause: jobs only ever act through
