@@ -13,6 +13,7 @@ import pytest
 import requests
 from psycopg.rows import dict_row
 
+from shared.contract import AUDIT_REQUEST, CREDIT_REQUEST
 from shared.devkeys import generate_secret
 from shared.ledger_client import LedgerClient
 from shared.partner_envelope import seal
@@ -222,15 +223,20 @@ def borrow_of(db, order_no: str) -> dict | None:
     return db.execute("select * from borrows where order_no = %s", (order_no,)).fetchone()
 
 
+def take_from_outbox(deps, routing_key: str) -> list[dict]:
+    """The messages with ``routing_key`` still in the outbox, marked sent (as the relay would publish them)."""
+    with deps.pool.connection() as conn:
+        rows = conn.execute("select body from outbox where routing_key = %s and sent_at is null order by id",
+                            (routing_key,)).fetchall()
+        conn.execute("update outbox set sent_at = now() where routing_key = %s and sent_at is null", (routing_key,))
+    return [json.loads(row["body"]) for row in rows]
+
+
 def decide_pending_credit(deps) -> None:
     """What the credit engine and the credit-result consumer do with the credit requests in the outbox
     (in process: the messaging itself is tested with the real workers)."""
-    with deps.pool.connection() as conn:
-        rows = conn.execute("select body from outbox where routing_key = 'credit.request' and sent_at is null"
-                            " order by id").fetchall()
-        conn.execute("update outbox set sent_at = now() where routing_key = 'credit.request' and sent_at is null")
-    for row in rows:
-        decision = credit_engine.decide_credit(deps.rules, date.today(), json.loads(row["body"]))
+    for request in take_from_outbox(deps, CREDIT_REQUEST):
+        decision = credit_engine.decide_credit(deps.rules, date.today(), request)
         credit_application.apply_credit_decision(deps, decision)
 
 
@@ -246,12 +252,8 @@ def approve(deps, partner: Partner, amount: int = 1_000_000, term: int = 6, **pe
 
 def review_pending(deps) -> None:
     """What the credit engine and the audit-result consumer do with the audit requests in the outbox."""
-    with deps.pool.connection() as conn:
-        rows = conn.execute("select body from outbox where routing_key = 'audit.request' and sent_at is null"
-                            " order by id").fetchall()
-        conn.execute("update outbox set sent_at = now() where routing_key = 'audit.request' and sent_at is null")
-    for row in rows:
-        decision = credit_engine.decide_review(deps.rules, date.today(), json.loads(row["body"]))
+    for request in take_from_outbox(deps, AUDIT_REQUEST):
+        decision = credit_engine.decide_review(deps.rules, date.today(), request)
         call_settlement.send_all(deps, disbursement.apply_review(deps, decision))
 
 

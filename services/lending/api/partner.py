@@ -35,16 +35,16 @@ def _refused(exc: AppError):
     return error_response(exc.status, PARTNER_CODES.get(exc.status, exc.code), exc.msg)
 
 
-def _call(biz: type[Schema], answer: type[Schema], refusals=(400, 404, 409)):
+def _call(biz: type[Schema], data: type[Schema], refusals=(400, 404, 409)):
     """The OpenAPI description of a partner call: the envelope in (its bizData's schema as ``x-bizData``),
-    the answer out, and the refusals it gives."""
+    the answer with ``data`` out, and the refusals it gives."""
     if biz not in BIZ_SCHEMAS:
         BIZ_SCHEMAS.append(biz)
 
     def decorate(view):
         for status in refusals:
             view = bp.alt_response(status, schema=ErrorSchema, description=REFUSALS[status])(view)
-        view = bp.response(200, answer)(view)
+        view = bp.response(200, schemas.answer(data))(view)
         return bp.doc(requestBody={"required": True, "content": {"application/json": {"schema": {
             "$ref": ENVELOPE_REF}}}}, **{"x-bizData": {"$ref": f"#/components/schemas/{biz.__name__}"}})(view)
     return decorate
@@ -93,7 +93,7 @@ def _ok(data: dict) -> dict:
 
 
 @bp.post("/rongshu/user/filter")
-@_call(schemas.FilterBiz, schemas.FilterAnswer, refusals=(400,))
+@_call(schemas.FilterBiz, schemas.FilterData, refusals=(400,))
 def user_filter():
     """Whether a person (by the MD5 of mobile and ID number) may apply now."""
     biz, _ = _open(schemas.FilterBiz)
@@ -102,7 +102,7 @@ def user_filter():
 
 
 @bp.post("/rongshu/loan/trial")
-@_call(schemas.TrialBiz, schemas.TrialAnswer, refusals=(400,))
+@_call(schemas.TrialBiz, schemas.TrialData, refusals=(400,))
 def loan_trial():
     """The fee, interest and plan of a loan disbursed today (the product's amount and term limits apply)."""
     biz, _ = _open(schemas.TrialBiz)
@@ -114,7 +114,7 @@ def loan_trial():
 
 
 @bp.post("/rongshu/agreements")
-@_call(schemas.AgreementsBiz, schemas.AgreementsAnswer, refusals=(400, 404))
+@_call(schemas.AgreementsBiz, schemas.AgreementsData, refusals=(400, 404))
 def agreement_list():
     """The agreements the borrower signs (for one order when orderNo is given)."""
     biz, _ = _open(schemas.AgreementsBiz)
@@ -123,7 +123,7 @@ def agreement_list():
 
 
 @bp.post("/rongshu/order/push")
-@_call(schemas.PushBiz, schemas.PushAnswer, refusals=(400, 409))
+@_call(schemas.PushBiz, schemas.PushData, refusals=(400, 409))
 def order_push():
     """A new loan order (status 0); idempotent by orderNo."""
     biz, _ = _open(schemas.PushBiz)
@@ -132,7 +132,7 @@ def order_push():
 
 
 @bp.post("/rongshu/audit/result")
-@_call(schemas.OrderBiz, schemas.AuditAnswer, refusals=(400, 404))
+@_call(schemas.OrderBiz, schemas.AuditData, refusals=(400, 404))
 def audit_result():
     """The credit decision: 6003 in review, 6004 refused, 6001 approved."""
     biz, _ = _open(schemas.OrderBiz)
@@ -140,7 +140,7 @@ def audit_result():
 
 
 @bp.post("/rongshu/banks")
-@_call(schemas.Biz, schemas.BanksAnswer, refusals=(400,))
+@_call(schemas.Biz, schemas.BanksData, refusals=(400,))
 def bank_list():
     """The banks whose cards can be bound."""
     _open(schemas.Biz)
@@ -148,7 +148,7 @@ def bank_list():
 
 
 @bp.post("/rongshu/card/bind")
-@_call(schemas.CardBindBiz, schemas.CardAnswer)
+@_call(schemas.CardBindBiz, schemas.CardData)
 def card_bind():
     """Bind a card (no SMS code); the first card is the default for disbursement and repayment."""
     biz, sign = _open(schemas.CardBindBiz)
@@ -156,7 +156,7 @@ def card_bind():
 
 
 @bp.post("/rongshu/loan/confirm")
-@_call(schemas.OrderBiz, schemas.ConfirmAnswer, refusals=(400, 404, 409, 502, 503))
+@_call(schemas.OrderBiz, schemas.ConfirmData, refusals=(400, 404, 409, 502, 503))
 def loan_confirm():
     """The borrower confirms the approved order: the borrow, or a one-time link to open the account first."""
     biz, _ = _open(schemas.OrderBiz)
@@ -164,7 +164,7 @@ def loan_confirm():
 
 
 @bp.post("/rongshu/loan/result")
-@_call(schemas.OrderBiz, schemas.LoanResultAnswer)
+@_call(schemas.OrderBiz, schemas.LoanResultData)
 def loan_result():
     """The disbursement: 7002 in progress, 7003 refused, 7001 disbursed."""
     biz, _ = _open(schemas.OrderBiz)
@@ -172,7 +172,7 @@ def loan_result():
 
 
 @bp.post("/rongshu/repay/plan")
-@_call(schemas.OrderBiz, schemas.PlanAnswer)
+@_call(schemas.OrderBiz, schemas.PlanData)
 def repay_plan():
     """The repayment plan as it stands today (penalties of the day included)."""
     biz, _ = _open(schemas.OrderBiz)
@@ -180,7 +180,7 @@ def repay_plan():
 
 
 @bp.post("/rongshu/repay/trial")
-@_call(schemas.RepayTrialBiz, schemas.RepayTrialAnswer)
+@_call(schemas.RepayTrialBiz, schemas.RepayTrialData)
 def repay_trial():
     """What repaying the periods costs now; "all" settles early with interest only up to today."""
     biz, _ = _open(schemas.RepayTrialBiz)
@@ -188,7 +188,7 @@ def repay_trial():
 
 
 @bp.post("/rongshu/repay")
-@_call(schemas.RepayBiz, schemas.RepayAnswer)
+@_call(schemas.RepayBiz, schemas.RepayData)
 def repay():
     """Repay periods: the amount due is frozen in the borrower's account, then paid out; idempotent by repayNo."""
     biz, _ = _open(schemas.RepayBiz)
@@ -201,7 +201,7 @@ def repay():
 
 
 @bp.post("/rongshu/repay/result")
-@_call(schemas.RepayResultBiz, schemas.RepayAnswer, refusals=(400, 404))
+@_call(schemas.RepayResultBiz, schemas.RepayData, refusals=(400, 404))
 def repay_result():
     """A repayment's status: PROCESSING, SUCCESS or FAILED (with the reason)."""
     biz, _ = _open(schemas.RepayResultBiz)

@@ -3,6 +3,8 @@ answer's ``data``; they also make the OpenAPI document. Amounts are whole fen, n
 
 Patterns are anchored (``^...$``): OpenAPI reads a pattern as a search, the API as a full match.
 """
+from functools import cache
+
 from marshmallow import EXCLUDE, Schema, ValidationError, fields, validate
 
 from shared.contract import (ALL_PERIODS, AUDIT_APPROVED, AUDIT_IN_REVIEW, AUDIT_REFUSED, CONFIRM_ACCEPTED,
@@ -238,56 +240,17 @@ class RepayData(Schema):
 # --- the answers: {"code": 0, "msg": "success", "data": ...} ------------------------------------------------
 
 class Answer(Schema):
+    """What every answer holds besides its ``data``."""
+
     code = fields.Integer(required=True, validate=validate.Equal(PARTNER_SUCCESS))
     msg = fields.String(required=True)
 
 
-class FilterAnswer(Answer):
-    data = fields.Nested(FilterData, required=True)
-
-
-class TrialAnswer(Answer):
-    data = fields.Nested(TrialData, required=True)
-
-
-class AgreementsAnswer(Answer):
-    data = fields.Nested(AgreementsData, required=True)
-
-
-class PushAnswer(Answer):
-    data = fields.Nested(PushData, required=True)
-
-
-class AuditAnswer(Answer):
-    data = fields.Nested(AuditData, required=True)
-
-
-class BanksAnswer(Answer):
-    data = fields.Nested(BanksData, required=True)
-
-
-class CardAnswer(Answer):
-    data = fields.Nested(CardData, required=True)
-
-
-class ConfirmAnswer(Answer):
-    data = fields.Nested(ConfirmData, required=True)
-
-
-class LoanResultAnswer(Answer):
-    data = fields.Nested(LoanResultData, required=True)
-
-
-class PlanAnswer(Answer):
-    data = fields.Nested(PlanData, required=True)
-
-
-class RepayTrialAnswer(Answer):
-    data = fields.Nested(RepayTrialData, required=True)
-
-
-class RepayAnswer(Answer):
-    data = fields.Nested(RepayData, required=True)
+@cache
+def answer(data: type[Schema]) -> type[Schema]:
+    """The answer carrying ``data``: ``FilterData`` -> ``FilterAnswer`` (one class per data schema)."""
+    return type(data.__name__.removesuffix("Data") + "Answer", (Answer,),
+                {"data": fields.Nested(data, required=True)})
 
 
 # --- the internal read --------------------------------------------------------------------------------------

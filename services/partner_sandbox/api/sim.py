@@ -7,9 +7,6 @@ from partner_sandbox.api import schemas
 from partner_sandbox.bootstrap import dependencies
 
 bp = Blueprint("sim", __name__, description="the simulated partner's controls")
-ORDER_NO = {"in": "path", "name": "order_no", "required": True,
-            "schema": {"type": "string", "minLength": 1, "maxLength": 200},
-            "description": "any orderNo: the sandbox passes it on to lending as it is"}
 
 
 @bp.post("/sim/orders")
@@ -23,7 +20,6 @@ def push_order(order):
 
 @bp.get("/sim/orders/<order_no>")
 @bp.response(200, schemas.OrderView)
-@bp.doc(parameters=[ORDER_NO])
 def order_view(order_no):
     """The callbacks received for an order (whoever pushed it), the calls made, and the query APIs' answers."""
     return simulation.view(dependencies(), order_no)
@@ -33,7 +29,6 @@ def order_view(order_no):
 @bp.arguments(schemas.Card)
 @bp.response(200, schemas.LendingAnswer)
 @bp.alt_response(400, schema=ErrorSchema, description="a field outside its documented format")
-@bp.doc(parameters=[ORDER_NO])
 def bind_card(card, order_no):
     """card/bind (defaults: an ICBC card and the order's mobile); lending's answer."""
     return simulation.bind_card(dependencies(), order_no, card)
@@ -41,7 +36,6 @@ def bind_card(card, order_no):
 
 @bp.post("/sim/orders/<order_no>/confirm")
 @bp.response(200, schemas.LendingAnswer)
-@bp.doc(parameters=[ORDER_NO])
 def confirm(order_no):
     """loan/confirm; lending's answer (with the one-time openAccountUrl while the account is not open)."""
     return simulation.confirm(dependencies(), order_no)
@@ -51,7 +45,6 @@ def confirm(order_no):
 @bp.arguments(schemas.RepayIn)
 @bp.response(200, schemas.RepayAnswers)
 @bp.alt_response(400, schema=ErrorSchema, description="periods missing or malformed")
-@bp.doc(parameters=[ORDER_NO])
 def repay(body, order_no):
     """repay/trial, then repay of exactly that amount with a new repayNo; both answers."""
     return simulation.repay(dependencies(), order_no, body["periods"])
