@@ -4,6 +4,7 @@ partner-sandbox as processes, stand-ins for the agent's transaction services and
 an order through its steps."""
 import json
 import random
+import signal
 import time
 import uuid
 from datetime import date, timedelta
@@ -109,6 +110,14 @@ def settings(ledger, bank, users, funder, sandbox) -> dict:
     return {**FAST, "LEDGER_URL": ledger.url, "DEPOSITORY_AGENT_URL": bank.url, "USER_CENTER_URL": users.url,
             "PARTNER_URL": sandbox.url, "PARTNER_CALLBACK_URL": f"{sandbox.url}/callbacks",
             "FUNDER_USER_NOS": (funder,), "PLATFORM_NO": PLATFORM_NO}
+
+
+def stop_together(processes) -> None:
+    """Stop processes at once: all are told to stop first, then each is waited for (each finishes its step)."""
+    for process in processes:
+        process.signal(signal.SIGTERM)
+    for process in processes:
+        process.stop()
 
 
 def as_env(settings: dict) -> dict:

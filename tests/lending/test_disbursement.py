@@ -77,7 +77,6 @@ def test_results_known_only_from_messages_settle_once(deps, partner, users, bank
     consumers = [procs.worker("lending.workers.loan_result", env, name=f"loan-result-{n}") for n in (1, 2)]
     order_no, borrower = borrow_with_open_account(deps, partner, users)
     bank.faults.pending = {PRE_TRANSACTION, CONFIRM_LOAN}
-    bank.faults.pending_seconds = 2
     review_pending(deps)
     call_settlement.send_all(deps, disbursement.start_due(deps))
     db.execute("update depository_calls set next_send_at = now() + interval '10 minutes' where status = 0")

@@ -10,7 +10,7 @@ import pytest
 import requests
 
 from shared.contract import GATEWAY_NOTIFY_EXCHANGE
-from tests.lending.conftest import agree, as_env, borrow_of, id_number, order_status, push
+from tests.lending.conftest import agree, as_env, borrow_of, id_number, order_status, push, stop_together
 from tests.lending.standins import PLATFORM_NO
 from tests.support.processes import Worker
 from tests.support.waiting import wait_for
@@ -32,8 +32,7 @@ def workers(lending_infra, settings, tmp_path_factory):
     started += [Worker("lending.workers.partner_callbacks", env, log_dir, name=f"callbacks-{n}").start()
                 for n in (1, 2)]
     yield {worker.name: worker for worker in started}
-    for worker in started:
-        worker.stop()
+    stop_together(started)
 
 
 def sandbox_view(sandbox, order_no: str) -> dict:
@@ -105,8 +104,8 @@ def test_a_risk_review_refusal_calls_back_7003(workers, lending_infra, settings,
 
 def test_callbacks_get_through_a_failing_and_slow_partner_once_each(workers, deps, partner, sandbox, lending_infra, db):
     headers = {"Authorization": f"Bearer {lending_infra.internal_token}"}
-    assert requests.post(f"{sandbox.url}/sim/faults", json={"failFirst": 2, "delayMs": 300}).status_code == 401
-    assert requests.post(f"{sandbox.url}/sim/faults", json={"failFirst": 2, "delayMs": 300}, headers=headers,
+    assert requests.post(f"{sandbox.url}/sim/faults", json={"failFirst": 2, "delayMs": 100}).status_code == 401
+    assert requests.post(f"{sandbox.url}/sim/faults", json={"failFirst": 2, "delayMs": 100}, headers=headers,
                          timeout=5).status_code == 200
     try:
         too_old = schedules.today(deps.config) - timedelta(days=365 * 60)
