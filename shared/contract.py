@@ -30,17 +30,47 @@ def result_message_id(service_name: str, request_no: str) -> str:
     return f"{service_name}:{request_no}"
 
 
-# --- the partner (Rongshu big-loan channel) ---------------------------------------------------------
+# --- the partner (Rongshu big-loan channel): docs/lending.md, docs/partner_sandbox.md --------------------
 RONGSHU_APP_ID = "rongshu"
 RONGSHU_SECRET_FILE = "rongshu_secret"
+
+
+class PartnerCall:
+    """The partner API's calls: ``POST <lending>/rongshu/<name>`` in the signed envelope of
+    :mod:`shared.partner_envelope` (lending's routes are written out with exactly these paths)."""
+
+    USER_FILTER = "user/filter"
+    LOAN_TRIAL = "loan/trial"
+    AGREEMENTS = "agreements"
+    ORDER_PUSH = "order/push"
+    AUDIT_RESULT = "audit/result"
+    BANKS = "banks"
+    CARD_BIND = "card/bind"
+    LOAN_CONFIRM = "loan/confirm"
+    LOAN_RESULT = "loan/result"
+    REPAY_PLAN = "repay/plan"
+    REPAY_TRIAL = "repay/trial"
+    REPAY = "repay"
+    REPAY_RESULT = "repay/result"
+
+
+PARTNER_CALLS = tuple(value for name, value in vars(PartnerCall).items() if name.isupper())
 PARTNER_PATH_PREFIX = "/rongshu/"
 
+# Answers: {"code": 0, "msg": "success", "data": {...}}; a callback is acknowledged with {"code": 0} too.
+PARTNER_SUCCESS = 0
 # Refusals: 400 bad sign / stale timestamp / bad bizData, 404 unknown order, 409 other content or wrong state.
-BAD_REQUEST, UNKNOWN_ORDER, CONFLICT = 1001, 1004, 1009
+PARTNER_BAD_REQUEST, PARTNER_UNKNOWN_ORDER, PARTNER_CONFLICT = 1001, 1004, 1009
 
 # audit/result and loan/result status codes (the seed's numbers).
 AUDIT_APPROVED, AUDIT_REFUSED, AUDIT_IN_REVIEW = 6001, 6004, 6003
 LOAN_DISBURSED, LOAN_IN_PROGRESS, LOAN_REFUSED = 7001, 7002, 7003
+# loan/confirm: the borrow is created, or the borrower opens a depository account first.
+CONFIRM_ACCEPTED, CONFIRM_OPEN_ACCOUNT = "ACCEPTED", "OPEN_ACCOUNT"
+# repay/trial and repay: ``periods`` is a list of period numbers, or this to settle early.
+ALL_PERIODS = "all"
+# repay/result statuses.
+REPAY_PROCESSING, REPAY_SUCCESS, REPAY_FAILED = "PROCESSING", "SUCCESS", "FAILED"
 
 # Callback events (bizData ``{eventId, event, orderNo, ...}``).
 CREDIT_REJECTED = "credit.rejected"
@@ -52,9 +82,7 @@ CALLBACK_EVENTS = frozenset({CREDIT_REJECTED, LOAN_REJECTED, LOAN_SUCCEEDED, REP
 
 # The credit data lending pulls from the partner: GET <partner>/data/<orderNo>/<kind>.
 CREDIT_DATA_KINDS = ("operator", "creditcard", "device")
-
-# repay/result statuses.
-REPAY_PROCESSING, REPAY_SUCCESS, REPAY_FAILED = "PROCESSING", "SUCCESS", "FAILED"
+CREDIT_DATA_PATH = "/data/{orderNo}/{kind}"
 
 
 def partner_secret(config: dict) -> str:
@@ -62,7 +90,16 @@ def partner_secret(config: dict) -> str:
     return config.get("RONGSHU_SECRET") or read_key_file(config, RONGSHU_SECRET_FILE)
 
 
-# --- the depository agent's transaction services (section 9) -----------------------------------------
+# --- the credit engine: a lending worker today; a real engine takes its place on these queues ---------------
+# lending publishes requests on this topic exchange; the engine consumes the two request queues and publishes
+# each decision with its routing key: credit.request -> credit.decision {orderNo, approved, reasons,
+# approvedAmount?}, audit.request -> audit.decision {borrowNo, orderNo, approved, reasons}.
+LENDING_EXCHANGE = "lending.events"
+CREDIT_REQUEST, CREDIT_DECISION = "credit.request", "credit.decision"
+AUDIT_REQUEST, AUDIT_DECISION = "audit.request", "audit.decision"
+CREDIT_REQUESTS, AUDIT_REQUESTS = "lending.credit-requests", "lending.audit-requests"
+
+# --- the depository agent's transaction services (docs/lending.md, "Money") ----------------------------
 CREATE_PROJECT = "CREATE_PROJECT"
 MODIFY_PROJECT = "MODIFY_PROJECT"
 PRE_TRANSACTION = "USER_AUTO_PRE_TRANSACTION"
@@ -83,8 +120,8 @@ TENDER, REPAYMENT = "TENDER", "REPAYMENT"
 FIXED_REPAYMENT, FIXED_CAPITAL = "FIXED_REPAYMENT", "FIXED_CAPITAL"
 # Project statuses lending sets: REPAYING once disbursed, CLEARED once repaid, MISCARRY when refused.
 REPAYING, CLEARED, MISCARRY = "REPAYING", "CLEARED", "MISCARRY"
-# Bank result codes (20007, an expired request, is the agent's own concern).
-RESP_SUCCESS, RESP_BAD_PARAMETERS, RESP_INSUFFICIENT = "00000", "00003", "30042"
+# Bank result codes besides SUCCESS_CODE (20007, an expired request, is the agent's own concern).
+RESP_BAD_PARAMETERS, RESP_INSUFFICIENT = "00003", "30042"
 RESP_NO_PRE_TRANSACTION, RESP_AMOUNTS_DIFFER = "30010", "30050"
 
 # --- depository results: every respCode the bank answers ---------------------------------------------

@@ -44,6 +44,15 @@ class ServiceResponse:
         return jsonlib.loads(self.content)
 
 
+def json_object(raw: bytes) -> dict:
+    """A peer's answer as a JSON object; ``{}`` when it is not one, so that no result is read out of it."""
+    try:
+        value = jsonlib.loads(raw)
+    except (ValueError, UnicodeDecodeError):
+        return {}
+    return value if isinstance(value, dict) else {}
+
+
 class ServiceClient:
     """Calls one internal service at ``base_url`` with the caller's service credentials."""
 

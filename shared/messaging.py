@@ -11,6 +11,11 @@ GATEWAY_NOTIFY_DLQ = "user-center.gateway-notify.dlq"
 QUORUM = {"x-queue-type": "quorum"}
 
 
+class NeverApplies(Exception):
+    """A message that can never be applied (not JSON, fields missing, contradicting what is known): its
+    consumer dead-letters it at once instead of trying it again."""
+
+
 def connect(amqp_url: str, name: str) -> pika.BlockingConnection:
     """A blocking connection named after the process, with heartbeats so dead peers are noticed."""
     params = pika.URLParameters(amqp_url)

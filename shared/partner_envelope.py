@@ -16,10 +16,11 @@ import hmac
 import json
 import re
 
-BAD_ENVELOPE = 1001
+from shared.contract import PARTNER_BAD_REQUEST
+
 TIMESTAMP_WINDOW_MS = 300_000
 FIELDS = frozenset({"appId", "timestamp", "bizData", "sign"})
-_TIMESTAMP = re.compile(r"[1-9][0-9]{0,15}")
+_TIMESTAMP = re.compile(r"[1-9][0-9]{0,15}")  # digits of a JSON integer or a string: one written form
 _SIGN = re.compile(r"[0-9a-f]{32}")
 _MAX_NUMBER_DIGITS = 30
 
@@ -27,7 +28,7 @@ _MAX_NUMBER_DIGITS = 30
 class EnvelopeError(ValueError):
     """An envelope that is not the partner's genuine, fresh message; ``msg`` says why."""
 
-    code = BAD_ENVELOPE
+    code = PARTNER_BAD_REQUEST
 
     def __init__(self, msg: str):
         super().__init__(msg)
@@ -75,6 +76,28 @@ def open_envelope(envelope: object, app_id: str, secret: str, now_ms: int,
     if abs(now_ms - timestamp) > window_ms:
         raise EnvelopeError(f"timestamp is more than {window_ms // 1000} s away from now")
     return parse_biz_data(biz_data)
+
+
+def envelope_schema(app_id: str) -> dict:
+    """The envelope as an OpenAPI (JSON Schema) object, for the documents of both sides (``app_id``: the
+    configured appId); what a schema cannot say (the sign's value, the window) is in the descriptions."""
+    return {
+        "type": "object", "required": ["appId", "timestamp", "bizData", "sign"], "additionalProperties": False,
+        "properties": {
+            "appId": {"type": "string", "enum": [app_id]},
+            "timestamp": {"description": f"milliseconds since the epoch, within {TIMESTAMP_WINDOW_MS // 1000} s of"
+                                         " now: a JSON integer or its digits as a string (no sign, no leading zero)",
+                          "oneOf": [{"type": "integer", "minimum": 1, "maximum": 10**16 - 1},
+                                    {"type": "string", "pattern": f"^{_TIMESTAMP.pattern}$"}]},
+            "bizData": {"type": "string", "minLength": 2,
+                        "description": "a JSON object as strict JSON text (one object, no repeated key, no NaN, no "
+                                       "float, no lone surrogate, no number of more than 30 digits): the call's "
+                                       "bizData, whose schema is the operation's x-bizData"},
+            "sign": {"type": "string", "pattern": f"^{_SIGN.pattern}$",
+                     "description": "lower-case hex MD5 of the UTF-8 text "
+                                    "appId=<appId>&bizData=<bizData>&timestamp=<timestamp>&key=<secret>"},
+        },
+    }
 
 
 def parse_biz_data(biz_data: str) -> dict:

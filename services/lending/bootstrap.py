@@ -1,29 +1,34 @@
 """lending's dependencies, built once per process for the web app and the workers alike."""
 from dataclasses import dataclass
 
-from flask import Flask
+from flask import Flask, current_app
 from psycopg_pool import ConnectionPool
 
 from shared.db import create_pool, ping
 from shared.ledger_client import LedgerClient
+from shared.metrics import add_gauge
 from shared.web import add_ready_check, create_base_app
 
 from lending import config as lending_config
 from lending import metrics
-from lending.agent_client import DepositoryAgent
-from lending.credit_rules import CreditRules
-from lending.partner_client import Partner
-from lending.user_center_client import UserCenter
+from lending.call_settlement import DepositoryAgent
+from lending.credit_application import CreditData
+from lending.credit_engine import CreditRules
+from lending.loan_confirmation import UserCenter
+from lending.partner_callbacks import PartnerCallbacks
 
 
 @dataclass
 class Dependencies:
+    """What a lending process uses: its settings, database pool, the clients of its peers, the credit rules."""
+
     config: dict
     pool: ConnectionPool
     ledger: LedgerClient
     agent: DepositoryAgent
     user_center: UserCenter
-    partner: Partner
+    credit_data: CreditData
+    partner_callbacks: PartnerCallbacks
     rules: CreditRules
 
     def close(self) -> None:
@@ -42,9 +47,15 @@ def build(config: dict | None = None, name: str = "lending") -> Dependencies:
         ledger=LedgerClient(settings["LEDGER_URL"], settings, settings["SERVICE_TIMEOUT_SECONDS"]),
         agent=DepositoryAgent(settings["DEPOSITORY_AGENT_URL"], settings),
         user_center=UserCenter(settings["USER_CENTER_URL"], settings),
-        partner=Partner(settings),
+        credit_data=CreditData(settings),
+        partner_callbacks=PartnerCallbacks(settings),
         rules=CreditRules.from_config(settings),
     )
+
+
+def dependencies() -> Dependencies:
+    """The web app's dependencies, for its request handlers."""
+    return current_app.extensions["lending"]
 
 
 def create_app(config: dict | None = None) -> Flask:
@@ -55,9 +66,11 @@ def create_app(config: dict | None = None) -> Flask:
     app = create_base_app("lending", deps.config, "lending")
     app.extensions["lending"] = deps
     add_ready_check(app, "database", lambda: ping(deps.pool))
-    metrics.install(app, deps.pool)
+    for name, help_text, function in metrics.gauges(deps.pool):
+        add_gauge(app, name, help_text, function)
     api = app.extensions["api"]
     api.spec.components.security_scheme("serviceToken", {"type": "http", "scheme": "bearer"})
+    partner.document(api.spec, deps.config["RONGSHU_APP_ID"])
     api.register_blueprint(partner.bp)
     api.register_blueprint(internal.bp)
     app.register_blueprint(agreements.bp)

@@ -1,21 +1,27 @@
-"""The calls lending makes to the depository agent (SPEC section 9): stored before they are sent, with
+"""The calls lending makes to the depository agent (docs/lending.md, "Money"): stored before they are sent, with
 the exact body every resend repeats.
 
 A call is created inside the transaction of the state change that needs it; whoever committed that
-transaction sends it at once (:func:`lending.settlement.send`), and the result consumers resend every
+transaction sends it at once (:func:`lending.call_settlement.send`), and the result consumers resend every
 call still pending after CALL_RESEND_SECONDS: the agent answers a repeat of a requestNo with the same
 body the same way, so a resend can only learn, never act twice.
 """
-from shared.contract import (CANCEL_PRE_TRANSACTION, CONFIRM_LOAN, CONFIRM_REPAYMENT, CREATE_PROJECT,
-                                     MODIFY_PROJECT, PRE_TRANSACTION)
+import uuid
+
+from shared.contract import (CANCEL_PRE_TRANSACTION, CONFIRM_LOAN, CONFIRM_REPAYMENT, CREATE_PROJECT, MODIFY_PROJECT,
+                             PRE_TRANSACTION)
 from shared.money import format_fen
 
-from lending.identifiers import new_request_no
 from lending.repository import calls
 
 DOMAIN = {"project": "loan", "project-status": "loan", "tender": "loan", "tender-cancel": "loan", "loan": "loan",
           "repay-freeze": "repay", "repay-cancel": "repay", "repay-confirm": "repay"}
 CANCELS = {"tender": "tender-cancel", "repay-freeze": "repay-cancel"}
+
+
+def new_request_no() -> str:
+    """A call's requestNo: ``REQ_`` + 32 upper-case hex characters (``shared.contract.REQUEST_NO``)."""
+    return "REQ_" + uuid.uuid4().hex.upper()
 
 
 def create(conn, service: str, purpose: str, borrow: dict, body: dict, repayment_id: int | None = None,

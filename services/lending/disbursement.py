@@ -15,14 +15,14 @@
 import logging
 from datetime import timedelta
 
+from shared.backoff import backoff
+from shared.contract import MISCARRY, REPAYING, TENDER
 from shared.db import unit_of_work
 from shared.errors import Conflict, NotFound
-from shared.contract import MISCARRY, REPAYING, TENDER
+from shared.messaging import NeverApplies
 
-from lending import callbacks, clock, depository_calls, schedules
-from lending.messages import Malformed
-from lending.plan_view import plan_lines
-from lending.repository import anomalies, borrows, calls, plans, postings
+from lending import depository_calls, loans, partner_callbacks, schedules
+from lending.repository import anomalies, borrows, calls, plans, postings, transaction_time
 from lending.repository.borrows import APPROVED, CREATED, DISBURSE_FAILED, DISBURSED, DISBURSING, IN_REVIEW, REFUSED
 
 log = logging.getLogger(__name__)
@@ -33,11 +33,11 @@ def apply_review(deps, decision: dict) -> list[str]:
     Returns the calls to send. A decision for a borrow no longer at 0 (a repeat) changes nothing."""
     borrow_no, approved, reasons = decision.get("borrowNo"), decision.get("approved"), decision.get("reasons")
     if not isinstance(borrow_no, str) or not isinstance(approved, bool) or not isinstance(reasons, list):
-        raise Malformed("an audit decision needs borrowNo, approved and reasons")
+        raise NeverApplies("an audit decision needs borrowNo, approved and reasons")
     with unit_of_work(deps.pool) as conn:
         borrow = borrows.by_borrow_no(conn, borrow_no, lock=True)
         if borrow is None:
-            raise Malformed(f"audit decision for unknown borrow {borrow_no}")
+            raise NeverApplies(f"audit decision for unknown borrow {borrow_no}")
         if borrow["status"] != CREATED:
             return []
         reason = "; ".join(map(str, reasons))[:500] or None
@@ -45,7 +45,7 @@ def apply_review(deps, decision: dict) -> list[str]:
                                  review_reason=reason)
         if not approved:
             borrows.advance(conn, borrow["id"], (IN_REVIEW,), REFUSED, reject_reason="refused by the risk review")
-            callbacks.loan_rejected(conn, borrow["order_no"], "refused by the risk review")
+            partner_callbacks.loan_rejected(conn, borrow["order_no"], "refused by the risk review")
             return []
         return [depository_calls.create_project(conn, borrow)]
 
@@ -126,8 +126,8 @@ def on_loan(conn, config: dict, call: dict, success: bool) -> list[str]:
     postings.record(conn, postings.ADD, borrow["user_no"], call["request_no"], borrow["amount"] - fee)
     if fee:
         postings.record(conn, postings.ADD, config["PLATFORM_NO"], call["request_no"], fee)
-    now = conn.execute("select now() as now").fetchone()["now"]
-    disbursed_on = clock.local_date(config, now)
+    now = transaction_time(conn)
+    disbursed_on = schedules.local_date(config, now)
     borrow = borrows.advance(conn, borrow["id"], (DISBURSING,), DISBURSED, loan_time=now, disbursed_on=disbursed_on)
     if borrow is None:
         anomalies.record(conn, "loan-for-idle-borrow", call["request_no"], "a loan was confirmed for a borrow "
@@ -135,24 +135,24 @@ def on_loan(conn, config: dict, call: dict, success: bool) -> list[str]:
         return []
     plans.insert(conn, borrow["id"], schedules.schedule(borrow["amount"], borrow["term"], borrow["annual_rate"],
                                                         borrow["repayment_way"], disbursed_on))
-    lines = plan_lines(config, plans.of_borrow(conn, borrow["id"]), disbursed_on)
-    callbacks.loan_succeeded(conn, borrow["order_no"], {
-        "loanTime": clock.local_time_text(config, now), "loanAmount": borrow["amount"], "serviceFee": fee,
+    lines = loans.plan_lines(config, plans.of_borrow(conn, borrow["id"]), disbursed_on)
+    partner_callbacks.loan_succeeded(conn, borrow["order_no"], {
+        "loanTime": loans.partner_time(config, now), "loanAmount": borrow["amount"], "serviceFee": fee,
         "actualAmount": borrow["amount"] - fee}, lines)
     return [depository_calls.set_project_status(conn, borrow, REPAYING)]
 
 
 def _retry_later(conn, config: dict, borrow: dict, error: str) -> None:
-    delay = min(config["DISBURSE_RETRY_BASE_SECONDS"] * 2 ** max(borrow["disburse_attempts"] - 1, 0),
-                config["DISBURSE_RETRY_MAX_SECONDS"])
+    delay = backoff(borrow["disburse_attempts"], config["DISBURSE_RETRY_BASE_SECONDS"],
+                    config["DISBURSE_RETRY_MAX_SECONDS"])
     borrows.advance(conn, borrow["id"], (DISBURSING,), DISBURSE_FAILED, last_error=error[:500],
                     next_attempt_at=_later(conn, delay))
-    log.warning("borrow %s: disbursement attempt %d failed (%s); again in %ss", borrow["borrow_no"],
+    log.warning("borrow %s: disbursement attempt %d failed (%s); again in %.1fs", borrow["borrow_no"],
                 borrow["disburse_attempts"], error, delay, extra={"fields": {"alert": "lending-disbursement-failed"}})
 
 
-def _later(conn, seconds: int):
-    return conn.execute("select now() as now").fetchone()["now"] + timedelta(seconds=seconds)
+def _later(conn, seconds: float):
+    return transaction_time(conn) + timedelta(seconds=seconds)
 
 
 def reject(deps, borrow_no: str, reason: str) -> list[str]:
@@ -168,7 +168,7 @@ def reject(deps, borrow_no: str, reason: str) -> list[str]:
                            "can be refused (13: wait for the bank's answer)")
         borrows.advance(conn, borrow["id"], (IN_REVIEW, APPROVED, DISBURSE_FAILED), REFUSED,
                         reject_reason=reason[:500])
-        callbacks.loan_rejected(conn, borrow["order_no"], reason)
+        partner_callbacks.loan_rejected(conn, borrow["order_no"], reason)
         follow_ups = []
         for tender in calls.of_borrow(conn, borrow["id"], "tender"):
             if tender["status"] == calls.SUCCESS and not calls.used_by_successful_loan(conn, tender["request_no"]):

@@ -10,6 +10,7 @@ as malformed (400); ``python -m lending postings retry`` queues those again once
 """
 import logging
 
+from shared.backoff import backoff
 from shared.db import unit_of_work
 from shared.errors import AppError
 
@@ -64,6 +65,5 @@ def post_due(deps) -> int:
     return len(posted)
 
 
-def _delay(config: dict, row: dict) -> int:
-    return min(config["POSTING_RETRY_BASE_SECONDS"] * 2 ** min(row["attempts"] - 1, 30),
-               config["POSTING_RETRY_MAX_SECONDS"])
+def _delay(config: dict, row: dict) -> float:
+    return backoff(row["attempts"], config["POSTING_RETRY_BASE_SECONDS"], config["POSTING_RETRY_MAX_SECONDS"])

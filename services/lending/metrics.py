@@ -12,20 +12,20 @@
 | ``lending_ledger_postings_pending`` / ``_refused`` | | ledger mirror backlog; postings an operator must look at |
 | ``lending_anomalies`` | | anomalies recorded |
 """
-from flask import Flask
 from psycopg_pool import ConnectionPool
 
-from shared.metrics import PerScrape, add_gauge, db_gauge
+from shared.contract import REPAY_FAILED, REPAY_PROCESSING, REPAY_SUCCESS
+from shared.metrics import PerScrape, db_gauge
 
 from lending.repository import stats
 
 ORDER_STATUSES = (0, 2, 10, 11, 12, 1, 4, 5)
 BORROW_STATUSES = (0, 10, 20, 13, 30, 31, 27, 40, 41)
-REPAYMENT_STATUSES = ("PROCESSING", "SUCCESS", "FAILED")
+REPAYMENT_STATUSES = (REPAY_PROCESSING, REPAY_SUCCESS, REPAY_FAILED)
 
 
-def install(app: Flask, pool: ConnectionPool) -> None:
-    """Register lending's gauges on the app's /metrics."""
+def gauges(pool: ConnectionPool) -> list[tuple]:
+    """lending's gauges, ``(name, help, function)`` each, all read from one query per scrape."""
     read = PerScrape(db_gauge(pool, stats.counts))
 
     def statuses(group: str, known: tuple):
@@ -37,7 +37,7 @@ def install(app: Flask, pool: ConnectionPool) -> None:
             return [({"status": status}, rows.get(status, 0)) for status in REPAYMENT_STATUSES]
         return values
 
-    gauges = [
+    return [
         ("lending_orders", "partner orders by status", statuses("orders", ORDER_STATUSES)),
         ("lending_borrows", "borrows by status", statuses("borrows", BORROW_STATUSES)),
         ("lending_disbursements", "loans disbursed", lambda: read()["disbursed"]["n"]),
@@ -57,5 +57,3 @@ def install(app: Flask, pool: ConnectionPool) -> None:
          lambda: read()["backlog"]["refused_postings"]),
         ("lending_anomalies", "anomalies recorded", lambda: read()["backlog"]["anomalies"]),
     ]
-    for name, help_text, function in gauges:
-        add_gauge(app, name, help_text, function)

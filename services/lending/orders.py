@@ -1,12 +1,17 @@
-"""The partner's order calls: user/filter, order/push, audit/result, card/bind, banks and agreements."""
+"""The partner's order calls: user/filter, order/push, audit/result, card/bind, banks and agreements.
+
+The partner names a person by the lower-case hex MD5 of the mobile and of the ID number; a person may
+apply while no order or borrow of theirs is unfinished, and not for REAPPLY_DAYS after a credit refusal.
+"""
+import hashlib
+from datetime import date, datetime, timedelta
+
+from shared.contract import AUDIT_APPROVED, AUDIT_IN_REVIEW, AUDIT_REFUSED
 from shared.db import unit_of_work
 from shared.errors import Conflict, NotFound
-from shared.contract import AUDIT_APPROVED, AUDIT_IN_REVIEW, AUDIT_REFUSED
 from shared.partner_envelope import TIMESTAMP_WINDOW_MS
 
-from lending import clock
-from lending.callbacks import REFUSAL_TEXT
-from lending.identity import md5_hex
+from lending import schedules
 from lending.repository import orders as repo
 
 BANKS = (("ICBC", "中国工商银行"), ("ABC", "中国农业银行"), ("BOC", "中国银行"), ("CCB", "中国建设银行"),
@@ -15,6 +20,7 @@ BANKS = (("ICBC", "中国工商银行"), ("ABC", "中国农业银行"), ("BOC", 
 BANK_CODES = frozenset(code for code, _ in BANKS)
 AGREEMENTS = (("loan", "借款协议"), ("entrust", "委托扣款授权书"), ("privacy", "个人信息授权书"))
 PUSHED_FIELDS = ("loan_amount", "loan_term", "name", "mobile", "id_number")
+REFUSAL_TEXT = "资质不符"
 _AUDIT_STATUS = {repo.PUSHED: AUDIT_IN_REVIEW, repo.DATA_PULLED: AUDIT_IN_REVIEW, repo.PARSED: AUDIT_IN_REVIEW,
                  repo.CREDIT_APPLIED: AUDIT_IN_REVIEW, repo.REFUSED: AUDIT_REFUSED, repo.EXPIRED: AUDIT_REFUSED,
                  repo.APPROVED: AUDIT_APPROVED, repo.BORROW_CREATED: AUDIT_APPROVED}
@@ -27,10 +33,20 @@ def admission(conn, config: dict, id_number_md5: str, mobile_md5: str) -> dict:
     if history["unfinished"]:
         return {"admit": False, "reason": "an unfinished loan application or loan exists"}
     if history["last_refused_at"] is not None:
-        can_loan = clock.days_after(clock.local_date(config, history["last_refused_at"]), config["REAPPLY_DAYS"])
-        if clock.today(config) < can_loan:
+        can_loan = first_day_to_reapply(config, history["last_refused_at"])
+        if schedules.today(config) < can_loan:
             return {"admit": False, "reason": "refused by credit recently", "canLoanTime": can_loan.isoformat()}
     return {"admit": True}
+
+
+def first_day_to_reapply(config: dict, refused_at: datetime) -> date:
+    """``canLoanTime``: the day of a credit refusal (LENDING_TIMEZONE) plus REAPPLY_DAYS."""
+    return schedules.local_date(config, refused_at) + timedelta(days=config["REAPPLY_DAYS"])
+
+
+def md5_hex(text: str) -> str:
+    """Lower-case hex MD5 of the UTF-8 text: how the partner names a person in ``user/filter``."""
+    return hashlib.md5(text.encode("utf-8")).hexdigest()
 
 
 def user_filter(pool, config: dict, id_number_md5: str, mobile_md5: str) -> dict:

@@ -2,7 +2,7 @@
 past their due date become overdue (2) with their penalty of the day, and each period's first day
 overdue writes a repay.overdue callback. The operator's penalty waiver is here too.
 
-The penalty itself is computed for the day asked wherever it is read (see :mod:`lending.plan_view`);
+The penalty itself is computed for the day asked wherever it is read (see :func:`lending.loans.plan_lines`);
 the job keeps the stored figure current for the metrics and announces new overdue periods.
 """
 from datetime import timedelta
@@ -10,8 +10,8 @@ from datetime import timedelta
 from shared.db import unit_of_work
 from shared.errors import Conflict, NotFound
 
-from lending import callbacks, clock
-from lending.plan_view import plan_lines
+from lending import partner_callbacks, schedules
+from lending.loans import plan_lines
 from lending.repository import borrows, plans, repayments
 from lending.repository.borrows import DISBURSED
 
@@ -19,7 +19,7 @@ from lending.repository.borrows import DISBURSED
 def mark_overdue(deps, today=None) -> int:
     """Mark every unpaid period past its grace period; returns how many were marked."""
     config = deps.config
-    today = today or clock.today(config)
+    today = today or schedules.today(config)
     before = today - timedelta(days=config["GRACE_DAYS"])
     marked, after_id = 0, 0
     while True:
@@ -41,7 +41,7 @@ def _mark_borrow(conn, config: dict, borrow: dict, before, today) -> int:
             continue
         plans.set_overdue(conn, borrow["id"], row["period"], line["penalty"])
         if not row["overdue_notified"]:
-            callbacks.repay_overdue(conn, borrow["order_no"], line)
+            partner_callbacks.repay_overdue(conn, borrow["order_no"], line)
         marked += 1
     return marked
 

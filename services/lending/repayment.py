@@ -12,17 +12,16 @@ an add of the penalty to the platform (trade_no = the confirmation's requestNo).
 import logging
 from dataclasses import asdict
 
-from shared.db import unit_of_work
-from shared.errors import BadRequest, Conflict, NotFound
 from shared.contract import CLEARED, REPAYMENT, RESP_INSUFFICIENT
 from shared.contract import REPAY_FAILED as FAILED
 from shared.contract import REPAY_PROCESSING as PROCESSING
 from shared.contract import REPAY_SUCCESS as SUCCESS
+from shared.db import unit_of_work
+from shared.errors import BadRequest, Conflict, NotFound
 
-from lending import callbacks, clock, depository_calls, schedules
-from lending.identifiers import new_request_no
+from lending import depository_calls, partner_callbacks, schedules
+from lending.loans import installments, plan_lines
 from lending.orders import known_order
-from lending.plan_view import installments, plan_lines
 from lending.repository import anomalies, borrows, calls, plans, postings, repayments
 from lending.repository.borrows import DISBURSED, REPAID, REPAID_WAIVED
 
@@ -42,12 +41,12 @@ def plan(deps, order_no: str) -> dict:
     with deps.pool.connection() as conn:
         borrow = _borrow_of(conn, order_no)
         rows = plans.of_borrow(conn, borrow["id"])
-    return {"plans": plan_lines(deps.config, rows, clock.today(deps.config))}
+    return {"plans": plan_lines(deps.config, rows, schedules.today(deps.config))}
 
 
 def _quote(config: dict, rows: list[dict], periods) -> schedules.Quote:
     try:
-        return schedules.quote(installments(rows), periods, clock.today(config), config["PENALTY_RATE_FRACTION"],
+        return schedules.quote(installments(rows), periods, schedules.today(config), config["PENALTY_RATE_FRACTION"],
                                config["GRACE_DAYS"])
     except schedules.SelectionError as exc:
         raise (BadRequest if exc.malformed else Conflict)(exc.msg) from None
@@ -81,7 +80,7 @@ def start(deps, request: dict) -> tuple[dict, list[str]]:
         repayment = repayments.insert(conn, {
             "repay_no": repay_no, "borrow_id": borrow["id"], "order_no": order_no, "periods": request["periods"],
             "amount": quote.amount, "principal": quote.principal, "interest": quote.interest, "penalty": quote.penalty,
-            "parts": [asdict(part) for part in quote.parts], "freeze_request_no": new_request_no()})
+            "parts": [asdict(part) for part in quote.parts], "freeze_request_no": depository_calls.new_request_no()})
         depository_calls.freeze(conn, "repay-freeze", borrow, borrow["user_no"], quote.amount, REPAYMENT,
                                 repayment_id=repayment["id"], request_no=repayment["freeze_request_no"])
     return _answer(repayment), [repayment["freeze_request_no"]]
@@ -170,7 +169,7 @@ def _finish(conn, config: dict, borrow: dict, repayment: dict, status: str, reas
     finished = repayments.finish(conn, repayment["id"], status, reason)
     if finished is None:
         return
-    lines = plan_lines(config, plans.of_borrow(conn, borrow["id"]), clock.today(config))
-    callbacks.repay_result(conn, borrow["order_no"], finished, lines)
+    lines = plan_lines(config, plans.of_borrow(conn, borrow["id"]), schedules.today(config))
+    partner_callbacks.repay_result(conn, borrow["order_no"], finished, lines)
     log.info("repayment %s of order %s: %s%s", finished["repay_no"], borrow["order_no"], status,
              f" ({reason})" if reason else "")

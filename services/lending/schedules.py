@@ -15,18 +15,28 @@ can never reach an amount. Rounding is always half up, on exact fractions.
   date on, nothing before the period starts.
 - Penalty of an unpaid period: round(unpaid principal · rate per day · days past the due date),
   charged only once those days exceed the grace period (and never when an operator waived it).
+- Every date is a business day in LENDING_TIMEZONE (China Standard Time by default): due dates, ages,
+  re-apply limits (:func:`today`, :func:`local_date`).
 """
 import calendar
 import math
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, datetime
 from decimal import Decimal
 from fractions import Fraction
 from typing import Iterable
+from zoneinfo import ZoneInfo
 
-from shared.contract import FIXED_CAPITAL, FIXED_REPAYMENT
+from shared.contract import ALL_PERIODS, FIXED_CAPITAL, FIXED_REPAYMENT
 
-ALL = "all"
+def today(config: dict) -> date:
+    """Today in the lending time zone."""
+    return datetime.now(ZoneInfo(config["LENDING_TIMEZONE"])).date()
+
+
+def local_date(config: dict, moment: datetime) -> date:
+    """The lending time zone's date of an aware ``moment``."""
+    return moment.astimezone(ZoneInfo(config["LENDING_TIMEZONE"])).date()
 
 
 def exact(value) -> Fraction:
@@ -217,7 +227,7 @@ def quote(installments: Iterable[Installment], periods, today: date, rate_per_da
     unpaid = [item for item in installments if not item.paid]
     if not unpaid:
         raise SelectionError("every period is paid already")
-    if periods == ALL:
+    if periods == ALL_PERIODS:
         return Quote(tuple(Part(item.period.period, item.period.principal, accrued_interest(item.period, today),
                                 penalty_of(item, today, rate_per_day, grace_days)) for item in unpaid))
     chosen = _chosen_periods(periods, unpaid)

@@ -6,6 +6,7 @@ failed-login counters for 127.0.0.1, none of which may reach the other tests of 
 """
 import pytest
 
+from tests.api_fuzz.lending_seeds import LendingStack, seed, start_lending_stack
 from tests.api_fuzz.seeds import SeededUser, new_user, open_user
 from tests.e2e.conftest import FAST as E2E_FAST
 from tests.support.infra import Infra, separate_infra
@@ -44,3 +45,15 @@ def opened_user(fuzz_stack, fuzz_infra) -> SeededUser:
 def fresh_user(fuzz_stack) -> SeededUser:
     """A user-center user who has not opened a depository account yet."""
     return new_user(fuzz_stack.url("user_center"))
+
+
+@pytest.fixture(scope="package")
+def lending_stack(fuzz_stack, fuzz_infra, tmp_path_factory) -> LendingStack:
+    """lending and partner-sandbox beside the stack's ledger, the stand-ins of what they need from the agent
+    and user-center, and orders seeded at each stage."""
+    running = start_lending_stack(fuzz_infra, fuzz_stack.url("beanpay_ledger"), tmp_path_factory.mktemp("lending"))
+    try:
+        seed(running)
+        yield running
+    finally:
+        running.stop()

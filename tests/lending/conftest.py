@@ -1,9 +1,10 @@
 """lending fixtures: its own databases (lending and the ledger) on the run's servers, the real ledger and
-partner-sandbox as processes, stand-ins for the agent's section 9 and user-center's additions
+partner-sandbox as processes, stand-ins for the agent's transaction services and user-center's additions
 (tests/lending/standins.py), lending in process for the use cases and its API, and helpers that walk
 an order through its steps."""
 import json
 import random
+import signal
 import time
 import uuid
 from datetime import date, timedelta
@@ -13,6 +14,7 @@ import pytest
 import requests
 from psycopg.rows import dict_row
 
+from shared.contract import AUDIT_REQUEST, CREDIT_REQUEST
 from shared.devkeys import generate_secret
 from shared.ledger_client import LedgerClient
 from shared.partner_envelope import seal
@@ -20,9 +22,9 @@ from tests.lending.standins import PLATFORM_NO, DepositoryStandIn, UserCenterSta
 from tests.support.infra import separate_infra
 from tests.support.processes import WebService, free_port
 
-from lending import disbursement, engine, pipeline, settlement
+from lending import call_settlement, credit_application, credit_engine, disbursement
 from lending.bootstrap import build, create_app
-from lending.identity import check_character
+from lending.credit_engine import check_character
 
 FUNDER_BALANCE = 1_000_000_000  # ¥10,000,000.00
 FAST = {"JOB_POLL_MS": 100, "STATE_CHECK_SECONDS": 1, "CALL_RESEND_SECONDS": 2, "DISBURSE_RETRY_BASE_SECONDS": 1,
@@ -108,6 +110,14 @@ def settings(ledger, bank, users, funder, sandbox) -> dict:
     return {**FAST, "LEDGER_URL": ledger.url, "DEPOSITORY_AGENT_URL": bank.url, "USER_CENTER_URL": users.url,
             "PARTNER_URL": sandbox.url, "PARTNER_CALLBACK_URL": f"{sandbox.url}/callbacks",
             "FUNDER_USER_NOS": (funder,), "PLATFORM_NO": PLATFORM_NO}
+
+
+def stop_together(processes) -> None:
+    """Stop processes at once: all are told to stop first, then each is waited for (each finishes its step)."""
+    for process in processes:
+        process.signal(signal.SIGTERM)
+    for process in processes:
+        process.stop()
 
 
 def as_env(settings: dict) -> dict:
@@ -200,6 +210,20 @@ def push(partner: Partner, amount: int = 1_000_000, term: int = 6, **person) -> 
     return order_no, who
 
 
+TABLES = ("partner_orders", "cards", "envelope_replays", "borrow_confirm_log", "borrows", "repayments",
+          "depository_calls", "partner_callbacks", "outbox", "ledger_postings")
+
+
+def stored(db) -> dict:
+    """How many rows each of lending's tables holds: a refused call must change none of them."""
+    return {table: db.execute(f"select count(*) as n from {table}").fetchone()["n"] for table in TABLES}
+
+
+def a_push(**changes) -> dict:
+    """An order/push bizData for a new person and orderNo."""
+    return {"orderNo": new_order_no(), "loanAmount": 1_000_000, "loanTerm": 6, **new_person(), **changes}
+
+
 def order_status(db, order_no: str) -> int:
     return db.execute("select status from partner_orders where order_no = %s", (order_no,)).fetchone()["status"]
 
@@ -208,36 +232,38 @@ def borrow_of(db, order_no: str) -> dict | None:
     return db.execute("select * from borrows where order_no = %s", (order_no,)).fetchone()
 
 
+def take_from_outbox(deps, routing_key: str) -> list[dict]:
+    """The messages with ``routing_key`` still in the outbox, marked sent (as the relay would publish them)."""
+    with deps.pool.connection() as conn:
+        rows = conn.execute("select body from outbox where routing_key = %s and sent_at is null order by id",
+                            (routing_key,)).fetchall()
+        conn.execute("update outbox set sent_at = now() where routing_key = %s and sent_at is null", (routing_key,))
+    return [json.loads(row["body"]) for row in rows]
+
+
 def decide_pending_credit(deps) -> None:
     """What the credit engine and the credit-result consumer do with the credit requests in the outbox
     (in process: the messaging itself is tested with the real workers)."""
-    with deps.pool.connection() as conn:
-        rows = conn.execute("select body from outbox where routing_key = 'credit.request' and sent_at is null"
-                            " order by id").fetchall()
-        conn.execute("update outbox set sent_at = now() where routing_key = 'credit.request' and sent_at is null")
-    for row in rows:
-        pipeline.apply_credit_decision(deps, engine.decide_credit(deps.rules, date.today(), json.loads(row["body"])))
+    for request in take_from_outbox(deps, CREDIT_REQUEST):
+        decision = credit_engine.decide_credit(deps.rules, date.today(), request)
+        credit_application.apply_credit_decision(deps, decision)
 
 
 def approve(deps, partner: Partner, amount: int = 1_000_000, term: int = 6, **person) -> tuple[str, dict]:
     """Push an order and take it through credit: status 12."""
     order_no, who = push(partner, amount, term, **person)
-    pipeline.pull_credit_data(deps)
-    pipeline.parse_orders(deps)
-    pipeline.apply_credit(deps)
+    credit_application.pull_credit_data(deps)
+    credit_application.parse_orders(deps)
+    credit_application.apply_credit(deps)
     decide_pending_credit(deps)
     return order_no, who
 
 
 def review_pending(deps) -> None:
     """What the credit engine and the audit-result consumer do with the audit requests in the outbox."""
-    with deps.pool.connection() as conn:
-        rows = conn.execute("select body from outbox where routing_key = 'audit.request' and sent_at is null"
-                            " order by id").fetchall()
-        conn.execute("update outbox set sent_at = now() where routing_key = 'audit.request' and sent_at is null")
-    for row in rows:
-        settlement.send_all(deps, disbursement.apply_review(deps, engine.decide_review(deps.rules, date.today(),
-                                                                                       json.loads(row["body"]))))
+    for request in take_from_outbox(deps, AUDIT_REQUEST):
+        decision = credit_engine.decide_review(deps.rules, date.today(), request)
+        call_settlement.send_all(deps, disbursement.apply_review(deps, decision))
 
 
 def borrow_with_open_account(deps, partner: Partner, users: UserCenterStandIn, amount: int = 1_000_000,
@@ -254,7 +280,7 @@ def borrow_with_open_account(deps, partner: Partner, users: UserCenterStandIn, a
 def disburse(deps) -> None:
     """Review every borrow waiting for it, then run the disburse job once (the bank stand-in answers at once)."""
     review_pending(deps)
-    settlement.send_all(deps, disbursement.start_due(deps))
+    call_settlement.send_all(deps, disbursement.start_due(deps))
 
 
 def disbursed_loan(deps, partner: Partner, users: UserCenterStandIn, amount: int = 1_000_000, term: int = 6,
@@ -267,7 +293,7 @@ def disbursed_loan(deps, partner: Partner, users: UserCenterStandIn, amount: int
 
 def refused_postings(db) -> dict[str, int]:
     """By eid, the net amount of the postings the ledger refused (waiting for an operator): today only the
-    repayment adds to funders, whose SPEC trade number ``<requestNo>:<userNo>`` (73 characters) is longer
+    repayment adds to funders, whose trade number ``<requestNo>:<userNo>`` (73 characters) is longer
     than the ledger's 64-character limit."""
     rows = db.execute("select eid, sum(case when op = 'deduct' then -amount else amount end)::bigint as net"
                       " from ledger_postings where status = 2 group by eid").fetchall()

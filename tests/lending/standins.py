@@ -1,11 +1,12 @@
-"""Stand-ins for what lending needs from services not built yet, following the SPEC to the letter:
+"""Stand-ins for what lending needs from services not built yet, following their contract to the letter
+(docs/lending.md, "What lending needs from the other services"):
 
-- :class:`DepositoryStandIn`: the depository agent's section 9 endpoints (service token, RestResponse,
+- :class:`DepositoryStandIn`: the depository agent's transaction services (service token, RestResponse,
   200 final / 202 pending / 409 another body, idempotent by requestNo) in front of an in-memory bank
   with available and frozen balances, projects and pre-transactions, which publishes every final
   result on ``depository.gateway-notify`` (routing key = serviceName, message_id
   ``<serviceName>:<requestNo>``) in the test run's vhost.
-- :class:`UserCenterStandIn`: user-center's section 10 additions (find or create a user by mobile, a
+- :class:`UserCenterStandIn`: user-center's additions for lending (find or create a user by mobile, a
   user's depository status, the one-time open-account link), opening the account at the stand-in
   bank and creating its wallet at the real ledger as user-center's consumer would.
 
@@ -23,10 +24,9 @@ import pika
 from flask import Flask, jsonify, request
 
 from shared.contract import (CANCEL_PRE_TRANSACTION, CONFIRM_LOAN, CONFIRM_REPAYMENT, CREATE_PROJECT,
-                                     MODIFY_PROJECT, OPENED, PRE_TRANSACTION, RESP_AMOUNTS_DIFFER, RESP_BAD_PARAMETERS,
-                                     RESP_INSUFFICIENT, RESP_NO_PRE_TRANSACTION, RESP_SUCCESS, TRANSACTION_PATHS,
-                                     UC_CONSUMER, UC_CONSUMERS, UC_OPEN_ACCOUNT_LINKS)
-from shared.messaging import GATEWAY_NOTIFY_EXCHANGE
+                             GATEWAY_NOTIFY_EXCHANGE, MODIFY_PROJECT, OPENED, PRE_TRANSACTION, RESP_AMOUNTS_DIFFER,
+                             RESP_BAD_PARAMETERS, RESP_INSUFFICIENT, RESP_NO_PRE_TRANSACTION, SUCCESS_CODE,
+                             TRANSACTION_PATHS, UC_CONSUMER, UC_CONSUMERS, UC_OPEN_ACCOUNT_LINKS)
 from shared.money import parse_yuan
 from tests.user_center.standins import HttpStandIn
 
@@ -174,13 +174,13 @@ class DepositoryStandIn(HttpStandIn):
             return _result(RESP_BAD_PARAMETERS, "project exists")
         self.projects[body["projectNo"]] = {"userNo": body["userNo"], "status": "COLLECTING",
                                             "amount": fen(body["projectAmount"])}
-        return _result(RESP_SUCCESS)
+        return _result(SUCCESS_CODE)
 
     def _modify_project(self, body):
         if body["projectNo"] not in self.projects:
             return _result(RESP_BAD_PARAMETERS, "no such project")
         self.projects[body["projectNo"]]["status"] = body["projectStatus"]
-        return _result(RESP_SUCCESS)
+        return _result(SUCCESS_CODE)
 
     def _freeze(self, body):
         amount, account = fen(body["amount"]), self.accounts.get(body["userNo"])
@@ -192,7 +192,7 @@ class DepositoryStandIn(HttpStandIn):
         account.frozen += amount
         self.pre[body["requestNo"]] = {"userNo": body["userNo"], "projectNo": body["projectNo"],
                                        "bizType": body["bizType"], "remaining": amount}
-        return _result(RESP_SUCCESS)
+        return _result(SUCCESS_CODE)
 
     def _cancel(self, body):
         pre = self.pre.get(body["preRequestNo"])
@@ -204,7 +204,7 @@ class DepositoryStandIn(HttpStandIn):
         account.frozen -= pre["remaining"]
         account.available += pre["remaining"]
         pre["remaining"] = 0
-        return _result(RESP_SUCCESS)
+        return _result(SUCCESS_CODE)
 
     def _confirm_loan(self, body):
         project = self.projects.get(body["projectNo"])
@@ -226,7 +226,7 @@ class DepositoryStandIn(HttpStandIn):
             borrower.available += amount
         borrower.available -= commission
         self.accounts[PLATFORM_NO].available += commission
-        return _result(RESP_SUCCESS)
+        return _result(SUCCESS_CODE)
 
     def _confirm_repayment(self, body):
         project, pre = self.projects.get(body["projectNo"]), self.pre.get(body["preRequestNo"])
@@ -242,7 +242,7 @@ class DepositoryStandIn(HttpStandIn):
         for user_no, amount in payouts:
             self.accounts.setdefault(user_no, Account()).available += amount
         self.accounts[PLATFORM_NO].available += commission
-        return _result(RESP_SUCCESS)
+        return _result(SUCCESS_CODE)
 
     def _publish(self, service: str, request_no: str, result: dict) -> None:
         """Every final result goes out on depository.gateway-notify, as the agent's outbox would send it."""
@@ -260,7 +260,7 @@ class DepositoryStandIn(HttpStandIn):
 
 
 def _result(code: str, msg: str = "") -> dict:
-    success = code == RESP_SUCCESS
+    success = code == SUCCESS_CODE
     return {"status": 1 if success else 2, "respCode": code, "respMsg": msg or ("ok" if success else "refused")}
 
 

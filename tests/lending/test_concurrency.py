@@ -5,18 +5,22 @@ from concurrent.futures import ThreadPoolExecutor
 import pytest
 
 from shared.contract import PRE_TRANSACTION
-from tests.lending.conftest import (PLATFORM_NO, Partner, agree, approve, borrow_of, borrow_with_open_account,
+from tests.lending.conftest import (PLATFORM_NO, Partner, agree, approve, as_env, borrow_of, borrow_with_open_account,
                                     disbursed_loan, new_order_no, new_person, review_pending)
+from tests.support.processes import WebService
 from tests.support.waiting import wait_for
 
 THREADS = 16
 
 
-@pytest.fixture
-def lending_http(procs, lending_env, secret):
-    """lending under gunicorn with 4 workers, and a partner calling it over HTTP."""
-    service = procs.web("lending", lending_env, workers=4)
-    return Partner(secret, url=service.url)
+@pytest.fixture(scope="module")
+def lending_http(lending_infra, settings, secret, tmp_path_factory):
+    """lending under gunicorn with 4 workers (one process for every race here), and a partner calling it
+    over HTTP."""
+    service = WebService("lending", lending_infra.service_env("lending", **as_env(settings)),
+                         tmp_path_factory.mktemp("lending-http"), workers=4).start()
+    yield Partner(secret, url=service.url)
+    service.stop()
 
 
 def at_once(count: int, call):

@@ -8,7 +8,7 @@ from tests.lending.conftest import (PLATFORM_NO, agree, borrow_of, borrow_with_o
                                     disbursed_loan, review_pending)
 from tests.support.waiting import wait_for
 
-from lending import disbursement, ledger_mirror, settlement
+from lending import call_settlement, disbursement, ledger_mirror
 from lending.repository import borrows
 
 
@@ -48,7 +48,7 @@ def test_a_failed_freeze_is_retried_until_the_loan_goes_out(deps, partner, users
     borrow = borrow_of(db, order_no)
     assert borrow["status"] == borrows.DISBURSE_FAILED and RESP_INSUFFICIENT in borrow["last_error"]
     assert partner.ok("loan/result", {"orderNo": order_no})["status"] == 7002
-    wait_for(lambda: settlement.send_all(deps, disbursement.start_due(deps)) or
+    wait_for(lambda: call_settlement.send_all(deps, disbursement.start_due(deps)) or
              borrow_of(db, order_no)["status"] == borrows.DISBURSED, timeout=20, what="the retried disbursement")
     assert borrow_of(db, order_no)["disburse_attempts"] == 2
     assert agree(bank, ledger, [borrower, funder, PLATFORM_NO], db) == {}
@@ -77,9 +77,8 @@ def test_results_known_only_from_messages_settle_once(deps, partner, users, bank
     consumers = [procs.worker("lending.workers.loan_result", env, name=f"loan-result-{n}") for n in (1, 2)]
     order_no, borrower = borrow_with_open_account(deps, partner, users)
     bank.faults.pending = {PRE_TRANSACTION, CONFIRM_LOAN}
-    bank.faults.pending_seconds = 2
     review_pending(deps)
-    settlement.send_all(deps, disbursement.start_due(deps))
+    call_settlement.send_all(deps, disbursement.start_due(deps))
     db.execute("update depository_calls set next_send_at = now() + interval '10 minutes' where status = 0")
     assert borrow_of(db, order_no)["status"] == borrows.DISBURSING
     wait_for(lambda: borrow_of(db, order_no)["status"] == borrows.DISBURSED, timeout=30,
@@ -99,16 +98,16 @@ def test_a_call_whose_answer_never_came_is_sent_again_never_guessed(deps, partne
     bank.faults.hang = {PRE_TRANSACTION}
     bank.faults.hang_seconds = 3
     frozen_before = bank.balance(funder).frozen
-    settlement.send_all(deps, disbursement.start_due(deps))
+    call_settlement.send_all(deps, disbursement.start_due(deps))
     tender_no = borrow_of(db, order_no)["current_tender"]
     tender = db.execute("select * from depository_calls where request_no = %s", (tender_no,)).fetchone()
     assert tender["status"] == 0 and "no answer" in tender["last_error"]
     assert bank.balance(funder).frozen >= frozen_before + 1_000_000  # it did land
     bank.reset_faults()
-    wait_for(lambda: settlement.resend_due(deps, "loan") >= 0
+    wait_for(lambda: call_settlement.resend_due(deps, "loan") >= 0
              and borrow_of(db, order_no)["status"] == borrows.DISBURSED, timeout=20, what="the resend learning it")
     assert [body["requestNo"] for body in bank.calls_of(PRE_TRANSACTION)].count(tender_no) >= 2
-    wait_for(lambda: settlement.resend_due(deps, "loan") >= 0 and bank.balance(funder).frozen == 0, timeout=20,
+    wait_for(lambda: call_settlement.resend_due(deps, "loan") >= 0 and bank.balance(funder).frozen == 0, timeout=20,
              what="every other borrow's disbursement settled too")
     assert agree(bank, ledger, [borrower, funder, PLATFORM_NO], db) == {}
 
@@ -119,7 +118,7 @@ def test_the_operator_refuses_a_borrow_that_cannot_be_disbursed(deps, partner, u
     disburse(deps)
     borrow = borrow_of(db, order_no)
     assert borrow["status"] == borrows.DISBURSE_FAILED
-    settlement.send_all(deps, disbursement.reject(deps, borrow["borrow_no"], "cannot be disbursed"))
+    call_settlement.send_all(deps, disbursement.reject(deps, borrow["borrow_no"], "cannot be disbursed"))
     borrow = borrow_of(db, order_no)
     assert borrow["status"] == borrows.REFUSED
     assert partner.ok("loan/result", {"orderNo": order_no}) == {"status": 7003, "reason": "cannot be disbursed"}

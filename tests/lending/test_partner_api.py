@@ -3,33 +3,17 @@
 import hashlib
 import json
 import time
-from datetime import timedelta
 
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from tests.lending.conftest import (approve, borrow_of, decide_pending_credit, id_number, new_order_no, new_person,
-                                    order_status, push)
+from shared.contract import PARTNER_CALLS
+from tests.lending.conftest import a_push, approve, borrow_of, id_number, order_status, push, stored
 
-from lending import clock, pipeline
-from lending.identity import check_character
+from lending.credit_engine import check_character
 
-NAMES = ("user/filter", "loan/trial", "agreements", "order/push", "audit/result", "banks", "card/bind",
-         "loan/confirm", "loan/result", "repay/plan", "repay/trial", "repay", "repay/result")
-TABLES = ("partner_orders", "cards", "envelope_replays", "borrow_confirm_log", "borrows", "repayments",
-          "depository_calls", "partner_callbacks", "outbox", "ledger_postings")
-
-
-def stored(db) -> dict:
-    return {table: db.execute(f"select count(*) as n from {table}").fetchone()["n"] for table in TABLES}
-
-
-def a_push(**changes) -> dict:
-    return {"orderNo": new_order_no(), "loanAmount": 1_000_000, "loanTerm": 6, **new_person(), **changes}
-
-
-@pytest.mark.parametrize("name", NAMES)
+@pytest.mark.parametrize("name", PARTNER_CALLS)
 @pytest.mark.parametrize("spoil", ["sign", "stale", "future", "app", "missing", "extra", "sign-case"])
 def test_every_call_refuses_a_spoilt_envelope_and_stores_nothing(partner, db, name, spoil):
     skew = {"stale": 301_000, "future": -301_000}.get(spoil, 0)
@@ -144,52 +128,6 @@ def test_the_filter_refuses_a_person_with_an_unfinished_order(partner):
     assert (status, answer["code"]) == (409, 1009) and "unfinished" in answer["msg"]
     status, answer = partner("user/filter", {"mobileMd5": "X" * 32, "idNumberMd5": filter_biz["idNumberMd5"]})
     assert (status, answer["code"]) == (400, 1001)
-
-
-def test_a_credit_refusal_answers_6004_calls_back_and_blocks_reapplying(deps, partner, db):
-    young = id_number(clock.today(deps.config) - timedelta(days=365 * 18))
-    order_no, person = approve(deps, partner, idNumber=young)
-    assert order_status(db, order_no) == 4
-    assert partner.ok("audit/result", {"orderNo": order_no}) == {"orderNo": order_no, "status": 6004, "reason": "资质不符"}
-    can_loan = (clock.today(deps.config) + timedelta(days=30)).isoformat()
-    callback = db.execute("select biz from partner_callbacks where event_id = %s",
-                          (f"credit.rejected:{order_no}",)).fetchone()["biz"]
-    assert callback == {"eventId": f"credit.rejected:{order_no}", "event": "credit.rejected", "orderNo": order_no,
-                        "status": 6004, "reason": "资质不符", "canLoanTime": can_loan}
-    verdict = partner.ok("user/filter", {"mobileMd5": hashlib.md5(person["mobile"].encode()).hexdigest(),
-                                         "idNumberMd5": hashlib.md5(young.encode()).hexdigest()})
-    assert verdict == {"admit": False, "reason": "refused by credit recently", "canLoanTime": can_loan}
-    before = stored(db)
-    status, answer = partner("order/push", a_push(idNumber=young, mobile=person["mobile"]))
-    assert (status, answer["code"]) == (409, 1009) and can_loan in answer["msg"]
-    assert stored(db) == before
-
-
-@pytest.mark.parametrize("change, rule", [({"loanAmount": 99_999}, "between"), ({"loanAmount": 20_000_001}, "between"),
-                                         ({"loanTerm": 2}, "between"), ({"loanTerm": 25}, "between")])
-def test_credit_refuses_amounts_and_terms_outside_the_product(deps, partner, db, change, rule):
-    order_no = a_push(**change)["orderNo"]
-    partner.ok("order/push", {**a_push(**change), "orderNo": order_no})
-    pipeline.pull_credit_data(deps)
-    pipeline.parse_orders(deps)
-    pipeline.apply_credit(deps)
-    decide_pending_credit(deps)
-    assert order_status(db, order_no) == 4
-    assert rule in db.execute("select refusal_reason from partner_orders where order_no = %s",
-                              (order_no,)).fetchone()["refusal_reason"]
-
-
-def test_the_pipeline_keeps_the_credit_data_and_its_features(deps, partner, db):
-    order_no, _ = approve(deps, partner)
-    assert order_status(db, order_no) == 12
-    order = db.execute("select * from partner_orders where order_no = %s", (order_no,)).fetchone()
-    kinds = db.execute("select kind from credit_data where order_id = %s order by kind", (order["id"],)).fetchall()
-    assert [row["kind"] for row in kinds] == ["creditcard", "device", "operator"]
-    assert set(order["features"]) == {"operatorMonths", "creditCards", "creditCardOverdues", "deviceRooted"}
-    assert order["features"]["operatorMonths"] >= 6
-    assert partner.ok("audit/result", {"orderNo": order_no}) == {"orderNo": order_no, "status": 6001,
-                                                                  "approvedAmount": 1_000_000}
-    assert partner.ok("audit/result", {"orderNo": push(partner)[0]})["status"] == 6003
 
 
 def test_the_trial_follows_the_product(partner):
@@ -315,7 +253,7 @@ VALUES = st.recursive(st.none() | st.booleans() | st.integers(-10**40, 10**40) |
 
 
 @settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
-@given(name=st.sampled_from(NAMES), biz=st.dictionaries(st.sampled_from(BIZ_KEYS), VALUES, max_size=6))
+@given(name=st.sampled_from(PARTNER_CALLS), biz=st.dictionaries(st.sampled_from(BIZ_KEYS), VALUES, max_size=6))
 def test_any_signed_biz_data_gets_an_answer_never_a_server_error(partner, name, biz):
     try:
         status, answer = partner(name, biz)

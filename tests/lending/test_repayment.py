@@ -8,14 +8,14 @@ from shared.contract import CONFIRM_REPAYMENT, RESP_AMOUNTS_DIFFER
 from tests.lending.conftest import PLATFORM_NO, agree, borrow_of, disbursed_loan
 from tests.support.processes import run_module
 
-from lending import clock, overdue, settlement
+from lending import call_settlement, overdue, schedules
 from lending.repository import borrows
 
 
 def settle_repayments(deps) -> None:
     """What the repay-result consumer's sweep does: send the confirmations that frozen repayments await."""
     for _ in range(3):
-        settlement.resend_due(deps, "repay")
+        call_settlement.resend_due(deps, "repay")
 
 
 def repay(partner, order_no: str, repay_no: str, periods) -> dict:
@@ -56,7 +56,7 @@ def test_one_period_repaid_pays_the_funder_and_the_ledger_mirrors_it(deps, partn
     assert borrow_of(db, order_no)["status"] == borrows.DISBURSED
 
 
-@pytest.mark.xfail(strict=True, reason="beanpay-ledger limits trade_no to 64 characters; SPEC section 10's "
+@pytest.mark.xfail(strict=True, reason="beanpay-ledger limits trade_no to 64 characters; the contract's "
                    "repayment trade_no <requestNo>:<userNo> has 73")
 def test_the_ledger_takes_the_repayment_trade_number_of_the_spec(ledger, funder):
     trade_no = f"REQ_{'A' * 32}:{funder}"
@@ -140,7 +140,7 @@ def test_a_repay_no_is_one_repayment(deps, partner, users, db):
 def test_overdue_periods_carry_a_penalty_paid_to_the_platform(deps, partner, users, bank, ledger, funder, db):
     order_no, borrower = disbursed_loan(deps, partner, users, amount=600_000, term=3, balance=40_000)
     shift_back(db, order_no, 40)  # period 1 fell due about 9-12 days ago
-    today = clock.today(deps.config)
+    today = schedules.today(deps.config)
     due = db.execute("select due_date, principal from plans p join borrows b on b.id = p.borrow_id"
                      " where b.order_no = %s and period = 1", (order_no,)).fetchone()
     days = (today - due["due_date"]).days
@@ -183,7 +183,7 @@ def test_early_settlement_after_some_days_charges_interest_up_to_today_only(deps
     shift_back(db, order_no, 10)
     plan = db.execute("select * from plans p join borrows b on b.id = p.borrow_id where b.order_no = %s"
                       " order by period", (order_no,)).fetchall()
-    elapsed = (clock.today(deps.config) - plan[0]["start_date"]).days
+    elapsed = (schedules.today(deps.config) - plan[0]["start_date"]).days
     length = (plan[0]["due_date"] - plan[0]["start_date"]).days
     trial = partner.ok("repay/trial", {"orderNo": order_no, "periods": "all"})
     assert trial["principal"] == 1_000_000

@@ -8,10 +8,10 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from shared.contract import FIXED_CAPITAL, FIXED_REPAYMENT
+from shared.contract import ALL_PERIODS, FIXED_CAPITAL, FIXED_REPAYMENT
 
 from lending import schedules
-from lending.schedules import ALL, Installment, SelectionError, quote, schedule
+from lending.schedules import Installment, SelectionError, quote, schedule
 
 WAYS = st.sampled_from([FIXED_REPAYMENT, FIXED_CAPITAL])
 RATES = st.integers(0, 3600).map(lambda basis_points: Fraction(basis_points, 10_000))  # 0% .. 36% a year
@@ -88,9 +88,9 @@ def test_early_settlement_never_charges_interest_past_today(principal, term, ann
     items = [Installment(p, paid=p.period <= paid) for p in plan]
     if all(item.paid for item in items):
         with pytest.raises(SelectionError):
-            quote(items, ALL, today, Fraction(5, 10_000), 3)
+            quote(items, ALL_PERIODS, today, Fraction(5, 10_000), 3)
         return
-    settled = quote(items, ALL, today, Fraction(0), 0)
+    settled = quote(items, ALL_PERIODS, today, Fraction(0), 0)
     unpaid = [item.period for item in items if not item.paid]
     assert settled.principal == sum(p.principal for p in unpaid)
     for part, period in zip(settled.parts, unpaid):
@@ -107,9 +107,9 @@ def test_early_settlement_never_charges_interest_past_today(principal, term, ann
 
 def test_settling_on_the_disbursement_day_charges_no_interest():
     plan = schedule(1_000_000, 6, Fraction(18, 100), FIXED_REPAYMENT, date(2024, 3, 10))
-    settled = quote([Installment(p) for p in plan], ALL, date(2024, 3, 10), Fraction(5, 10_000), 3)
+    settled = quote([Installment(p) for p in plan], ALL_PERIODS, date(2024, 3, 10), Fraction(5, 10_000), 3)
     assert (settled.principal, settled.interest, settled.penalty) == (1_000_000, 0, 0)
-    halfway = quote([Installment(p) for p in plan], ALL, date(2024, 3, 25), Fraction(5, 10_000), 3)
+    halfway = quote([Installment(p) for p in plan], ALL_PERIODS, date(2024, 3, 25), Fraction(5, 10_000), 3)
     assert halfway.interest == schedules.round_half_up(Fraction(plan[0].interest * 15, 31))
 
 

@@ -9,14 +9,14 @@ import pika
 import pytest
 import requests
 
-from shared.messaging import GATEWAY_NOTIFY_EXCHANGE
-from tests.lending.conftest import agree, as_env, borrow_of, id_number, order_status, push
+from shared.contract import GATEWAY_NOTIFY_EXCHANGE
+from tests.lending.conftest import agree, as_env, borrow_of, id_number, order_status, push, stop_together
 from tests.lending.standins import PLATFORM_NO
 from tests.support.processes import Worker
 from tests.support.waiting import wait_for
 
-from lending import clock
-from lending.messages import CREDIT_RESULTS, DEAD_LETTERS, declare
+from lending import schedules
+from lending.workers import CREDIT_RESULTS, DEAD_LETTERS, declare
 
 WORKERS = ("outbox_relay", "credit_engine", "credit_data_pull", "order_parse", "credit_apply", "credit_result",
            "depository_state_check", "audit_result", "disburse", "loan_result", "repay_result", "ledger_mirror",
@@ -32,8 +32,7 @@ def workers(lending_infra, settings, tmp_path_factory):
     started += [Worker("lending.workers.partner_callbacks", env, log_dir, name=f"callbacks-{n}").start()
                 for n in (1, 2)]
     yield {worker.name: worker for worker in started}
-    for worker in started:
-        worker.stop()
+    stop_together(started)
 
 
 def sandbox_view(sandbox, order_no: str) -> dict:
@@ -73,7 +72,7 @@ def test_an_order_is_disbursed_and_repaid_by_the_workers_alone(workers, partner,
 
 
 def test_a_refused_order_is_called_back_and_may_not_apply_again(workers, deps, partner, sandbox, db):
-    old = id_number(clock.today(deps.config) - timedelta(days=365 * 57))
+    old = id_number(schedules.today(deps.config) - timedelta(days=365 * 57))
     order_no, person = push(partner, idNumber=old)
     wait_for(lambda: order_status(db, order_no) == 4, timeout=60, what="the refusal")
     wait_for(lambda: "credit.rejected" in events(sandbox, order_no), timeout=30, what="credit.rejected at the partner")
@@ -105,11 +104,11 @@ def test_a_risk_review_refusal_calls_back_7003(workers, lending_infra, settings,
 
 def test_callbacks_get_through_a_failing_and_slow_partner_once_each(workers, deps, partner, sandbox, lending_infra, db):
     headers = {"Authorization": f"Bearer {lending_infra.internal_token}"}
-    assert requests.post(f"{sandbox.url}/sim/faults", json={"failFirst": 2, "delayMs": 300}).status_code == 401
-    assert requests.post(f"{sandbox.url}/sim/faults", json={"failFirst": 2, "delayMs": 300}, headers=headers,
+    assert requests.post(f"{sandbox.url}/sim/faults", json={"failFirst": 2, "delayMs": 100}).status_code == 401
+    assert requests.post(f"{sandbox.url}/sim/faults", json={"failFirst": 2, "delayMs": 100}, headers=headers,
                          timeout=5).status_code == 200
     try:
-        too_old = clock.today(deps.config) - timedelta(days=365 * 60)
+        too_old = schedules.today(deps.config) - timedelta(days=365 * 60)
         orders = [push(partner, idNumber=id_number(too_old))[0] for _ in range(4)]
         for order_no in orders:
             wait_for(lambda: "credit.rejected" in events(sandbox, order_no), timeout=60, what="the callback through")

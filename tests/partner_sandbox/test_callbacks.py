@@ -28,8 +28,10 @@ def test_a_genuine_callback_is_kept_once_and_repeats_only_count(client, secret, 
     assert row["repeats"] == 1 and row["biz"]["status"] == 7001
 
 
-@pytest.mark.parametrize("spoil", ["sign", "stale", "app", "no-event", "not-json"])
-def test_a_callback_that_is_not_lendings_is_refused_and_not_kept(client, secret, sandbox_db, spoil):
+@pytest.mark.parametrize("spoil, reason", [("sign", "sign does not match"), ("stale", "timestamp"),
+                                           ("app", "unknown appId"), ("no-event", "eventId"),
+                                           ("not-json", "must be JSON")])
+def test_a_callback_that_is_not_lendings_is_refused_and_not_kept(client, secret, sandbox_db, spoil, reason):
     envelope = callback(secret)
     if spoil == "sign":
         envelope = callback("another secret")
@@ -45,6 +47,7 @@ def test_a_callback_that_is_not_lendings_is_refused_and_not_kept(client, secret,
     else:
         response = client.post("/callbacks", json=envelope)
     assert response.status_code == 400 and response.get_json()["code"] == 1001
+    assert reason in response.get_json()["msg"]
     if spoil in ("sign", "app"):
         assert kept(sandbox_db, envelope) == []
 

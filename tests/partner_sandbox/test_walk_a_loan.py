@@ -6,7 +6,7 @@ partner, and the ledger equal to the bank for every user involved. The page show
 import pytest
 import requests
 
-from tests.lending.conftest import PLATFORM_NO, agree, as_env, new_person
+from tests.lending.conftest import PLATFORM_NO, agree, as_env, new_person, stop_together
 from tests.support.processes import WebService, Worker
 from tests.support.waiting import wait_for
 
@@ -23,8 +23,7 @@ def lending(lending_infra, lending_port, settings, sandbox, tmp_path_factory):
     web = WebService("lending", env, log_dir, port=lending_port).start()
     workers = [Worker(f"lending.workers.{name}", env, log_dir).start() for name in WORKERS]
     yield web
-    for process in (*workers, web):
-        process.stop()
+    stop_together([*workers, web])
 
 
 def sim(sandbox, method: str, path: str, **kwargs) -> dict:

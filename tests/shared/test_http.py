@@ -10,7 +10,7 @@ from urllib.parse import parse_qs, urlsplit
 
 import pytest
 
-from shared.http import ServiceClient, ServiceUnreachable
+from shared.http import ServiceClient, ServiceUnreachable, json_object
 from shared.logs import bind_request_id
 
 CONFIG = {"INTERNAL_TOKEN": "service-token"}
@@ -129,3 +129,9 @@ def test_calls_from_many_threads_share_the_pool(server_url):
         thread.join(10)
     assert errors == []
     assert sorted(json.loads(body)["n"] for body in answers) == list(range(40))
+
+
+@pytest.mark.parametrize("raw, read", [(b'{"code": 0}', {"code": 0}), (b"[1]", {}), (b"null", {}), (b"", {}),
+                                       (b"\xff{", {}), (b"<html>", {}), (b'"text"', {})])
+def test_an_answer_is_read_as_a_json_object_or_as_nothing(raw, read):
+    assert json_object(raw) == read

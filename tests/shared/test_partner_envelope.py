@@ -7,7 +7,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from shared.partner_envelope import EnvelopeError, open_envelope, parse_biz_data, seal, signature
+from shared.partner_envelope import EnvelopeError, envelope_schema, open_envelope, parse_biz_data, seal, signature
 
 APP_ID, SECRET, NOW = "rongshu", "s3cret-for-tests", 1_780_000_000_000
 
@@ -114,3 +114,29 @@ def test_re_encoding_biz_data_invalidates_the_sign(biz):
         with pytest.raises(EnvelopeError, match="sign"):
             open_envelope({**genuine, "bizData": variant}, APP_ID, SECRET, NOW)
     assert signature(APP_ID, genuine["bizData"], NOW, SECRET) == genuine["sign"]
+
+
+def test_the_documented_envelope_is_the_sealed_one():
+    schema = envelope_schema(APP_ID)
+    envelope = seal({"orderNo": "R1"}, APP_ID, SECRET, NOW)
+    assert set(schema["required"]) == set(envelope) and schema["additionalProperties"] is False
+    assert schema["properties"]["appId"]["enum"] == [envelope["appId"]]
+    assert re.search(schema["properties"]["sign"]["pattern"], envelope["sign"])
+    assert not re.search(schema["properties"]["sign"]["pattern"], envelope["sign"].upper())
+    integer = schema["properties"]["timestamp"]["oneOf"][0]
+    assert integer["minimum"] <= envelope["timestamp"] <= integer["maximum"]
+
+
+@settings(max_examples=200, deadline=None)
+@given(text=st.text(alphabet="0123456789+- ", max_size=18))
+def test_the_documented_timestamp_text_is_exactly_the_accepted_one(text):
+    """OpenAPI reads a pattern as a search: the documented one must still admit exactly the accepted forms."""
+    pattern = envelope_schema(APP_ID)["properties"]["timestamp"]["oneOf"][1]["pattern"]
+    stamp = int(text) if re.fullmatch(r"\s*[+-]?[0-9]+\s*", text) else 0
+    envelope = {"appId": APP_ID, "timestamp": text, "bizData": '{"a":1}',
+                "sign": signature(APP_ID, '{"a":1}', stamp, SECRET)}
+    try:
+        accepted = open_envelope(envelope, APP_ID, SECRET, stamp) == {"a": 1}
+    except EnvelopeError:
+        accepted = False
+    assert accepted == (re.search(pattern, text) is not None)

@@ -1,4 +1,4 @@
-"""The partner API (SPEC section 10): ``POST /rongshu/<name>`` with the signed envelope.
+"""The partner API (docs/lending.md, "Partner API"): ``POST /rongshu/<name>`` with the signed envelope.
 
 Every call opens the envelope first (appId, sign in constant time, timestamp within 300 s, strict
 bizData: :mod:`shared.partner_envelope`), then validates its bizData, then acts. Answers are
@@ -9,20 +9,25 @@ state); a refused call stores nothing.
 import json
 import time
 
-from flask import current_app, request
+from flask import request
 from marshmallow import Schema, ValidationError
 
+from shared.contract import PARTNER_BAD_REQUEST, PARTNER_CONFLICT, PARTNER_SUCCESS, PARTNER_UNKNOWN_ORDER
 from shared.errors import AppError, BadRequest
-from shared.contract import BAD_REQUEST, CONFLICT, UNKNOWN_ORDER
-from shared.partner_envelope import EnvelopeError, open_envelope
+from shared.partner_envelope import EnvelopeError, envelope_schema, open_envelope
 from shared.web import Blueprint, ErrorSchema, error_response
 
-from lending import clock, confirmation, orders, repayment, schedules, settlement
+from lending import call_settlement, loan_confirmation, loans, orders, repayment
 from lending.api import schemas
-from lending.loans import loan_result
+from lending.bootstrap import dependencies
 
 bp = Blueprint("partner", __name__, description="The lending partner's API (Rongshu): signed envelope, fen amounts")
-PARTNER_CODES = {400: BAD_REQUEST, 404: UNKNOWN_ORDER, 409: CONFLICT}
+PARTNER_CODES = {400: PARTNER_BAD_REQUEST, 404: PARTNER_UNKNOWN_ORDER, 409: PARTNER_CONFLICT}
+ENVELOPE_REF = "#/components/schemas/Envelope"
+REFUSALS = {400: "the envelope or bizData refused (code 1001)", 404: "unknown orderNo or repayNo (code 1004)",
+            409: "the same key with other content, or a wrong state (code 1009)",
+            502: "user-center refused the borrower", 503: "user-center unreachable: try again"}
+BIZ_SCHEMAS: list[type[Schema]] = []  # each call's bizData, documented as a component of its own
 
 
 @bp.errorhandler(AppError)
@@ -30,25 +35,31 @@ def _refused(exc: AppError):
     return error_response(exc.status, PARTNER_CODES.get(exc.status, exc.code), exc.msg)
 
 
-def _deps():
-    return current_app.extensions["lending"]
+def _call(biz: type[Schema], data: type[Schema], refusals=(400, 404, 409)):
+    """The OpenAPI description of a partner call: the envelope in (its bizData's schema as ``x-bizData``),
+    the answer with ``data`` out, and the refusals it gives."""
+    if biz not in BIZ_SCHEMAS:
+        BIZ_SCHEMAS.append(biz)
 
-
-def _documented(biz: type[Schema], data: type[Schema], name: str, refusals=(400, 404, 409)):
-    """The OpenAPI description of a partner call: the envelope in, ``{code, msg, data}`` out."""
     def decorate(view):
         for status in refusals:
-            view = bp.alt_response(status, schema=ErrorSchema)(view)
-        view = bp.response(200, schemas.answer_schema(f"{name}Answer", data))(view)
-        fields = ", ".join(field.data_key or key for key, field in biz().fields.items())
-        return bp.doc(requestBody={"required": True, "content": {"application/json": {"schema": schemas.Envelope}}},
-                      description=f"bizData: {{{fields}}}" if fields else "bizData: {}")(view)
+            view = bp.alt_response(status, schema=ErrorSchema, description=REFUSALS[status])(view)
+        view = bp.response(200, schemas.answer(data))(view)
+        return bp.doc(requestBody={"required": True, "content": {"application/json": {"schema": {
+            "$ref": ENVELOPE_REF}}}}, **{"x-bizData": {"$ref": f"#/components/schemas/{biz.__name__}"}})(view)
     return decorate
+
+
+def document(spec, app_id: str) -> None:
+    """Add the envelope (with the configured ``app_id``) and every call's bizData schema to the OpenAPI spec."""
+    spec.components.schema("Envelope", envelope_schema(app_id))
+    for biz in BIZ_SCHEMAS:
+        spec.components.schema(biz.__name__, schema=biz)
 
 
 def _open(biz: type[Schema]) -> tuple[dict, str]:
     """The request's validated bizData and its envelope's sign; 400/1001 for anything else."""
-    config = current_app.config
+    config = dependencies().config
     try:
         envelope = _strict_json(request.get_data(cache=False))
         opened = open_envelope(envelope, config["RONGSHU_APP_ID"], config["RONGSHU_SECRET"], int(time.time() * 1000))
@@ -78,124 +89,120 @@ def _strict_json(raw: bytes) -> object:
 
 
 def _ok(data: dict) -> dict:
-    return {"code": 0, "msg": "success", "data": data}
+    return {"code": PARTNER_SUCCESS, "msg": "success", "data": data}
 
 
-@bp.route("/rongshu/user/filter", methods=["POST"])
-@_documented(schemas.FilterBiz, schemas.FilterData, "Filter", refusals=(400,))
+@bp.post("/rongshu/user/filter")
+@_call(schemas.FilterBiz, schemas.FilterData, refusals=(400,))
 def user_filter():
     """Whether a person (by the MD5 of mobile and ID number) may apply now."""
     biz, _ = _open(schemas.FilterBiz)
-    return _ok(orders.user_filter(_deps().pool, current_app.config, biz["id_number_md5"], biz["mobile_md5"]))
+    deps = dependencies()
+    return _ok(orders.user_filter(deps.pool, deps.config, biz["id_number_md5"], biz["mobile_md5"]))
 
 
-@bp.route("/rongshu/loan/trial", methods=["POST"])
-@_documented(schemas.TrialBiz, schemas.TrialData, "LoanTrial", refusals=(400,))
+@bp.post("/rongshu/loan/trial")
+@_call(schemas.TrialBiz, schemas.TrialData, refusals=(400,))
 def loan_trial():
     """The fee, interest and plan of a loan disbursed today (the product's amount and term limits apply)."""
     biz, _ = _open(schemas.TrialBiz)
-    deps, config = _deps(), current_app.config
+    deps = dependencies()
     problem = deps.rules.product_problem(biz["loan_amount"], biz["loan_term"])
     if problem:
         raise BadRequest(problem)
-    periods = schedules.schedule(biz["loan_amount"], biz["loan_term"], config["ANNUAL_RATE_FRACTION"],
-                                 config["REPAYMENT_WAY"], clock.today(config))
-    fee = schedules.service_fee(biz["loan_amount"], config["SERVICE_FEE_RATE_FRACTION"])
-    interest = sum(period.interest for period in periods)
-    return _ok({"loanAmount": biz["loan_amount"], "serviceFee": fee, "actualAmount": biz["loan_amount"] - fee,
-                "totalInterest": interest, "totalRepay": biz["loan_amount"] + interest,
-                "plans": [{"period": p.period, "dueDate": p.due_date.isoformat(), "principal": p.principal,
-                           "interest": p.interest, "total": p.total} for p in periods]})
+    return _ok(loans.trial(deps.config, biz["loan_amount"], biz["loan_term"]))
 
 
-@bp.route("/rongshu/agreements", methods=["POST"])
-@_documented(schemas.AgreementsBiz, schemas.AgreementsData, "Agreements", refusals=(400, 404))
+@bp.post("/rongshu/agreements")
+@_call(schemas.AgreementsBiz, schemas.AgreementsData, refusals=(400, 404))
 def agreement_list():
     """The agreements the borrower signs (for one order when orderNo is given)."""
     biz, _ = _open(schemas.AgreementsBiz)
-    return _ok(orders.agreements(_deps().pool, current_app.config, biz["order_no"]))
+    deps = dependencies()
+    return _ok(orders.agreements(deps.pool, deps.config, biz["order_no"]))
 
 
-@bp.route("/rongshu/order/push", methods=["POST"])
-@_documented(schemas.PushBiz, schemas.PushData, "OrderPush", refusals=(400, 409))
+@bp.post("/rongshu/order/push")
+@_call(schemas.PushBiz, schemas.PushData, refusals=(400, 409))
 def order_push():
     """A new loan order (status 0); idempotent by orderNo."""
     biz, _ = _open(schemas.PushBiz)
-    return _ok(orders.push(_deps().pool, current_app.config, biz))
+    deps = dependencies()
+    return _ok(orders.push(deps.pool, deps.config, biz))
 
 
-@bp.route("/rongshu/audit/result", methods=["POST"])
-@_documented(schemas.OrderBiz, schemas.AuditData, "AuditResult", refusals=(400, 404))
+@bp.post("/rongshu/audit/result")
+@_call(schemas.OrderBiz, schemas.AuditData, refusals=(400, 404))
 def audit_result():
     """The credit decision: 6003 in review, 6004 refused, 6001 approved."""
     biz, _ = _open(schemas.OrderBiz)
-    return _ok(orders.audit_result(_deps().pool, biz["order_no"]))
+    return _ok(orders.audit_result(dependencies().pool, biz["order_no"]))
 
 
-@bp.route("/rongshu/banks", methods=["POST"])
-@_documented(schemas.Biz, schemas.BanksData, "Banks", refusals=(400,))
+@bp.post("/rongshu/banks")
+@_call(schemas.Biz, schemas.BanksData, refusals=(400,))
 def bank_list():
     """The banks whose cards can be bound."""
     _open(schemas.Biz)
     return _ok(orders.banks())
 
 
-@bp.route("/rongshu/card/bind", methods=["POST"])
-@_documented(schemas.CardBindBiz, schemas.CardData, "CardBind")
+@bp.post("/rongshu/card/bind")
+@_call(schemas.CardBindBiz, schemas.CardData)
 def card_bind():
     """Bind a card (no SMS code); the first card is the default for disbursement and repayment."""
     biz, sign = _open(schemas.CardBindBiz)
-    return _ok(orders.bind_card(_deps().pool, biz, sign))
+    return _ok(orders.bind_card(dependencies().pool, biz, sign))
 
 
-@bp.route("/rongshu/loan/confirm", methods=["POST"])
-@_documented(schemas.OrderBiz, schemas.ConfirmData, "LoanConfirm")
+@bp.post("/rongshu/loan/confirm")
+@_call(schemas.OrderBiz, schemas.ConfirmData, refusals=(400, 404, 409, 502, 503))
 def loan_confirm():
     """The borrower confirms the approved order: the borrow, or a one-time link to open the account first."""
     biz, _ = _open(schemas.OrderBiz)
-    return _ok(confirmation.confirm(_deps(), biz["order_no"]))
+    return _ok(loan_confirmation.confirm(dependencies(), biz["order_no"]))
 
 
-@bp.route("/rongshu/loan/result", methods=["POST"])
-@_documented(schemas.OrderBiz, schemas.LoanResultData, "LoanResult")
-def loan_result_view():
+@bp.post("/rongshu/loan/result")
+@_call(schemas.OrderBiz, schemas.LoanResultData)
+def loan_result():
     """The disbursement: 7002 in progress, 7003 refused, 7001 disbursed."""
     biz, _ = _open(schemas.OrderBiz)
-    return _ok(loan_result(_deps(), biz["order_no"]))
+    return _ok(loans.loan_result(dependencies(), biz["order_no"]))
 
 
-@bp.route("/rongshu/repay/plan", methods=["POST"])
-@_documented(schemas.OrderBiz, schemas.PlanData, "RepayPlan")
+@bp.post("/rongshu/repay/plan")
+@_call(schemas.OrderBiz, schemas.PlanData)
 def repay_plan():
     """The repayment plan as it stands today (penalties of the day included)."""
     biz, _ = _open(schemas.OrderBiz)
-    return _ok(repayment.plan(_deps(), biz["order_no"]))
+    return _ok(repayment.plan(dependencies(), biz["order_no"]))
 
 
-@bp.route("/rongshu/repay/trial", methods=["POST"])
-@_documented(schemas.RepayTrialBiz, schemas.RepayTrialData, "RepayTrial")
+@bp.post("/rongshu/repay/trial")
+@_call(schemas.RepayTrialBiz, schemas.RepayTrialData)
 def repay_trial():
     """What repaying the periods costs now; "all" settles early with interest only up to today."""
     biz, _ = _open(schemas.RepayTrialBiz)
-    return _ok(repayment.trial(_deps(), biz["order_no"], biz["periods"]))
+    return _ok(repayment.trial(dependencies(), biz["order_no"], biz["periods"]))
 
 
-@bp.route("/rongshu/repay", methods=["POST"])
-@_documented(schemas.RepayBiz, schemas.RepayData, "Repay")
+@bp.post("/rongshu/repay")
+@_call(schemas.RepayBiz, schemas.RepayData)
 def repay():
     """Repay periods: the amount due is frozen in the borrower's account, then paid out; idempotent by repayNo."""
     biz, _ = _open(schemas.RepayBiz)
-    deps = _deps()
+    deps = dependencies()
     answer, freezes = repayment.start(deps, biz)
     if freezes:  # the freeze only: its confirmation is the repay-result worker's, the answer stays PROCESSING
-        settlement.send_all(deps, freezes, follow_up=False)
+        call_settlement.send_all(deps, freezes, follow_up=False)
         answer = repayment.answer_of(deps, biz["repay_no"])
     return _ok(answer)
 
 
-@bp.route("/rongshu/repay/result", methods=["POST"])
-@_documented(schemas.RepayResultBiz, schemas.RepayData, "RepayResult", refusals=(400, 404))
+@bp.post("/rongshu/repay/result")
+@_call(schemas.RepayResultBiz, schemas.RepayData, refusals=(400, 404))
 def repay_result():
     """A repayment's status: PROCESSING, SUCCESS or FAILED (with the reason)."""
     biz, _ = _open(schemas.RepayResultBiz)
-    return _ok(repayment.result(_deps(), biz["repay_no"]))
+    return _ok(repayment.result(dependencies(), biz["repay_no"]))

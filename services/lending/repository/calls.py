@@ -1,7 +1,10 @@
-"""depository_calls: every transaction request lending makes to the depository agent (SPEC section 9)."""
+"""depository_calls: every transaction request lending makes to the depository agent (docs/lending.md, "Money")."""
 from psycopg.types.json import Jsonb
 
-PENDING, SUCCESS, FAILED = 0, 1, 2
+from shared.contract import STATUS_FAILURE, STATUS_SUCCESS
+
+# A call's status is the agent's result status: 0 while pending, then its final result.
+PENDING, SUCCESS, FAILED = 0, STATUS_SUCCESS, STATUS_FAILURE
 
 
 def insert(conn, call: dict) -> bool:

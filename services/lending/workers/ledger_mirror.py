@@ -1,7 +1,7 @@
 """ledger-mirror: posts the ledger postings bank results wrote, until the ledger has each one.
 ``python -m lending.workers.ledger_mirror``."""
 from lending import ledger_mirror
-from lending.jobs import job_main
+from lending.workers import job_main
 
 main = job_main("lending.ledger-mirror", ledger_mirror.post_due)
 

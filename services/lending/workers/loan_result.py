@@ -3,8 +3,7 @@ results of the disbursement's depository calls (project, freeze, cancel, CONFIRM
 ``lending.loan-results``; a confirmed loan is disbursed (30) with its plan and the loan.succeeded
 callback. Between messages it sends again the loan calls still without a final result.
 ``python -m lending.workers.loan_result``."""
-from lending.messages import LOAN_RESULTS
-from lending.consuming import results_main
+from lending.workers import LOAN_RESULTS, results_main
 
 main = results_main("lending.loan-result", LOAN_RESULTS, "loan")
 

@@ -6,7 +6,7 @@ from shared.outbox import OutboxRelay
 from shared.workers import run_worker
 
 from lending.config import load
-from lending.messages import declare
+from lending.workers import declare
 
 
 def build_relay(config: dict) -> OutboxRelay:

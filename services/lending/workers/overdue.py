@@ -2,7 +2,7 @@
 their penalty, with a repay.overdue callback; runs every OVERDUE_POLL_SECONDS (idempotent, daily in
 effect). ``python -m lending.workers.overdue``."""
 from lending import overdue
-from lending.jobs import job_main
+from lending.workers import job_main
 
 
 def mark(deps) -> int:

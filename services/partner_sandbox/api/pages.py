@@ -2,20 +2,18 @@
 hand (push, bind a card, confirm, open the account through the link, repay). No script on the page."""
 from urllib.parse import urlsplit
 
-from flask import Blueprint, abort, current_app, make_response, redirect, render_template, request
+from flask import Blueprint, abort, make_response, redirect, render_template, request
 from marshmallow import ValidationError
+
+from shared.contract import ALL_PERIODS
 
 from partner_sandbox import TEMPLATES_DIR, simulation
 from partner_sandbox.api.schemas import Card, NewOrder, RepayIn
+from partner_sandbox.bootstrap import dependencies
 from partner_sandbox.repository import callbacks, orders
 
 bp = Blueprint("pages", __name__, template_folder=str(TEMPLATES_DIR))
 CSP = "default-src 'none'; style-src 'unsafe-inline'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'"
-ACTIONS = ("bind-card", "confirm", "repay")
-
-
-def _deps():
-    return current_app.extensions["sandbox"]
 
 
 def _page(html: str, status: int = 200):
@@ -28,7 +26,7 @@ def _page(html: str, status: int = 200):
 @bp.get("/")
 def index():
     """The orders pushed here, newest first, each with the calls made and the callbacks received."""
-    pool = _deps().pool
+    pool = dependencies().pool
     with pool.connection() as conn:
         shown = [{"order": order, "actions": orders.actions(conn, order["order_no"]),
                   "callbacks": callbacks.of_order(conn, order["order_no"])} for order in orders.recent(conn, 50)]
@@ -46,28 +44,39 @@ def push_form():
         order = NewOrder().load(form)
     except ValidationError as exc:
         return _page(f"invalid order: {sorted(exc.messages)}", 400)
-    deps = _deps()
-    pushed = simulation.push(deps.pool, deps.lending, order)
+    pushed = simulation.push(dependencies(), order)
     return redirect(f"/#{pushed['orderNo']}", 303)
 
 
-@bp.post("/page/orders/<order_no>/<action>")
-def action_form(order_no: str, action: str):
+@bp.post("/page/orders/<order_no>/bind-card")
+def bind_card_form(order_no: str):
     _same_origin()
-    if action not in ACTIONS:
-        abort(404)
-    deps = _deps()
     try:
-        if action == "bind-card":
-            simulation.bind_card(deps.pool, deps.lending, order_no, Card().load(dict(request.form)))
-        elif action == "confirm":
-            simulation.confirm(deps.pool, deps.lending, order_no)
-        else:
-            text = request.form.get("periods", "all").strip()
-            periods = "all" if text == "all" else [int(n) for n in text.split(",") if n.strip().isdigit()]
-            simulation.repay(deps.pool, deps.lending, order_no, RepayIn().load({"periods": periods})["periods"])
+        card = Card().load(dict(request.form))
     except ValidationError as exc:
         return _page(f"invalid input: {sorted(exc.messages)}", 400)
+    simulation.bind_card(dependencies(), order_no, card)
+    return redirect(f"/#{order_no}", 303)
+
+
+@bp.post("/page/orders/<order_no>/confirm")
+def confirm_form(order_no: str):
+    _same_origin()
+    simulation.confirm(dependencies(), order_no)
+    return redirect(f"/#{order_no}", 303)
+
+
+@bp.post("/page/orders/<order_no>/repay")
+def repay_form(order_no: str):
+    """``periods``: ``all``, or period numbers separated by commas."""
+    _same_origin()
+    text = request.form.get("periods", ALL_PERIODS).strip()
+    periods = ALL_PERIODS if text == ALL_PERIODS else [int(n) for n in text.split(",") if n.strip().isdigit()]
+    try:
+        periods = RepayIn().load({"periods": periods})["periods"]
+    except ValidationError as exc:
+        return _page(f"invalid input: {sorted(exc.messages)}", 400)
+    simulation.repay(dependencies(), order_no, periods)
     return redirect(f"/#{order_no}", 303)
 
 

@@ -1,6 +1,10 @@
 """The simulation's inputs (lending validates orders strictly; the sandbox passes on what it is given,
-so that lending's refusals can be tried too) and answers."""
+so that lending's refusals can be tried too, within what it can store) and answers."""
 from marshmallow import EXCLUDE, Schema, ValidationError, fields, validate
+
+from shared.contract import ALL_PERIODS
+
+MAX_PERIOD = 999
 
 
 class Input(Schema):
@@ -9,8 +13,10 @@ class Input(Schema):
 
 
 class Whole(fields.Integer):
-    def __init__(self, **kwargs):
-        super().__init__(strict=True, validate=validate.Range(1, 10**12), **kwargs)
+    """A JSON integer (never a string, a float or a boolean) within ``[1, high]``."""
+
+    def __init__(self, high: int, **kwargs):
+        super().__init__(strict=True, validate=validate.Range(1, high), **kwargs)
 
     def _deserialize(self, value, attr, data, **kwargs):
         if isinstance(value, bool):
@@ -22,8 +28,8 @@ class NewOrder(Input):
     name = fields.String(required=True, validate=validate.Length(1, 50))
     mobile = fields.String(required=True, validate=validate.Length(1, 20))
     idNumber = fields.String(required=True, attribute="id_number", validate=validate.Length(1, 20))
-    loanAmount = Whole(required=True, attribute="loan_amount", metadata={"description": "fen"})
-    loanTerm = Whole(required=True, attribute="loan_term", metadata={"description": "months"})
+    loanAmount = Whole(10**12, required=True, attribute="loan_amount", metadata={"description": "fen"})
+    loanTerm = Whole(99_999, required=True, attribute="loan_term", metadata={"description": "months"})
 
 
 class Card(Input):
@@ -33,11 +39,19 @@ class Card(Input):
 
 
 class Periods(fields.Field):
+    """``"all"`` or a non-empty list of period numbers (passed on as they are: lending judges them)."""
+
+    def __init__(self, **kwargs):
+        super().__init__(metadata={"oneOf": [{"type": "string", "enum": [ALL_PERIODS]},
+                                             {"type": "array", "minItems": 1, "items": {
+                                                 "type": "integer", "minimum": 1, "maximum": MAX_PERIOD}}]},
+                         **kwargs)
+
     def _deserialize(self, value, attr, data, **kwargs):
-        if value == "all" or (isinstance(value, list) and value and all(
-                isinstance(n, int) and not isinstance(n, bool) and 0 < n < 1000 for n in value)):
+        if value == ALL_PERIODS or (isinstance(value, list) and value and all(
+                isinstance(n, int) and not isinstance(n, bool) and 0 < n <= MAX_PERIOD for n in value)):
             return value
-        raise ValidationError('must be "all" or a list of period numbers')
+        raise ValidationError(f'must be "{ALL_PERIODS}" or a list of period numbers')
 
 
 class RepayIn(Input):

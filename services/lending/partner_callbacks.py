@@ -5,19 +5,55 @@ Each eventId is derived from what it announces (``loan.succeeded:<orderNo>``, ``
 ...), so one event can never be written twice and the partner drops repeats by it. Delivery leases a
 batch with ``for update skip locked`` (any number of senders may run), one callback per order at a
 time, oldest first, and backs off exponentially up to CALLBACK_RETRY_MAX_SECONDS, for ever: a partner
-that is down for hours gets every callback once it is back.
+that is down for hours gets every callback once it is back. The partner is outside the platform:
+these calls never carry the platform's service token.
 """
+import json
 import logging
+import time
 
+import urllib3
+from urllib3.exceptions import HTTPError
+
+from shared.backoff import backoff
 from shared.contract import (AUDIT_REFUSED, CREDIT_REJECTED, LOAN_DISBURSED, LOAN_REFUSED, LOAN_REJECTED,
-                                     LOAN_SUCCEEDED, REPAY_OVERDUE, REPAY_RESULT)
+                             LOAN_SUCCEEDED, PARTNER_SUCCESS, REPAY_OVERDUE, REPAY_RESULT)
 from shared.db import unit_of_work
+from shared.http import json_object
+from shared.partner_envelope import seal
 
-from lending.partner_client import PartnerUnavailable
+from lending.orders import REFUSAL_TEXT
 from lending.repository import callbacks as repo
 
 log = logging.getLogger(__name__)
-REFUSAL_TEXT = "资质不符"
+
+
+class Unacknowledged(Exception):
+    """The partner did not acknowledge a callback; it is delivered again later."""
+
+
+class PartnerCallbacks:
+    """Delivers callbacks to ``PARTNER_CALLBACK_URL`` in envelopes signed with the partner's secret."""
+
+    def __init__(self, config: dict):
+        self.url = config["PARTNER_CALLBACK_URL"]
+        self.app_id, self.secret = config["RONGSHU_APP_ID"], config["RONGSHU_SECRET"]
+        seconds = config["PARTNER_TIMEOUT_SECONDS"]
+        self.http = urllib3.PoolManager(maxsize=8, retries=False,
+                                        timeout=urllib3.Timeout(connect=seconds, read=seconds))
+
+    def deliver(self, biz: dict) -> None:
+        """POST one callback in a freshly stamped envelope; returns only once the partner answered HTTP 200
+        with ``{"code": 0}`` (an integer), else raises :class:`Unacknowledged` with what it said."""
+        envelope = seal(biz, self.app_id, self.secret, int(time.time() * 1000))
+        try:
+            response = self.http.request("POST", self.url, body=json.dumps(envelope, ensure_ascii=False),
+                                         headers={"Content-Type": "application/json"}, redirect=False)
+        except HTTPError as exc:
+            raise Unacknowledged(exc.__class__.__name__) from exc
+        code = json_object(response.data).get("code")
+        if response.status != 200 or type(code) is not int or code != PARTNER_SUCCESS:
+            raise Unacknowledged(f"HTTP {response.status}: {response.data[:200]!r}")
 
 
 def credit_rejected(conn, order_no: str, can_loan_time: str) -> None:
@@ -61,13 +97,13 @@ def deliver_due(deps) -> int:
                              config["LEASE_SECONDS"] + config["CALLBACK_BATCH"] * config["PARTNER_TIMEOUT_SECONDS"])
     for callback in due:
         try:
-            deps.partner.deliver(callback["biz"])
-        except PartnerUnavailable as exc:
-            delay = min(config["CALLBACK_RETRY_BASE_SECONDS"] * 2 ** min(callback["attempts"] - 1, 30),
-                        config["CALLBACK_RETRY_MAX_SECONDS"])
+            deps.partner_callbacks.deliver(callback["biz"])
+        except Unacknowledged as exc:
+            delay = backoff(callback["attempts"], config["CALLBACK_RETRY_BASE_SECONDS"],
+                            config["CALLBACK_RETRY_MAX_SECONDS"])
             with unit_of_work(deps.pool) as conn:
                 repo.retry_later(conn, callback["id"], delay, str(exc))
-            log.info("callback %s attempt %d not acknowledged (%s); again in %ss", callback["event_id"],
+            log.info("callback %s attempt %d not acknowledged (%s); again in %.1fs", callback["event_id"],
                      callback["attempts"], exc, delay)
             continue
         with unit_of_work(deps.pool) as conn:

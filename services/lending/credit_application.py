@@ -4,16 +4,50 @@ callback). Every step is a conditional transition, so any number of replicas may
 import logging
 from datetime import timedelta
 
+import urllib3
+from urllib3.exceptions import HTTPError
+
+from shared.backoff import backoff
+from shared.contract import CREDIT_DATA_KINDS, CREDIT_DATA_PATH, CREDIT_REQUEST, LENDING_EXCHANGE
 from shared.db import unit_of_work
-from shared.contract import CREDIT_DATA_KINDS
+from shared.http import json_object
+from shared.messaging import NeverApplies
 from shared.outbox import enqueue
 
-from lending import callbacks, clock
-from lending.messages import CREDIT_REQUEST, LENDING_EXCHANGE, Malformed
-from lending.partner_client import PartnerUnavailable
-from lending.repository import orders
+from lending import partner_callbacks
+from lending.orders import first_day_to_reapply
+from lending.repository import orders, transaction_time
 
 log = logging.getLogger(__name__)
+
+
+class PartnerUnavailable(Exception):
+    """The partner did not answer usefully; try again later."""
+
+
+class CreditData:
+    """The partner's credit data of an order: ``GET <PARTNER_URL>/data/<orderNo>/<kind>``, outside the
+    platform (no service token)."""
+
+    def __init__(self, config: dict):
+        self.base_url = config["PARTNER_URL"].rstrip("/")
+        seconds = config["PARTNER_TIMEOUT_SECONDS"]
+        self.http = urllib3.PoolManager(maxsize=8, retries=False,
+                                        timeout=urllib3.Timeout(connect=seconds, read=seconds))
+
+    def fetch(self, order_no: str, kind: str) -> dict:
+        """One kind of data, a JSON object; :class:`PartnerUnavailable` for anything else."""
+        path = CREDIT_DATA_PATH.format(orderNo=order_no, kind=kind)
+        try:
+            response = self.http.request("GET", self.base_url + path, redirect=False)
+        except HTTPError as exc:
+            raise PartnerUnavailable(f"credit data {kind}: {exc.__class__.__name__}") from exc
+        if response.status != 200:
+            raise PartnerUnavailable(f"credit data {kind}: HTTP {response.status}")
+        body = json_object(response.data)
+        if not body:
+            raise PartnerUnavailable(f"credit data {kind}: not a JSON object")
+        return body
 
 
 def pull_credit_data(deps) -> int:
@@ -29,14 +63,13 @@ def pull_credit_data(deps) -> int:
         with deps.pool.connection() as conn:
             have = orders.credit_data_kinds(conn, order["id"])
         try:
-            fetched = {kind: deps.partner.credit_data(order["order_no"], kind)
+            fetched = {kind: deps.credit_data.fetch(order["order_no"], kind)
                        for kind in CREDIT_DATA_KINDS if kind not in have}
         except PartnerUnavailable as exc:
-            delay = min(config["PULL_RETRY_BASE_SECONDS"] * 2 ** min(order["attempts"] - 1, 30),
-                        config["PULL_RETRY_MAX_SECONDS"])
+            delay = backoff(order["attempts"], config["PULL_RETRY_BASE_SECONDS"], config["PULL_RETRY_MAX_SECONDS"])
             with unit_of_work(deps.pool) as conn:
                 orders.retry_later(conn, order["id"], delay, str(exc))
-            log.info("order %s: credit data not pulled yet (%s); again in %ss", order["order_no"], exc, delay)
+            log.info("order %s: credit data not pulled yet (%s); again in %.1fs", order["order_no"], exc, delay)
             continue
         with unit_of_work(deps.pool) as conn:
             for kind, body in fetched.items():
@@ -88,29 +121,24 @@ def apply_credit_decision(deps, decision: dict) -> None:
     order_no, approved = decision.get("orderNo"), decision.get("approved")
     reasons = decision.get("reasons")
     if not isinstance(order_no, str) or not isinstance(approved, bool) or not isinstance(reasons, list):
-        raise Malformed("a credit decision needs orderNo, approved and reasons")
+        raise NeverApplies("a credit decision needs orderNo, approved and reasons")
     config = deps.config
     with unit_of_work(deps.pool) as conn:
         order = orders.by_order_no(conn, order_no, lock=True)
         if order is None:
-            raise Malformed(f"credit decision for unknown order {order_no}")
+            raise NeverApplies(f"credit decision for unknown order {order_no}")
         if order["status"] != orders.CREDIT_APPLIED:
             log.info("order %s: credit decision repeated (status %s), nothing to do", order_no, order["status"])
             return
+        now = transaction_time(conn)
         if approved:
             amount = decision.get("approvedAmount")
             if not isinstance(amount, int) or isinstance(amount, bool) or not 0 < amount <= order["loan_amount"]:
-                raise Malformed(f"credit decision for {order_no}: approvedAmount must be 1..{order['loan_amount']}")
+                raise NeverApplies(f"credit decision for {order_no}: approvedAmount must be 1..{order['loan_amount']}")
             orders.advance(conn, order["id"], orders.CREDIT_APPLIED, orders.APPROVED, approved_amount=amount,
-                           approved_at=clock_now(conn),
-                           confirm_deadline=clock_now(conn) + timedelta(days=config["CONFIRM_DAYS"]))
+                           approved_at=now, confirm_deadline=now + timedelta(days=config["CONFIRM_DAYS"]))
             return
         refused = orders.advance(conn, order["id"], orders.CREDIT_APPLIED, orders.REFUSED,
-                                 refusal_reason="; ".join(map(str, reasons))[:500], refused_at=clock_now(conn))
-        can_loan = clock.days_after(clock.local_date(config, refused["refused_at"]), config["REAPPLY_DAYS"])
-        callbacks.credit_rejected(conn, order_no, can_loan.isoformat())
-
-
-def clock_now(conn):
-    """The database's transaction time, so that every row of a step carries the same instant."""
-    return conn.execute("select now() as now").fetchone()["now"]
+                                 refusal_reason="; ".join(map(str, reasons))[:500], refused_at=now)
+        can_loan = first_day_to_reapply(config, refused["refused_at"])
+        partner_callbacks.credit_rejected(conn, order_no, can_loan.isoformat())
