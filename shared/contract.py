@@ -96,3 +96,37 @@ UC_CONSUMER = "/internal/consumers/{userNo}"
 # a one-time link that signs the borrower in and sends the browser to the bank's account-opening page.
 UC_OPEN_ACCOUNT_LINKS = "/internal/open-account-links"
 OPENED = "OPENED"
+
+
+# --- the Huifu channel: the bank's callbacks to bank-callback (bank-sandbox plays the bank) ----------
+USER_REGISTER, NET_SAVE = "UserRegister", "NetSave"
+# RespCode: 000 success, 351 the card's balance is short (NetSave), 999 declined or cancelled by the user.
+HUIFU_SUCCESS, HUIFU_CARD_INSUFFICIENT, HUIFU_DECLINED = "000", "351", "999"
+# The fields each command's ChkValue signs, in this order, joined without separators.
+HUIFU_SIGNED_FIELDS = {
+    USER_REGISTER: ("CmdId", "RespCode", "MerCustId", "UsrId", "UsrCustId", "BgRetUrl", "TrxId", "RetUrl", "MerPriv"),
+    NET_SAVE: ("CmdId", "RespCode", "MerCustId", "UsrCustId", "OrdId", "OrdDate", "TransAmt", "TrxId", "RetUrl",
+               "BgRetUrl", "MerPriv"),
+}
+# bank-callback's paths under the callback URL the bank was given: (background callback, page callback).
+HUIFU_CALLBACK_PATHS = {USER_REGISTER: ("/register", "/RegisterCallback"), NET_SAVE: ("/netsave", "/NetSaveCallback")}
+# The RespCodes each command carries, with the text the platform shows for each.
+HUIFU_RESULTS = {
+    USER_REGISTER: {HUIFU_SUCCESS: "开户成功", HUIFU_DECLINED: "用户取消开户"},
+    NET_SAVE: {HUIFU_SUCCESS: "充值成功", HUIFU_CARD_INSUFFICIENT: "银行卡余额不足", HUIFU_DECLINED: "用户取消充值"},
+}
+# The web frontend's hash route a page callback sends the browser to: <frontend>#/<route>?RespCode=..&RespDesc=..
+HUIFU_FRONTEND_ROUTES = {USER_REGISTER: "BankUserRegisterCallback", NET_SAVE: "NetSaveCallback"}
+# The signed fields' formats, each matching a whole value (docs/protocols.md, the Huifu channel).
+HUIFU_USR_ID_PATTERN = r"[A-Za-z0-9_-]{1,25}"  # the platform's openid
+HUIFU_USR_CUST_ID_PATTERN = r"[0-9]{16}"
+HUIFU_ORD_ID_PATTERN = r"[0-9]{1,30}"
+HUIFU_ORD_DATE_PATTERN = r"[0-9]{8}"  # yyyyMMdd, the bank's day in China Standard Time
+HUIFU_TRANS_AMT_PATTERN = r"(0|[1-9][0-9]{0,15})\.([0-9]{2})"  # yuan with exactly two decimals
+HUIFU_TRX_ID_PATTERN = r"[0-9]{1,18}"
+HUIFU_MER_PRIV_MAX = 120
+
+
+def huifu_receipt(trx_id: str) -> str:
+    """bank-callback's answer to a background callback it has stored, which the bank waits for."""
+    return f"RECV_ORD_ID_{trx_id}"
