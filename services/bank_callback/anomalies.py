@@ -14,7 +14,7 @@ from psycopg_pool import ConnectionPool
 from shared.db import unit_of_work
 from shared.errors import AppError
 
-from bank_callback import repository
+from bank_callback.repository import anomalies as repo
 
 log = logging.getLogger(__name__)
 # ambiguous: signed bytes that read as more than one field set; trx_id_reused: a TrxId stored with other
@@ -42,7 +42,7 @@ def recorded(pool: ConnectionPool, cmd_id: str, signed: dict[str, str], fields: 
         fingerprint = hashlib.sha256(json.dumps(
             [anomaly.kind, cmd_id, signed, fields.get("ChkValue", "")], ensure_ascii=False).encode()).hexdigest()
         with unit_of_work(pool) as conn:
-            repository.record_anomaly(conn, anomaly.kind, signed.get("TrxId", ""), cmd_id, anomaly.msg, fields,
+            repo.record_anomaly(conn, anomaly.kind, signed.get("TrxId", ""), cmd_id, anomaly.msg, fields,
                                       fingerprint)
         log.error("Huifu callback refused as an anomaly: %s", anomaly.msg, extra={"fields": {
             "kind": anomaly.kind, "CmdId": cmd_id, "TrxId": signed.get("TrxId", "")}})

@@ -13,10 +13,10 @@ from psycopg_pool import ConnectionPool
 
 from shared.db import unit_of_work
 
-from bank_callback import repository
 from bank_callback.anomalies import Anomaly
 from bank_callback.cache import CustomerCache
 from bank_callback.huifu import NET_SAVE, USER_REGISTER, Command, is_success, receipt, signed_values
+from bank_callback.repository import customers, netsaves, transactions
 
 log = logging.getLogger(__name__)
 
@@ -35,8 +35,8 @@ def record_registration(pool: ConnectionPool, cache: CustomerCache, fields: dict
         if new and not is_success(fields):
             log.warning("UserRegister reported failure; nothing bound", extra={"fields": {
                 "UsrId": openid, "RespCode": fields["RespCode"], "TrxId": fields["TrxId"]}})
-        elif new and not repository.insert_customer(conn, openid, cust_id) and \
-                repository.live_bindings(conn, openid, cust_id) != [{"openid": openid, "cust_id": cust_id}]:
+        elif new and not customers.insert_customer(conn, openid, cust_id) and \
+                customers.live_bindings(conn, openid, cust_id) != [{"openid": openid, "cust_id": cust_id}]:
             # The same binding stored by an earlier transaction is no contradiction.
             raise Anomaly("binding_conflict", f"UsrId {openid} or UsrCustId {cust_id} is already bound to another"
                                               " customer")
@@ -54,8 +54,8 @@ def record_netsave(pool: ConnectionPool, fields: dict) -> str:
     cust_id, ord_id = fields["UsrCustId"], fields["OrdId"]
     data = {name: value for name, value in fields.items() if name not in ("UsrCustId", "OrdId")}
     with unit_of_work(pool) as conn:
-        if _claim(conn, NET_SAVE, fields) and not repository.insert_netsave(conn, cust_id, ord_id, data):
-            stored = repository.find_netsave(conn, ord_id)
+        if _claim(conn, NET_SAVE, fields) and not netsaves.insert_netsave(conn, cust_id, ord_id, data):
+            stored = netsaves.find_netsave(conn, ord_id)
             # A row stored before transactions were recorded may be this very callback.
             if signed_values(NET_SAVE, {**stored["data"], "UsrCustId": stored["cust_id"], "OrdId": ord_id}) != \
                     signed_values(NET_SAVE, fields):
@@ -66,14 +66,14 @@ def record_netsave(pool: ConnectionPool, fields: dict) -> str:
 def check_page_callback(pool: ConnectionPool, command: Command, fields: dict) -> None:
     """A page callback stores nothing, but one whose TrxId is stored with other signed fields is an anomaly."""
     with pool.connection() as conn:
-        stored = repository.find_transaction(conn, fields["TrxId"])
+        stored = transactions.find_transaction(conn, fields["TrxId"])
     if stored is not None:
         _same_transaction(command, fields, stored)
 
 
 def _claim(conn: Connection, command: Command, fields: dict) -> bool:
     """Record the callback's TrxId; True when it is new, False for the very same callback again."""
-    stored = repository.claim_transaction(conn, fields["TrxId"], command.name, signed_values(command, fields))
+    stored = transactions.claim_transaction(conn, fields["TrxId"], command.name, signed_values(command, fields))
     if stored is None:
         return True
     _same_transaction(command, fields, stored)

@@ -6,7 +6,8 @@ import psycopg
 from psycopg.rows import dict_row
 from redis import RedisError
 
-from bank_callback import repository
+from bank_callback.repository import anomalies as anomaly_rows
+from bank_callback.repository import customers, netsaves
 from bank_callback.cache import CustomerCache, differences
 from bank_callback.huifu import SUCCESS
 
@@ -18,7 +19,7 @@ def _connect(config: dict) -> psycopg.Connection:
 def netsave(config: dict, args) -> int:
     """``pending``: print every recharge not done yet as JSON lines; exit 1 when one waits for its customer."""
     with _connect(config) as conn:
-        rows = repository.open_netsaves(conn, limit=args.limit)
+        rows = netsaves.open_netsaves(conn, limit=args.limit)
     waiting = 0
     for row in rows:
         if row["resp_code"] != SUCCESS:
@@ -36,7 +37,7 @@ def netsave(config: dict, args) -> int:
 def cache(config: dict, args) -> int:
     """``rebuild`` the bank-customers hash from the table, or ``check`` it; 2 when Redis is unreachable."""
     with _connect(config) as conn:
-        table = repository.all_customers(conn)
+        table = customers.all_customers(conn)
     customer_cache = CustomerCache.from_config({**config, "REDIS_TIMEOUT_MS": max(config["REDIS_TIMEOUT_MS"], 2000)})
     try:
         if args.action == "rebuild":
@@ -58,10 +59,10 @@ def anomalies(config: dict, args) -> int:
     ``resolve ID...`` closes them once an operator has dealt with them."""
     with _connect(config) as conn:
         if args.action == "resolve":
-            closed = repository.resolve_anomalies(conn, args.ids)
+            closed = anomaly_rows.resolve_anomalies(conn, args.ids)
             print(f"{closed} anomaly(ies) resolved")
             return 0 if closed == len(set(args.ids)) else 1
-        rows = repository.anomalies(conn, include_resolved=args.all, limit=args.limit)
+        rows = anomaly_rows.anomalies(conn, include_resolved=args.all, limit=args.limit)
     for row in rows:
         print(json.dumps({**row, **{name: row[name] and row[name].isoformat()
                                     for name in ("first_seen", "last_seen", "resolved_at")}}, ensure_ascii=False))

@@ -16,8 +16,8 @@ from shared.errors import AppError, NotFound, Unavailable
 from shared.ledger_client import LedgerClient
 from shared.money import parse_yuan
 
-from bank_callback import repository
 from bank_callback.huifu import SUCCESS
+from bank_callback.repository import netsaves
 
 log = logging.getLogger(__name__)
 
@@ -77,7 +77,7 @@ class NetsaveCrediter:
         tried: list = []
         while not result.ledger_down:
             with unit_of_work(self.pool) as conn:
-                rows = repository.lock_workable_netsaves(conn, self.batch_size, tried)
+                rows = netsaves.lock_workable_netsaves(conn, self.batch_size, tried)
                 for row in rows:
                     tried.append(row["id"])
                     if not self._process(conn, row, result):
@@ -85,7 +85,7 @@ class NetsaveCrediter:
             if len(rows) < self.batch_size:
                 break
         with self.pool.connection() as conn:
-            unknown = [row for row in repository.open_netsaves(conn)
+            unknown = [row for row in netsaves.open_netsaves(conn)
                        if row["openid"] is None and row["resp_code"] == SUCCESS]
         result.waiting = self.reporter.report(unknown)
         return result
@@ -94,7 +94,7 @@ class NetsaveCrediter:
         """Handle one locked row; False when the ledger is unreachable and the pass must stop."""
         if row["data"].get("RespCode") != SUCCESS:
             # The bank reported the recharge as failed: nothing to credit, the row is closed.
-            repository.mark_done(conn, row["id"])
+            netsaves.mark_done(conn, row["id"])
             result.closed_failed += 1
             return True
         try:
@@ -106,10 +106,10 @@ class NetsaveCrediter:
         except AppError as exc:
             log.error("recharge refused by the ledger; it stays open for an operator", extra={"fields": {
                 "ord_id": row["ord_id"], "openid": row["openid"], "status": exc.status, "reason": exc.msg}})
-            repository.postpone(conn, row["id"])
+            netsaves.postpone(conn, row["id"])
             result.postponed += 1
             return True
-        repository.mark_done(conn, row["id"])
+        netsaves.mark_done(conn, row["id"])
         result.credited += 1
         return True
 

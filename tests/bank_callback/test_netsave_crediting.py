@@ -8,7 +8,7 @@ import requests
 
 from shared.errors import NotFound
 
-from bank_callback import repository
+from bank_callback.repository import netsaves
 from tests.bank_callback.huifu_messages import netsave_fields, register_fields
 from tests.bank_callback.operator_commands import run_command
 from tests.support.processes import free_port
@@ -85,7 +85,7 @@ def test_crash_between_ledger_and_commit_is_repaired_without_double_credit(make_
         raise RuntimeError("process died before commit")
 
     with monkeypatch.context() as patch:
-        patch.setattr(repository, "mark_done", crash)
+        patch.setattr(netsaves, "mark_done", crash)
         with pytest.raises(RuntimeError):
             crediter.run_once()
     assert _balance(ledger, customer["UsrId"]) == 8888  # the ledger has it ...
