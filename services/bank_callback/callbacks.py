@@ -1,12 +1,14 @@
-"""What the callbacks do once verified (:mod:`bank_callback.huifu`): store durably, then acknowledge.
+"""What the callbacks do once verified (:mod:`bank_callback.huifu`): background callbacks are stored
+durably, then acknowledged; page callbacks send the browser on to the frontend.
 
 A bank transaction (TrxId) is one callback: the first background callback of a TrxId is recorded
 with its signed fields in the same transaction as what it stores, and the same TrxId with other
 signed fields is an :class:`~bank_callback.anomalies.Anomaly`. Each handler returns the receipt text
 only after its transaction has committed, so a ``RECV_ORD_ID_<TrxId>`` the bank sees always means
-the callback is stored.
+the callback is stored. The cache is written after the commit, with no transaction open.
 """
 import logging
+from urllib.parse import quote, urlencode
 
 from psycopg import Connection
 from psycopg_pool import ConnectionPool
@@ -14,7 +16,7 @@ from psycopg_pool import ConnectionPool
 from shared.db import unit_of_work
 
 from bank_callback.anomalies import Anomaly
-from bank_callback.cache import CustomerCache
+from bank_callback.customer_cache import CustomerCache
 from bank_callback.huifu import NET_SAVE, USER_REGISTER, Command, is_success, receipt, signed_values
 from bank_callback.repository import customers, netsaves, transactions
 
@@ -63,12 +65,21 @@ def record_netsave(pool: ConnectionPool, fields: dict) -> str:
     return receipt(fields)
 
 
-def check_page_callback(pool: ConnectionPool, command: Command, fields: dict) -> None:
-    """A page callback stores nothing, but one whose TrxId is stored with other signed fields is an anomaly."""
+def page_redirect(pool: ConnectionPool, command: Command, fields: dict, frontend: str) -> str:
+    """Where a verified page callback sends the browser: ``<frontend>#/<route>?RespCode=..&RespDesc=..``,
+    both percent-encoded (space as %20).
+
+    A page callback stores nothing, but one whose TrxId is stored with other signed fields is an
+    anomaly. RespDesc is the platform's own text for the (signed) RespCode: the RespDesc the bank
+    sends is not signed, so it is never shown to the user.
+    """
     with pool.connection() as conn:
         stored = transactions.find_transaction(conn, fields["TrxId"])
     if stored is not None:
         _same_transaction(command, fields, stored)
+    resp_code = fields["RespCode"]
+    query = urlencode({"RespCode": resp_code, "RespDesc": command.resp_codes[resp_code]}, quote_via=quote)
+    return f"{frontend}#/{command.frontend_route}?{query}"
 
 
 def _claim(conn: Connection, command: Command, fields: dict) -> bool:

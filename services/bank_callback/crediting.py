@@ -20,6 +20,8 @@ from bank_callback.huifu import SUCCESS
 from bank_callback.repository import netsaves
 
 log = logging.getLogger(__name__)
+# The state of a successful recharge whose customer is not known yet (NetSave before UserRegister).
+WAITING = "unknown customer: waiting for UserRegister"
 
 
 @dataclass
@@ -66,8 +68,8 @@ class NetsaveCrediter:
         self.reporter = reporter
 
     @classmethod
-    def from_config(cls, config: dict, pool: ConnectionPool) -> "NetsaveCrediter":
-        ledger = LedgerClient(config["LEDGER_URL"], config, timeout=config["LEDGER_TIMEOUT_MS"] / 1000)
+    def from_config(cls, config: dict, pool: ConnectionPool, ledger: LedgerClient) -> "NetsaveCrediter":
+        """A crediter on ``pool`` and ``ledger`` with CREDIT_BATCH_SIZE, MAX_AMOUNT_FEN, PENDING_REPORT_SECONDS."""
         return cls(pool, ledger, config["CREDIT_BATCH_SIZE"], config["MAX_AMOUNT_FEN"],
                    UnknownCustomerReporter(config["PENDING_REPORT_SECONDS"]))
 
@@ -121,3 +123,19 @@ class NetsaveCrediter:
         except NotFound:
             self.ledger.create_account(row["openid"], row["openid"])
             self.ledger.add(row["openid"], row["ord_id"], amount)
+
+
+def open_recharges(pool: ConnectionPool, limit: int) -> list[dict]:
+    """Every recharge not done yet, oldest first, with its ``state``: failed at the bank (to be closed),
+    waiting for an unknown customer, or awaiting credit."""
+    with pool.connection() as conn:
+        rows = netsaves.open_netsaves(conn, limit=limit)
+    for row in rows:
+        if row["resp_code"] != SUCCESS:
+            row["state"] = "failed at the bank, to be closed"
+        elif row["openid"] is None:
+            row["state"] = WAITING
+        else:
+            row["state"] = "awaiting credit"
+    return rows
+

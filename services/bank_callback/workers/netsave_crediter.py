@@ -10,10 +10,10 @@ import threading
 from psycopg import OperationalError
 from psycopg_pool import PoolTimeout
 
-from shared.db import create_pool
 from shared.workers import run_worker
 
 from bank_callback import config as callback_config
+from bank_callback.bootstrap import build
 from bank_callback.crediting import NetsaveCrediter
 
 log = logging.getLogger("bank_callback.netsave_crediter")
@@ -21,8 +21,8 @@ log = logging.getLogger("bank_callback.netsave_crediter")
 
 def run(config: dict, stop: threading.Event) -> None:
     """Run passes until ``stop`` is set."""
-    pool = create_pool(config, "netsave-crediter")
-    crediter = NetsaveCrediter.from_config(config, pool)
+    deps = build(config, "netsave-crediter")
+    crediter = NetsaveCrediter.from_config(deps.config, deps.pool, deps.ledger)
     idle = config["CREDIT_POLL_MS"] / 1000
     delay = idle
     try:
@@ -38,7 +38,7 @@ def run(config: dict, stop: threading.Event) -> None:
             delay = min(delay * 2, config["CREDIT_MAX_BACKOFF_MS"] / 1000) if trouble else idle
             stop.wait(delay)
     finally:
-        pool.close()
+        deps.close()
 
 
 def main() -> None:

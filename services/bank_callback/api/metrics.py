@@ -1,19 +1,18 @@
-"""bank-callback's gauges on /metrics, read from the database at scrape time."""
+"""bank-callback's gauges on /metrics (docs/bank_callback.md, Metrics), read at scrape time."""
 from flask import Flask
+from psycopg_pool import ConnectionPool
 from redis import RedisError
 
 from shared.metrics import PerScrape, add_gauge, db_gauge
 
 from bank_callback.anomalies import KINDS
+from bank_callback.customer_cache import CustomerCache
 from bank_callback.repository import anomalies, customers, netsaves
 
 
-def register(app: Flask) -> None:
+def install(app: Flask, pool: ConnectionPool, cache: CustomerCache) -> None:
     """Netsaves waiting to be credited (and the oldest one's age), the number of customers, open
     anomalies by kind, and whether the Redis copy of the customers can be reached."""
-    pool = app.extensions["db"]
-    cache = app.extensions["customer_cache"]
-
     backlog = PerScrape(db_gauge(pool, netsaves.netsave_backlog))
 
     def waiting():
