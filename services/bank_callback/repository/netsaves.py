@@ -1,10 +1,17 @@
-"""``bank_netsave``: recharge callbacks, and the crediting worker's queue of those not done yet."""
+"""``bank_netsave``: recharge callbacks, and the crediting worker's queue of those not done yet.
+
+A worker claims a row with a session-level advisory lock (class :data:`CLAIM_LOCK_CLASS`, key a hash of the
+row's id), not a row lock: a claim outlives the short transactions around it, so the ledger is called
+with no transaction open, and it ends with the session, so a worker that dies leaves nothing claimed.
+"""
 import json
 from functools import partial
 
 from psycopg import Connection
 from psycopg.types.json import Json
 
+# The first key of this service's advisory locks on bank_netsave rows (its port, as the ledger uses 8004).
+CLAIM_LOCK_CLASS = 8003
 # Rows the worker can process now: a failed recharge (to be closed), or a successful one whose customer
 # is known. ``n`` is bank_netsave, ``c`` the live binding of its cust_id.
 _WORKABLE = ("not n.done and not n.deleted"
@@ -29,19 +36,37 @@ def find_netsave(conn: Connection, ord_id: str) -> dict | None:
     ).fetchone()
 
 
-def lock_workable_netsaves(conn: Connection, limit: int, exclude: list) -> list[dict]:
-    """Lock up to ``limit`` workable rows, skipping rows others hold; ``exclude`` lists ids already tried
-    in this pass.
+def claim_workable(conn: Connection, limit: int, exclude: list) -> list[dict]:
+    """The next ``limit`` workable rows not in ``exclude`` (oldest attempt first): ``id`` and ``claimed``,
+    whether this session now holds the row's claim (False: another worker holds it).
+
+    The claims are taken on exactly the rows returned: the limit is applied before the lock function
+    runs. They last until :func:`release_claims`, across transactions.
+    """
+    return conn.execute(
+        "select id, pg_try_advisory_lock(%s, hashtext(id::text)) as claimed"
+        f" from (select n.id{_WITH_CUSTOMER} where {_WORKABLE} and n.id <> all(%s)"
+        "       order by n.updated_at limit %s) candidates",
+        (CLAIM_LOCK_CLASS, exclude, limit),
+    ).fetchall()
+
+
+def claimed_rows(conn: Connection, ids: list) -> list[dict]:
+    """The rows among ``ids`` (claimed by this session) that are still workable, read after the claim.
 
     ``openid`` comes from the live binding of the row's cust_id (None for failed recharges of unknown
     customers).
     """
     return conn.execute(
         "select n.id, rtrim(n.ord_id) as ord_id, rtrim(n.cust_id) as cust_id, n.data, rtrim(c.openid) as openid"
-        f"{_WITH_CUSTOMER} where {_WORKABLE} and n.id <> all(%s)"
-        " order by n.updated_at limit %s for update of n skip locked",
-        (exclude, limit),
+        f"{_WITH_CUSTOMER} where {_WORKABLE} and n.id = any(%s) order by n.updated_at",
+        (ids,),
     ).fetchall()
+
+
+def release_claims(conn: Connection) -> None:
+    """Give up every claim this session holds."""
+    conn.execute("select pg_advisory_unlock_all()")
 
 
 def mark_done(conn: Connection, netsave_id) -> None:
