@@ -3,6 +3,7 @@ services' own URL maps: the ingress's public paths, who may connect to whom, one
 caller, the proxies whose X-Forwarded-For is believed, the credentials each process holds, and the
 callbackUrl prefixes."""
 import importlib
+import importlib.util
 import logging
 import re
 import runpy
@@ -20,8 +21,8 @@ from tests.deploy.layout import (K8S, REPO, SPEC_PORTS, by_kind, command_package
 # -- the call graph, from the code -----------------------------------------------------------------
 # Who sends a service token to whom: user-center's web (user_center/app.py: AgentClient, LedgerClient)
 # and its GatewayNotifyConsumer (workers/gateway_notify.py and sweep.py: LedgerClient, AgentClient),
-# bank-callback's netsave crediter (crediting.py: LedgerClient), the depository-agent's reconciliation
-# (reconciliation/sources.py: user-center's /internal/records, the ledger's records). Nothing else does:
+# bank-callback's netsave crediter (crediting.py, with bootstrap.py's LedgerClient), the depository-agent's
+# reconciliation (reconciliation/sources.py: user-center's /internal/records, the ledger's records). Nothing else does:
 # the agent's web, relay and compensation, bank-callback's web and the ledger call no service of the
 # platform (compensation and reconciliation also ask the bank, which takes no platform token).
 IDENTITY = {"user-center": "user-center", "gateway-notify-consumer": "user-center",
@@ -66,10 +67,12 @@ def routes(tmp_path_factory):
     logging.disable(logging.WARNING)
     try:
         for package in SPEC_PORTS:
-            app = importlib.import_module(f"{package}.app").create_app(
-                {"DATABASE_URL": "postgresql://127.0.0.1:1/nothing", "KEYS_DIR": str(keys)})
+            # On the common skeleton the app factory is in bootstrap.py, with dependencies(app) to close.
+            skeleton = importlib.util.find_spec(f"{package}.bootstrap") is not None
+            factory = importlib.import_module(f"{package}.bootstrap" if skeleton else f"{package}.app")
+            app = factory.create_app({"DATABASE_URL": "postgresql://127.0.0.1:1/nothing", "KEYS_DIR": str(keys)})
             found[package] = {rule.rule for rule in app.url_map.iter_rules()}
-            app.extensions["db"].close()
+            (factory.dependencies(app) if skeleton else app.extensions["db"]).close()
     finally:
         logging.disable(logging.NOTSET)
     return found
