@@ -10,12 +10,14 @@ from functools import partial
 from psycopg import Connection
 from psycopg.types.json import Json
 
+from shared.contract import HUIFU_SUCCESS
+
 # The first key of this service's advisory locks on bank_netsave rows (its port, as the ledger uses 8004).
 CLAIM_LOCK_CLASS = 8003
 # Rows the worker can process now: a failed recharge (to be closed), or a successful one whose customer
 # is known. ``n`` is bank_netsave, ``c`` the live binding of its cust_id.
 _WORKABLE = ("not n.done and not n.deleted"
-             " and (c.id is not null or coalesce(n.data->>'RespCode', '') <> '000')")
+             f" and (c.id is not null or coalesce(n.data->>'RespCode', '') <> '{HUIFU_SUCCESS}')")
 _WITH_CUSTOMER = " from bank_netsave n left join bank_customers c on c.cust_id = n.cust_id and not c.deleted"
 
 
