@@ -87,6 +87,72 @@ REPAYING, CLEARED, MISCARRY = "REPAYING", "CLEARED", "MISCARRY"
 RESP_SUCCESS, RESP_BAD_PARAMETERS, RESP_INSUFFICIENT = "00000", "00003", "30042"
 RESP_NO_PRE_TRANSACTION, RESP_AMOUNTS_DIFFER = "30010", "30050"
 
+# --- depository results: every respCode the bank answers ---------------------------------------------
+# In notifications, /service/query views and transaction-service answers; their meanings are in
+# docs/bank_sandbox.md. SUCCESS_CODE (= RESP_SUCCESS) and the section's RESP_BAD_PARAMETERS,
+# RESP_INSUFFICIENT, RESP_NO_PRE_TRANSACTION and RESP_AMOUNTS_DIFFER above are codes of this list too.
+RESP_PENDING = "10000"  # not confirmed yet (a /service/query view with status 0)
+RESP_CARD_INSUFFICIENT = "20001"  # recharge: the bank card cannot pay the amount
+RESP_DEPOSITORY_INSUFFICIENT = "20002"  # withdraw: the depository balance is below amount + commission
+RESP_DECLINED = "20003"  # the user declined at the bank
+RESP_NOT_OPENED = "20005"  # no depository account for the userNo
+RESP_ALREADY_OPENED = "20006"  # register for a userNo that already has an account
+RESP_EXPIRED = "20007"  # the request's expired has passed: refused when brought, or closed by a query
+# A result's status: 0 pending (only in a query's view), STATUS_SUCCESS 1, STATUS_FAILURE 2; a recharge's or
+# withdraw's result also says it as transactionStatus.
+STATUS_PENDING = 0
+TRANSACTION_STATUS = {STATUS_PENDING: "PENDING", STATUS_SUCCESS: "SUCCESS", STATUS_FAILURE: "FAIL"}
+
+# --- the wanxin gateway request: the fields the platform signs, per service ----------------------------
+GATEWAY_REQUEST_FIELDS = {
+    PERSONAL_REGISTER: ("requestNo", "userNo", "fullname", "idNumber", "bankCode", "cardNumber", "mobile", "role",
+                        "callbackUrl"),
+    RECHARGE: ("requestNo", "userNo", "amount", "callbackUrl"),
+    WITHDRAW: ("requestNo", "userNo", "amount", "commission", "cardNumber", "mobile", "callbackUrl"),
+}
+# ... and, in every signed request, its lifetime (yyyyMMddHHmmss, China Standard Time).
+REQUEST_TIME_FIELDS = ("timestamp", "expired")
+# An amount as the wanxin messages carry it: yuan with exactly two decimals, as a string ("100.00").
+AMOUNT_PATTERN = r"(0|[1-9][0-9]{0,14})\.[0-9]{2}"
+# The bank notifies results to the agent's GATEWAY_NOTIFY_PATH until it answers exactly GATEWAY_NOTIFY_RECEIPT.
+GATEWAY_NOTIFY_PATH = "/gateway"
+GATEWAY_NOTIFY_RECEIPT = "OK"
+
+# --- Huifu: the bank's callbacks to bank-callback -----------------------------------------------------
+USER_REGISTER, NET_SAVE = "UserRegister", "NetSave"
+# The fields each command's ChkValue signs, in this order, joined without separators.
+HUIFU_SIGNED_FIELDS = {
+    USER_REGISTER: ("CmdId", "RespCode", "MerCustId", "UsrId", "UsrCustId", "BgRetUrl", "TrxId", "RetUrl", "MerPriv"),
+    NET_SAVE: ("CmdId", "RespCode", "MerCustId", "UsrCustId", "OrdId", "OrdDate", "TransAmt", "TrxId", "RetUrl",
+               "BgRetUrl", "MerPriv"),
+}
+# Under bank-callback's base URL: (background callback, page callback) of each command.
+HUIFU_CALLBACK_PATHS = {USER_REGISTER: ("/register", "/RegisterCallback"), NET_SAVE: ("/netsave", "/NetSaveCallback")}
+HUIFU_SUCCESS, HUIFU_CARD_INSUFFICIENT, HUIFU_DECLINED = "000", "351", "999"
+# UsrId (the user's openid) and OrdId (a recharge's order number), as the callbacks carry them.
+HUIFU_USR_ID_PATTERN = r"[A-Za-z0-9_-]{1,25}"
+HUIFU_ORD_ID_PATTERN = r"[0-9]{1,30}"
+# The other signed fields' patterns, each matching a whole value (bank-callback asks more of some:
+# docs/bank_callback.md, Verification).
+HUIFU_USR_CUST_ID_PATTERN = r"[0-9]{16}"
+HUIFU_ORD_DATE_PATTERN = r"[0-9]{8}"  # yyyyMMdd, the bank's day in China Standard Time
+HUIFU_TRANS_AMT_PATTERN = r"(0|[1-9][0-9]{0,15})\.([0-9]{2})"  # yuan with exactly two decimals
+HUIFU_TRX_ID_PATTERN = r"[0-9]{1,18}"
+HUIFU_MER_PRIV_MAX = 120  # MerPriv, echoed back: at most this many printable characters
+# The RespCodes each command carries, with the text the platform shows for each (its RespDesc).
+HUIFU_RESULTS = {
+    USER_REGISTER: {HUIFU_SUCCESS: "开户成功", HUIFU_DECLINED: "用户取消开户"},
+    NET_SAVE: {HUIFU_SUCCESS: "充值成功", HUIFU_CARD_INSUFFICIENT: "银行卡余额不足", HUIFU_DECLINED: "用户取消充值"},
+}
+# The web frontend's hash route a page callback sends the browser to: <frontend>#/<route>?RespCode=..&RespDesc=..
+HUIFU_FRONTEND_ROUTES = {USER_REGISTER: "BankUserRegisterCallback", NET_SAVE: "NetSaveCallback"}
+
+
+def huifu_receipt(trx_id: str) -> str:
+    """bank-callback's answer that acknowledges a background callback: ``RECV_ORD_ID_<TrxId>``."""
+    return f"RECV_ORD_ID_{trx_id}"
+
+
 # --- user-center's additions for lending (service token, RestResponse) -------------------------------
 # POST {mobile, fullname, idNumber} -> {userNo, depositoryStatus}: find or create the user by mobile.
 UC_CONSUMERS = "/internal/consumers"
@@ -96,37 +162,3 @@ UC_CONSUMER = "/internal/consumers/{userNo}"
 # a one-time link that signs the borrower in and sends the browser to the bank's account-opening page.
 UC_OPEN_ACCOUNT_LINKS = "/internal/open-account-links"
 OPENED = "OPENED"
-
-
-# --- the Huifu channel: the bank's callbacks to bank-callback (bank-sandbox plays the bank) ----------
-USER_REGISTER, NET_SAVE = "UserRegister", "NetSave"
-# RespCode: 000 success, 351 the card's balance is short (NetSave), 999 declined or cancelled by the user.
-HUIFU_SUCCESS, HUIFU_CARD_INSUFFICIENT, HUIFU_DECLINED = "000", "351", "999"
-# The fields each command's ChkValue signs, in this order, joined without separators.
-HUIFU_SIGNED_FIELDS = {
-    USER_REGISTER: ("CmdId", "RespCode", "MerCustId", "UsrId", "UsrCustId", "BgRetUrl", "TrxId", "RetUrl", "MerPriv"),
-    NET_SAVE: ("CmdId", "RespCode", "MerCustId", "UsrCustId", "OrdId", "OrdDate", "TransAmt", "TrxId", "RetUrl",
-               "BgRetUrl", "MerPriv"),
-}
-# bank-callback's paths under the callback URL the bank was given: (background callback, page callback).
-HUIFU_CALLBACK_PATHS = {USER_REGISTER: ("/register", "/RegisterCallback"), NET_SAVE: ("/netsave", "/NetSaveCallback")}
-# The RespCodes each command carries, with the text the platform shows for each.
-HUIFU_RESULTS = {
-    USER_REGISTER: {HUIFU_SUCCESS: "开户成功", HUIFU_DECLINED: "用户取消开户"},
-    NET_SAVE: {HUIFU_SUCCESS: "充值成功", HUIFU_CARD_INSUFFICIENT: "银行卡余额不足", HUIFU_DECLINED: "用户取消充值"},
-}
-# The web frontend's hash route a page callback sends the browser to: <frontend>#/<route>?RespCode=..&RespDesc=..
-HUIFU_FRONTEND_ROUTES = {USER_REGISTER: "BankUserRegisterCallback", NET_SAVE: "NetSaveCallback"}
-# The signed fields' formats, each matching a whole value (docs/protocols.md, the Huifu channel).
-HUIFU_USR_ID_PATTERN = r"[A-Za-z0-9_-]{1,25}"  # the platform's openid
-HUIFU_USR_CUST_ID_PATTERN = r"[0-9]{16}"
-HUIFU_ORD_ID_PATTERN = r"[0-9]{1,30}"
-HUIFU_ORD_DATE_PATTERN = r"[0-9]{8}"  # yyyyMMdd, the bank's day in China Standard Time
-HUIFU_TRANS_AMT_PATTERN = r"(0|[1-9][0-9]{0,15})\.([0-9]{2})"  # yuan with exactly two decimals
-HUIFU_TRX_ID_PATTERN = r"[0-9]{1,18}"
-HUIFU_MER_PRIV_MAX = 120
-
-
-def huifu_receipt(trx_id: str) -> str:
-    """bank-callback's answer to a background callback it has stored, which the bank waits for."""
-    return f"RECV_ORD_ID_{trx_id}"

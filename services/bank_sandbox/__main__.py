@@ -1,17 +1,17 @@
-"""Operator commands: ``python -m bank_sandbox --help``."""
+"""Operator commands: ``python -m bank_sandbox --help`` (migrate, keys, pending, redeliver)."""
 from shared.cli import build_cli, run
-from shared.db import create_pool, unit_of_work
 
-from bank_sandbox import DATABASE, MIGRATIONS_DIR
+from bank_sandbox import DATABASE, MIGRATIONS_DIR, delivery
+from bank_sandbox.bootstrap import build
 from bank_sandbox.config import load
-from bank_sandbox.repositories import deliveries
 
 
 def _pending(config, args) -> int:
-    pool = create_pool(config, "bank-sandbox-cli")
-    with unit_of_work(pool) as conn:
-        rows = deliveries.pending(conn, args.limit)
-    pool.close()
+    deps = build(config, "bank-sandbox-cli")
+    try:
+        rows = delivery.undelivered(deps.pool, args.limit)
+    finally:
+        deps.close()
     for row in rows:
         print(f"{row['id']}\t{row['target']}{row['path']}\t{row['reference']}\tattempts={row['attempts']}"
               f"\tnext={row['next_attempt_at']:%Y-%m-%d %H:%M:%S}\tlast={row['last_status']} "
@@ -21,10 +21,11 @@ def _pending(config, args) -> int:
 
 
 def _redeliver(config, args) -> int:
-    pool = create_pool(config, "bank-sandbox-cli")
-    with unit_of_work(pool) as conn:
-        count = deliveries.make_due(conn, args.id)
-    pool.close()
+    deps = build(config, "bank-sandbox-cli")
+    try:
+        count = delivery.make_due(deps.pool, args.id)
+    finally:
+        deps.close()
     print(f"{count} notification(s) due now")
     return 0 if count or args.id is None else 1
 

@@ -1,4 +1,4 @@
 """gunicorn entry: ``gunicorn bank_sandbox.wsgi:app``."""
-from bank_sandbox.app import create_app
+from bank_sandbox.bootstrap import create_app
 
 app = create_app()

@@ -8,7 +8,7 @@ import pytest
 from shared.config import key_path
 from shared.signing import decode_wanxin, encode_wanxin, load_key, wanxin_time
 
-from bank_sandbox.app import create_app
+from bank_sandbox.bootstrap import create_app, dependencies
 from bank_sandbox.config import load
 from tests.bank_sandbox.receiver import Receiver
 
@@ -45,14 +45,14 @@ def settings(infra, receiver) -> dict:
 @pytest.fixture(scope="session")
 def app(settings):
     application = create_app(settings)
-    application.extensions["db"].wait()
+    dependencies(application).pool.wait()
     yield application
-    application.extensions["db"].close()
+    dependencies(application).close()
 
 
 @pytest.fixture
 def pool(app):
-    return app.extensions["db"]
+    return dependencies(app).pool
 
 
 @pytest.fixture(autouse=True)

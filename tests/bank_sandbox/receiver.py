@@ -2,6 +2,7 @@
 import threading
 import time
 from dataclasses import dataclass, field
+from typing import Callable
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from urllib.parse import parse_qsl, urlsplit
 
@@ -18,11 +19,13 @@ class Call:
 
 class Receiver:
     """An HTTP server on a free port; ``script`` holds (status, body) answers used first-in first-out,
-    after which it answers like a healthy receiver (``OK`` / ``RECV_ORD_ID_<TrxId>``)."""
+    after which it answers like a healthy receiver (``OK`` / ``RECV_ORD_ID_<TrxId>``). ``during``, when
+    set, runs with each call before it is answered (while the sender waits)."""
 
     def __init__(self):
         self.calls: list[Call] = []
         self.script: list[tuple[int, str]] = []
+        self.during: Callable[[Call], None] | None = None
         self.lock = threading.Lock()
         receiver = self
 
@@ -49,6 +52,8 @@ class Receiver:
         self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
 
     def answer(self, call: Call) -> tuple[int, str]:
+        if self.during is not None:
+            self.during(call)
         with self.lock:
             self.calls.append(call)
             if self.script:
@@ -61,6 +66,7 @@ class Receiver:
         with self.lock:
             self.calls.clear()
             self.script.clear()
+            self.during = None
 
     def start(self) -> "Receiver":
         self.thread.start()

@@ -2,11 +2,11 @@
 import random
 import time
 
-from bank_sandbox.app import create_app
-from bank_sandbox.domain.delivery import run_once
-from bank_sandbox.domain.faults import Faults, stamp
+from bank_sandbox.bootstrap import create_app, dependencies
+from bank_sandbox.delivery import run_once
+from bank_sandbox.faults import Faults, stamp
 from tests.bank_sandbox.conftest import fetch_all
-from tests.bank_sandbox.test_notifier import drain
+from tests.bank_sandbox.test_delivery import drain
 
 
 def _set(client, infra, **knobs):
@@ -63,7 +63,7 @@ def test_the_configuration_sets_the_knobs(infra, settings):
         shown = app.test_client().get("/sandbox/faults",
                                       headers={"Authorization": f"Bearer {infra.internal_token}"}).json
     finally:
-        app.extensions["db"].close()
+        dependencies(app).close()
     assert shown["dropFirst"] == 3 and shown["reorder"] == "shuffle" and shown["source"] == "configuration"
 
 

@@ -8,15 +8,15 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from bank_sandbox.app import create_app
-from bank_sandbox.domain.huifu import SIGNED_FIELDS
+from bank_sandbox.bootstrap import create_app, dependencies
+from shared.contract import HUIFU_SIGNED_FIELDS
 from shared.signing import verify_huifu
 from tests.bank_sandbox.conftest import fetch_one
-from tests.bank_sandbox.test_notifier import drain
+from tests.bank_sandbox.test_delivery import drain
 
 
 def _verifies(platform, fields: dict, hash_name: str) -> bool:
-    values = [fields.get(name, "") for name in SIGNED_FIELDS[fields["CmdId"]]]
+    values = [fields.get(name, "") for name in HUIFU_SIGNED_FIELDS[fields["CmdId"]]]
     return verify_huifu(platform.huifu_public, values, fields["ChkValue"], hash_name)
 
 
@@ -94,12 +94,12 @@ def test_huifu_input_is_checked(client):
 def md5_app(settings):
     app = create_app({**settings, "HUIFU_SIGN_HASH": "MD5"})
     yield app
-    app.extensions["db"].close()
+    dependencies(app).close()
 
 
 def test_md5_chk_value(md5_app, settings, platform, receiver):
     client = md5_app.test_client()
-    pool = md5_app.extensions["db"]
+    pool = dependencies(md5_app).pool
     usr_cust_id = client.post("/huifu/register", json={"usrId": _usr_id()}).json["usrCustId"]
     trx_id = client.post("/huifu/netsave", json={"usrCustId": usr_cust_id, "amount": "8.00"}).json["trxId"]
     drain(pool, settings, lambda: _delivered(pool, trx_id))
@@ -109,7 +109,7 @@ def test_md5_chk_value(md5_app, settings, platform, receiver):
     assert {call.path for call in receiver.calls} == {"/register", "/netsave"}
 
 
-# The exact formats bank-callback requires of every signed field (SPEC section 6), restated here.
+# The exact formats bank-callback requires of every signed field (docs/bank_callback.md), restated here.
 FORMATS = {
     "UserRegister": {"CmdId": r"UserRegister", "RespCode": r"000|999", "MerCustId": r"6000060000000001",
                      "UsrId": r"[A-Za-z0-9_-]{1,25}", "UsrCustId": r"[0-9]{16}|", "TrxId": r"[0-9]{1,18}",

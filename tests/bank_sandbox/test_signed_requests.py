@@ -11,6 +11,7 @@ import requests
 from hypothesis import HealthCheck, event, given, settings
 from hypothesis import strategies as st
 
+from bank_sandbox.bootstrap import dependencies
 from tests.bank_sandbox.conftest import PASSWORD, Platform, fetch_one
 from tests.support.processes import WebService
 from tests.support.wanxin_variants import Variant, genuine, variants
@@ -81,7 +82,7 @@ def _balances(pool, user_no: str) -> tuple:
        claim=st.sampled_from(["genuine", "other", "none"]))
 def test_no_other_writing_of_a_request_means_anything_else(bank, funded, platform, app, data, service, endpoint,
                                                            claim):
-    pool = app.extensions["db"]
+    pool = dependencies(app).pool
     payload = _payload(platform, service, funded)
     variant = data.draw(variants(payload, platform.private, OTHER_FIELDS[service]), label="variant")
     others = [name for name in SERVICES if name != service]

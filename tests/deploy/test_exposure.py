@@ -11,6 +11,7 @@ from fnmatch import fnmatch
 from urllib.parse import urlsplit
 
 import pytest
+from psycopg_pool import ConnectionPool
 
 from shared.auth import token_accepted
 from shared.config import load_config
@@ -67,15 +68,26 @@ def routes(tmp_path_factory):
     logging.disable(logging.WARNING)
     try:
         for package in SPEC_PORTS:
-            # On the common skeleton the app factory is in bootstrap.py, with dependencies(app) to close.
-            skeleton = importlib.util.find_spec(f"{package}.bootstrap") is not None
-            factory = importlib.import_module(f"{package}.bootstrap" if skeleton else f"{package}.app")
-            app = factory.create_app({"DATABASE_URL": "postgresql://127.0.0.1:1/nothing", "KEYS_DIR": str(keys)})
+            app = _create_app(package)({"DATABASE_URL": "postgresql://127.0.0.1:1/nothing", "KEYS_DIR": str(keys)})
             found[package] = {rule.rule for rule in app.url_map.iter_rules()}
-            (factory.dependencies(app) if skeleton else app.extensions["db"]).close()
+            _close_pools(app)
     finally:
         logging.disable(logging.NOTSET)
     return found
+
+
+def _create_app(package: str):
+    """A service's app factory: in its bootstrap.py (docs/architecture.md), or in app.py."""
+    module = "bootstrap" if importlib.util.find_spec(f"{package}.bootstrap") else "app"
+    return importlib.import_module(f"{package}.{module}").create_app
+
+
+def _close_pools(app) -> None:
+    """Close the database pools the app opened, kept as an extension or in its dependencies."""
+    for extension in app.extensions.values():
+        for pool in (extension, getattr(extension, "pool", None)):
+            if isinstance(pool, ConnectionPool):
+                pool.close()
 
 
 def deployments(objects) -> dict:

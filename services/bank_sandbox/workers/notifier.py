@@ -1,7 +1,7 @@
 """The notifier: ``python -m bank_sandbox.workers.notifier`` sends queued notifications until SIGTERM.
 
-Several may run side by side (rows are claimed with ``skip locked``); a SIGKILL loses nothing
-because a delivery is marked only in the transaction of its attempt.
+Several may run side by side: each claims and leases deliveries (:mod:`bank_sandbox.delivery`), and
+a SIGKILL loses nothing, the delivery in hand being due again when its lease ends.
 """
 import logging
 import threading
@@ -10,35 +10,36 @@ import requests
 from psycopg import OperationalError
 from psycopg_pool import PoolTimeout
 
-from shared.db import create_pool
 from shared.workers import run_worker
 
-from bank_sandbox.config import load, seconds
-from bank_sandbox.domain.delivery import run_once
+from bank_sandbox.bootstrap import Dependencies, build
+from bank_sandbox.config import seconds
+from bank_sandbox.delivery import run_once
 
+NAME = "bank-sandbox-notifier"
 log = logging.getLogger("bank_sandbox.notifier")
 
 
-def serve(config: dict, stop: threading.Event) -> None:
+def serve(deps: Dependencies, stop: threading.Event) -> None:
     """Loop: one pass over due deliveries, then sleep when there was nothing to do, until ``stop``."""
-    pool = create_pool(config, "bank-sandbox-notifier")
     session = requests.Session()
-    poll = seconds(config, "NOTIFIER_POLL_SECONDS")
+    poll = seconds(deps.config, "NOTIFIER_POLL_SECONDS")
     try:
         while not stop.is_set():
             try:
-                made = run_once(pool, config, session, stop)
+                made = run_once(deps.pool, deps.config, session, stop)
             except (OperationalError, PoolTimeout) as exc:
                 log.warning("database unavailable, retrying: %s", exc)
                 made = 0
             if not made:
                 stop.wait(poll)
     finally:
-        pool.close()
+        deps.close()
 
 
 def main() -> None:
-    run_worker("bank-sandbox-notifier", load(), serve)
+    deps = build(name=NAME)
+    run_worker(NAME, deps.config, lambda config, stop: serve(deps, stop))
 
 
 if __name__ == "__main__":

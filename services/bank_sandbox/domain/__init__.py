@@ -1,1 +1,0 @@
-"""The sandbox bank's rules: gateway requests, confirmations, notifications, Huifu, faults, delivery."""

@@ -1,1 +1,0 @@
-"""HTTP views: thin validation in front of the domain handlers."""
