@@ -169,12 +169,20 @@ HUIFU_SUCCESS, HUIFU_CARD_INSUFFICIENT, HUIFU_DECLINED = "000", "351", "999"
 # UsrId (the user's openid) and OrdId (a recharge's order number), as the callbacks carry them.
 HUIFU_USR_ID_PATTERN = r"[A-Za-z0-9_-]{1,25}"
 HUIFU_ORD_ID_PATTERN = r"[0-9]{1,30}"
+# The other signed fields' patterns, each matching a whole value (bank-callback asks more of some:
+# docs/bank_callback.md, Verification).
+HUIFU_USR_CUST_ID_PATTERN = r"[0-9]{16}"
+HUIFU_ORD_DATE_PATTERN = r"[0-9]{8}"  # yyyyMMdd, the bank's day in China Standard Time
+HUIFU_TRANS_AMT_PATTERN = r"(0|[1-9][0-9]{0,15})\.([0-9]{2})"  # yuan with exactly two decimals
+HUIFU_TRX_ID_PATTERN = r"[0-9]{1,18}"
 HUIFU_MER_PRIV_MAX = 120  # MerPriv, echoed back: at most this many printable characters
 # The RespCodes each command carries, with the text the platform shows for each (its RespDesc).
 HUIFU_RESULTS = {
     USER_REGISTER: {HUIFU_SUCCESS: "开户成功", HUIFU_DECLINED: "用户取消开户"},
     NET_SAVE: {HUIFU_SUCCESS: "充值成功", HUIFU_CARD_INSUFFICIENT: "银行卡余额不足", HUIFU_DECLINED: "用户取消充值"},
 }
+# The web frontend's hash route a page callback sends the browser to: <frontend>#/<route>?RespCode=..&RespDesc=..
+HUIFU_FRONTEND_ROUTES = {USER_REGISTER: "BankUserRegisterCallback", NET_SAVE: "NetSaveCallback"}
 
 
 def huifu_receipt(trx_id: str) -> str:

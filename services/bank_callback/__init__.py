@@ -1,4 +1,5 @@
-"""bank-callback: the Huifu-style channel's callbacks and the crediting of confirmed recharges (SPEC section 6)."""
+"""bank-callback: the Huifu-style channel's callbacks and the crediting of confirmed recharges
+(docs/bank_callback.md; the protocol in docs/protocols.md, the Huifu channel)."""
 from pathlib import Path
 
 MIGRATIONS_DIR = Path(__file__).parent / "migrations"

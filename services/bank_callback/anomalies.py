@@ -14,7 +14,7 @@ from psycopg_pool import ConnectionPool
 from shared.db import unit_of_work
 from shared.errors import AppError
 
-from bank_callback import repository
+from bank_callback.repository import anomalies as repo
 
 log = logging.getLogger(__name__)
 # ambiguous: signed bytes that read as more than one field set; trx_id_reused: a TrxId stored with other
@@ -42,8 +42,20 @@ def recorded(pool: ConnectionPool, cmd_id: str, signed: dict[str, str], fields: 
         fingerprint = hashlib.sha256(json.dumps(
             [anomaly.kind, cmd_id, signed, fields.get("ChkValue", "")], ensure_ascii=False).encode()).hexdigest()
         with unit_of_work(pool) as conn:
-            repository.record_anomaly(conn, anomaly.kind, signed.get("TrxId", ""), cmd_id, anomaly.msg, fields,
-                                      fingerprint)
+            repo.record_anomaly(conn, anomaly.kind, signed.get("TrxId", ""), cmd_id, anomaly.msg, fields, fingerprint)
         log.error("Huifu callback refused as an anomaly: %s", anomaly.msg, extra={"fields": {
             "kind": anomaly.kind, "CmdId": cmd_id, "TrxId": signed.get("TrxId", "")}})
         raise
+
+
+def listed(pool: ConnectionPool, include_resolved: bool, limit: int) -> list[dict]:
+    """The anomalies an operator has to look at, oldest first (``include_resolved``: the resolved ones too)."""
+    with pool.connection() as conn:
+        return repo.anomalies(conn, include_resolved, limit)
+
+
+def resolve(pool: ConnectionPool, ids: list[int]) -> int:
+    """Close the open anomalies ``ids`` once an operator has dealt with them; how many were open."""
+    with unit_of_work(pool) as conn:
+        return repo.resolve_anomalies(conn, ids)
+

@@ -39,10 +39,11 @@ def load(overrides: dict | None = None) -> dict:
 
     ``HUIFU_CALLBACK_URL`` (the base of the callback URLs the bank was given) defaults to this
     service's own ``BANK_CALLBACK_URL`` and is kept without a trailing ``/``; ``HUIFU_CALLBACK_URL_SET``
-    says whether it was given explicitly.
+    says whether it was given explicitly. A loaded configuration given as ``overrides`` loads as itself.
     """
     config = load_config(DATABASE, DEFAULTS, overrides)
-    config["HUIFU_CALLBACK_URL_SET"] = bool(config["HUIFU_CALLBACK_URL"])
+    if "HUIFU_CALLBACK_URL_SET" not in config:
+        config["HUIFU_CALLBACK_URL_SET"] = bool(config["HUIFU_CALLBACK_URL"])
     base = (config["HUIFU_CALLBACK_URL"] or config["BANK_CALLBACK_URL"]).rstrip("/")
     parts = urlsplit(base)
     if parts.scheme not in ("http", "https") or not parts.netloc or parts.query or parts.fragment:

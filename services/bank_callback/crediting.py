@@ -1,25 +1,28 @@
-"""Crediting confirmed recharges (bank_netsave rows) to the wallet ledger.
+"""Crediting confirmed recharges (bank_netsave rows) to the wallet ledger (docs/bank_callback.md, the worker).
 
-One pass locks open rows in batches (``for update skip locked``, so any number of workers may
-run), credits each to the ledger and marks it done in the same transaction. The ledger posting
-is idempotent by trade_no (= OrdId), so a crash between the posting and the commit is repaired
-by the next pass replaying it. Rows whose customer is unknown wait and are reported.
+One pass claims open rows in batches (a claim per row, so any number of workers may run side by
+side), credits each to the ledger with no transaction open, then marks the batch's finished rows
+done in one short transaction. The ledger posting is idempotent by trade_no (= OrdId), so a crash
+between the posting and that commit is repaired by the next pass replaying it. Rows whose customer
+is unknown wait and are reported.
 """
 import logging
 import time
 from dataclasses import dataclass, field
 
+import psycopg
 from psycopg_pool import ConnectionPool
 
-from shared.db import unit_of_work
 from shared.errors import AppError, NotFound, Unavailable
 from shared.ledger_client import LedgerClient
 from shared.money import parse_yuan
 
-from bank_callback import repository
 from bank_callback.huifu import SUCCESS
+from bank_callback.repository import netsaves
 
 log = logging.getLogger(__name__)
+# The state of a successful recharge whose customer is not known yet (NetSave before UserRegister).
+WAITING = "unknown customer: waiting for UserRegister"
 
 
 @dataclass
@@ -31,6 +34,15 @@ class PassResult:
     postponed: int = 0
     waiting: list[str] = field(default_factory=list)
     ledger_down: bool = False
+
+
+@dataclass
+class _Outcomes:
+    """What became of a batch's rows: ids to mark done (credited or closed) and ids to postpone."""
+
+    credited: list = field(default_factory=list)
+    closed_failed: list = field(default_factory=list)
+    postponed: list = field(default_factory=list)
 
 
 class UnknownCustomerReporter:
@@ -66,51 +78,67 @@ class NetsaveCrediter:
         self.reporter = reporter
 
     @classmethod
-    def from_config(cls, config: dict, pool: ConnectionPool) -> "NetsaveCrediter":
-        ledger = LedgerClient(config["LEDGER_URL"], config, timeout=config["LEDGER_TIMEOUT_MS"] / 1000)
+    def from_config(cls, config: dict, pool: ConnectionPool, ledger: LedgerClient) -> "NetsaveCrediter":
+        """A crediter on ``pool`` and ``ledger`` with CREDIT_BATCH_SIZE, MAX_AMOUNT_FEN, PENDING_REPORT_SECONDS."""
         return cls(pool, ledger, config["CREDIT_BATCH_SIZE"], config["MAX_AMOUNT_FEN"],
                    UnknownCustomerReporter(config["PENDING_REPORT_SECONDS"]))
 
     def run_once(self) -> PassResult:
         """Process every row workable now (each at most once), then report the waiting ones."""
         result = PassResult()
-        tried: list = []
-        while not result.ledger_down:
-            with unit_of_work(self.pool) as conn:
-                rows = repository.lock_workable_netsaves(conn, self.batch_size, tried)
-                for row in rows:
-                    tried.append(row["id"])
-                    if not self._process(conn, row, result):
-                        break
-            if len(rows) < self.batch_size:
-                break
+        seen: list = []
         with self.pool.connection() as conn:
-            unknown = [row for row in repository.open_netsaves(conn)
+            try:
+                while not result.ledger_down:
+                    with conn.transaction():
+                        candidates = netsaves.claim_workable(conn, self.batch_size, seen)
+                        rows = netsaves.claimed_rows(conn, [row["id"] for row in candidates if row["claimed"]])
+                    seen += [row["id"] for row in candidates]  # rows another worker holds are its to finish
+                    self._credit_batch(conn, rows, result)
+                    if len(candidates) < self.batch_size:
+                        break
+            finally:
+                _release(conn)
+        with self.pool.connection() as conn:
+            unknown = [row for row in netsaves.open_netsaves(conn)
                        if row["openid"] is None and row["resp_code"] == SUCCESS]
         result.waiting = self.reporter.report(unknown)
         return result
 
-    def _process(self, conn, row: dict, result: PassResult) -> bool:
-        """Handle one locked row; False when the ledger is unreachable and the pass must stop."""
+    def _credit_batch(self, conn: psycopg.Connection, rows: list[dict], result: PassResult) -> None:
+        """Settle the claimed ``rows`` with the ledger (no transaction open), then record the outcomes in one
+        short transaction; stops at the first row the ledger cannot be reached for."""
+        outcomes = _Outcomes()
+        for row in rows:
+            if not self._settle(row, outcomes):
+                result.ledger_down = True
+                break
+        with conn.transaction():
+            for netsave_id in outcomes.credited + outcomes.closed_failed:
+                netsaves.mark_done(conn, netsave_id)
+            for netsave_id in outcomes.postponed:
+                netsaves.postpone(conn, netsave_id)
+        result.credited += len(outcomes.credited)
+        result.closed_failed += len(outcomes.closed_failed)
+        result.postponed += len(outcomes.postponed)
+
+    def _settle(self, row: dict, outcomes: _Outcomes) -> bool:
+        """Decide one claimed row; False when the ledger is unreachable and the pass must stop."""
         if row["data"].get("RespCode") != SUCCESS:
             # The bank reported the recharge as failed: nothing to credit, the row is closed.
-            repository.mark_done(conn, row["id"])
-            result.closed_failed += 1
+            outcomes.closed_failed.append(row["id"])
             return True
         try:
             self._credit(row)
         except Unavailable as exc:
             log.warning("ledger unavailable; crediting paused: %s", exc.msg)
-            result.ledger_down = True
             return False
         except AppError as exc:
             log.error("recharge refused by the ledger; it stays open for an operator", extra={"fields": {
                 "ord_id": row["ord_id"], "openid": row["openid"], "status": exc.status, "reason": exc.msg}})
-            repository.postpone(conn, row["id"])
-            result.postponed += 1
+            outcomes.postponed.append(row["id"])
             return True
-        repository.mark_done(conn, row["id"])
-        result.credited += 1
+        outcomes.credited.append(row["id"])
         return True
 
     def _credit(self, row: dict) -> None:
@@ -121,3 +149,28 @@ class NetsaveCrediter:
         except NotFound:
             self.ledger.create_account(row["openid"], row["openid"])
             self.ledger.add(row["openid"], row["ord_id"], amount)
+
+
+def _release(conn: psycopg.Connection) -> None:
+    """Give up the pass's claims; a session that cannot is closed, which ends its claims with it."""
+    try:
+        with conn.transaction():
+            netsaves.release_claims(conn)
+    except psycopg.Error:
+        conn.close()
+
+
+def open_recharges(pool: ConnectionPool, limit: int) -> list[dict]:
+    """Every recharge not done yet, oldest first, with its ``state``: failed at the bank (to be closed),
+    waiting for an unknown customer, or awaiting credit."""
+    with pool.connection() as conn:
+        rows = netsaves.open_netsaves(conn, limit=limit)
+    for row in rows:
+        if row["resp_code"] != SUCCESS:
+            row["state"] = "failed at the bank, to be closed"
+        elif row["openid"] is None:
+            row["state"] = WAITING
+        else:
+            row["state"] = "awaiting credit"
+    return rows
+

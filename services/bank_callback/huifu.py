@@ -1,5 +1,5 @@
-"""The Huifu protocol: which fields each command signs, their one exact format, and the checks every
-callback passes before anything trusts it.
+"""The Huifu protocol (docs/protocols.md, the Huifu channel): which fields each command signs, their one
+exact format, and the checks every callback passes before anything trusts it.
 
 ChkValue signs the signed fields joined WITHOUT separators, so the signature alone does not say
 where one field ends and the next begins: moving characters between neighbours keeps it valid.
@@ -18,13 +18,15 @@ from datetime import date, datetime
 from typing import Callable
 from zoneinfo import ZoneInfo
 
+from shared import contract
 from shared.config import key_path
 from shared.errors import BadRequest
+from shared.money import format_fen
 from shared.signing import RsaKey, load_key, verify_huifu
 
 from bank_callback.anomalies import Anomaly
 
-SUCCESS = "000"
+SUCCESS = contract.HUIFU_SUCCESS
 SIGNATURE_INVALID = 910
 FORMAT_INVALID = 911
 AMBIGUOUS = 912
@@ -32,37 +34,38 @@ HASHES = ("SHA256", "MD5", "SHA1")
 WEAK_HASHES = ("MD5", "SHA1")
 # OrdDate is the bank's business day in China Standard Time.
 BANK_TIMEZONE = ZoneInfo("Asia/Shanghai")
-MER_PRIV_MAX = 120
+MER_PRIV_MAX = contract.HUIFU_MER_PRIV_MAX
 
 
 @dataclass(frozen=True)
 class Command:
     """A Huifu command (``CmdId``): the fields its ChkValue signs in order, the paths of its two
-    callbacks, and the RespCodes it can carry with the text the platform shows for each."""
+    callbacks, the RespCodes it can carry with the text the platform shows for each, and the
+    frontend route its page callback sends the browser to."""
 
     name: str
     signed_fields: tuple[str, ...]
     background_path: str
     page_path: str
     resp_codes: dict[str, str]
+    frontend_route: str
+
+    @classmethod
+    def of(cls, name: str) -> "Command":
+        """The command ``name`` as the contract defines it."""
+        background_path, page_path = contract.HUIFU_CALLBACK_PATHS[name]
+        return cls(name, contract.HUIFU_SIGNED_FIELDS[name], background_path, page_path, contract.HUIFU_RESULTS[name],
+                   contract.HUIFU_FRONTEND_ROUTES[name])
 
 
-USER_REGISTER = Command(
-    "UserRegister",
-    ("CmdId", "RespCode", "MerCustId", "UsrId", "UsrCustId", "BgRetUrl", "TrxId", "RetUrl", "MerPriv"),
-    "/register", "/RegisterCallback",
-    {SUCCESS: "开户成功", "999": "用户取消开户"})
-NET_SAVE = Command(
-    "NetSave",
-    ("CmdId", "RespCode", "MerCustId", "UsrCustId", "OrdId", "OrdDate", "TransAmt", "TrxId", "RetUrl", "BgRetUrl",
-     "MerPriv"),
-    "/netsave", "/NetSaveCallback",
-    {SUCCESS: "充值成功", "351": "银行卡余额不足", "999": "用户取消充值"})
+USER_REGISTER = Command.of(contract.USER_REGISTER)
+NET_SAVE = Command.of(contract.NET_SAVE)
 
-_DIGITS = {"UsrCustId": re.compile(r"[0-9]{16}"), "OrdId": re.compile(r"[0-9]{1,30}"),
-           "OrdDate": re.compile(r"[0-9]{8}"), "TrxId": re.compile(r"[0-9]{1,18}")}
-_USR_ID = re.compile(r"[A-Za-z0-9_-]{1,25}")
-_TRANS_AMT = re.compile(r"(0|[1-9][0-9]{0,15})\.([0-9]{2})")
+# The pattern a whole value of these fields matches; their formats (FORMATS) may ask more of them.
+PATTERNS = {"UsrId": contract.HUIFU_USR_ID_PATTERN, "UsrCustId": contract.HUIFU_USR_CUST_ID_PATTERN,
+            "OrdId": contract.HUIFU_ORD_ID_PATTERN, "OrdDate": contract.HUIFU_ORD_DATE_PATTERN,
+            "TransAmt": contract.HUIFU_TRANS_AMT_PATTERN, "TrxId": contract.HUIFU_TRX_ID_PATTERN}
+_REGEX = {name: re.compile(pattern) for name, pattern in PATTERNS.items()}
 _UPPER_HEX = re.compile(r"[0-9A-F]+")
 
 
@@ -93,7 +96,7 @@ def _resp_code(value: str, _, rules: Rules) -> str | None:
 
 
 def _usr_id(value: str, _, rules: Rules) -> str | None:
-    if not _USR_ID.fullmatch(value):
+    if not _REGEX["UsrId"].fullmatch(value):
         return "(openid) must be 1 to 25 letters, digits, '_' or '-'"
     if value == rules.platform_no:
         return "(openid) must not be the platform's own ledger account"
@@ -104,15 +107,15 @@ def _usr_cust_id(value: str, read: dict, rules: Rules) -> str | None:
     # A failed UserRegister may carry no customer: the bank opened none.
     if value == "" and rules.command is USER_REGISTER and read.get("RespCode") != SUCCESS:
         return None
-    return None if _DIGITS["UsrCustId"].fullmatch(value) else "must be 16 digits"
+    return None if _REGEX["UsrCustId"].fullmatch(value) else "must be 16 digits"
 
 
 def _pattern(name: str, what: str) -> Check:
-    return lambda value, _, rules: None if _DIGITS[name].fullmatch(value) else f"must be {what}"
+    return lambda value, _, rules: None if _REGEX[name].fullmatch(value) else f"must be {what}"
 
 
 def _ord_date(value: str, _, rules: Rules) -> str | None:
-    if not _DIGITS["OrdDate"].fullmatch(value):
+    if not _REGEX["OrdDate"].fullmatch(value):
         return "must be 8 digits (yyyyMMdd)"
     try:
         day = datetime.strptime(value, "%Y%m%d").date()
@@ -124,12 +127,12 @@ def _ord_date(value: str, _, rules: Rules) -> str | None:
 
 
 def _trans_amt(value: str, _, rules: Rules) -> str | None:
-    match = _TRANS_AMT.fullmatch(value)
+    match = _REGEX["TransAmt"].fullmatch(value)
     if not match:
         return "must be digits with exactly two decimals, without leading zeros (\"100.00\")"
     fen = int(match.group(1)) * 100 + int(match.group(2))
     if not 0 < fen <= rules.max_fen:
-        return f"must be more than 0.00 and at most {rules.max_fen // 100}.{rules.max_fen % 100:02d}"
+        return f"must be more than 0.00 and at most {format_fen(rules.max_fen)}"
     return None
 
 
@@ -252,5 +255,5 @@ def signed_values(command: Command, fields: dict) -> dict[str, str]:
 
 def receipt(fields: dict) -> str:
     """The exact acknowledgement the bank waits for: ``RECV_ORD_ID_<TrxId>``."""
-    return f"RECV_ORD_ID_{fields['TrxId']}"
+    return contract.huifu_receipt(fields["TrxId"])
 

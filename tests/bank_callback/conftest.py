@@ -5,11 +5,9 @@ import psycopg
 import pytest
 import redis
 
-from shared.db import create_pool
 from shared.ledger_client import LedgerClient
 
-from bank_callback.app import create_app
-from bank_callback.config import load
+from bank_callback.bootstrap import build, create_app, dependencies
 from bank_callback.crediting import NetsaveCrediter
 from tests.bank_callback.huifu_messages import NETSAVE_ORDER, REGISTER_ORDER, signed
 from tests.support.processes import WebService
@@ -30,14 +28,14 @@ def make_app(infra, callback_db):
     """``make_app(**settings)``: an app of this run; its pool is closed after the test."""
     apps = []
 
-    def build(**settings):
+    def make(**settings):
         app = create_app(infra.config("bank_callback", **settings))
         apps.append(app)
         return app
 
-    yield build
+    yield make
     for app in apps:
-        app.extensions["db"].close()
+        dependencies(app).close()
 
 
 @pytest.fixture(scope="session")
@@ -45,7 +43,7 @@ def default_app(infra, callback_db):
     """The app with this run's default settings, shared by the tests that need no special setting."""
     app = create_app(infra.config("bank_callback"))
     yield app
-    app.extensions["db"].close()
+    dependencies(app).close()
 
 
 @pytest.fixture
@@ -112,18 +110,17 @@ def ledger(infra, ledger_url):
 
 @pytest.fixture
 def make_crediter(infra, ledger_url):
-    """``make_crediter(**settings)``: a crediter on its own pool, closed after the test."""
-    pools = []
+    """``make_crediter(**settings)``: a crediter on dependencies of its own, closed after the test."""
+    built = []
 
-    def build(**settings):
-        config = load(infra.config("bank_callback", **{"LEDGER_URL": ledger_url, **settings}))
-        pool = create_pool(config, "test-crediter")
-        pools.append(pool)
-        return NetsaveCrediter.from_config(config, pool)
+    def crediter(**settings):
+        deps = build(infra.config("bank_callback", **{"LEDGER_URL": ledger_url, **settings}), "test-crediter")
+        built.append(deps)
+        return NetsaveCrediter.from_config(deps.config, deps.pool, deps.ledger)
 
-    yield build
-    for pool in pools:
-        pool.close()
+    yield crediter
+    for deps in built:
+        deps.close()
 
 
 @pytest.fixture(scope="module")

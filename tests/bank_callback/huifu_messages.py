@@ -1,7 +1,8 @@
 """Huifu callbacks as the bank would send them, signed INDEPENDENTLY of the service's code.
 
-ChkValue is computed here with the ``cryptography`` package over the SPEC's concatenation, so a
-test passing proves the service implements the documented rule, not merely agrees with itself.
+ChkValue is computed here with the ``cryptography`` package over the documented concatenation
+(docs/protocols.md, the Huifu channel), so a test passing proves the service implements the
+documented rule, not merely agrees with itself.
 """
 import uuid
 from datetime import datetime

@@ -1,4 +1,4 @@
-"""Hostile variants of genuine signed Huifu callbacks, for the property tests, and the SPEC's formats.
+"""Hostile variants of genuine signed Huifu callbacks, for the property tests, and the documented formats.
 
 A variant is what anyone holding one genuine callback can send (the page-callback URL a browser
 follows shows every signed field): the same signed bytes cut differently (characters moved between
@@ -9,15 +9,15 @@ ChkValue in lower case), parameters repeated, renamed or dropped, re-ordered and
 query string and the body.
 
 Each variant carries what a strict reader decodes from it, recorded while encoding (not parsed back),
-so the tests' oracle shares nothing with the service's decoder. The formats below restate SPEC
-section 6 independently of the service's code.
+so the tests' oracle shares nothing with the service's decoder. The formats below restate the Huifu
+channel's (docs/protocols.md; docs/bank_callback.md, Verification) independently of the service's code.
 """
 import http.client
 import random
 import re
 import string
 from dataclasses import dataclass, field
-from datetime import date, datetime, timedelta
+from datetime import date, datetime
 from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo
 
@@ -170,7 +170,7 @@ def send(base_url: str, method: str, path: str, variant: Variant) -> tuple[int, 
         connection.close()
 
 
-# -- the SPEC's formats, and how many readings signed bytes have under them --------------------------------
+# -- the documented formats, and how many readings signed bytes have under them ---------------------------
 
 def bank_day() -> date:
     """The bank's business day (China Standard Time)."""

@@ -3,12 +3,13 @@ import logging
 import threading
 import time
 
+import psycopg
 import pytest
 import requests
 
 from shared.errors import NotFound
 
-from bank_callback import repository
+from bank_callback.repository import netsaves
 from tests.bank_callback.huifu_messages import netsave_fields, register_fields
 from tests.bank_callback.operator_commands import run_command
 from tests.support.processes import free_port
@@ -85,7 +86,7 @@ def test_crash_between_ledger_and_commit_is_repaired_without_double_credit(make_
         raise RuntimeError("process died before commit")
 
     with monkeypatch.context() as patch:
-        patch.setattr(repository, "mark_done", crash)
+        patch.setattr(netsaves, "mark_done", crash)
         with pytest.raises(RuntimeError):
             crediter.run_once()
     assert _balance(ledger, customer["UsrId"]) == 8888  # the ledger has it ...
@@ -155,3 +156,52 @@ def test_ledger_refusal_keeps_the_row_open_without_blocking_others(make_crediter
     assert _balance(ledger, customer["UsrId"]) == 999 + 700
     still_open = db.execute("select rtrim(ord_id) from bank_netsave where not done").fetchall()
     assert still_open == [(clashing["OrdId"],)]
+
+
+def test_the_ledger_is_called_with_no_transaction_open_and_the_row_claimed(make_crediter, customer, save, ledger,
+                                                                          monkeypatch, db):
+    """While a recharge is posted to the ledger its row is not locked and the crediter's session has no
+    transaction open, yet a second crediter passes the row by: the claim is the session's, not a row lock."""
+    saving = save(customer["UsrCustId"], "3.00")
+    crediter = make_crediter()
+    during = {}
+
+    def add(eid, trade_no, amount):
+        during["states"] = {row[0] for row in db.execute(
+            "select state from pg_stat_activity where application_name = 'test-crediter'"
+            " and datname = current_database()")}
+        # Raises if the row is locked: nothing waits on a slow ledger.
+        db.execute("select 1 from bank_netsave where ord_id = %s for update nowait", (trade_no,))
+        during["other"] = make_crediter().run_once()
+        return real_add(eid, trade_no, amount)
+
+    real_add = crediter.ledger.add
+    monkeypatch.setattr(crediter.ledger, "add", add)
+    assert crediter.run_once().credited == 1
+    assert during["states"] == {"idle"}
+    assert (during["other"].credited, during["other"].ledger_down) == (0, False)
+    assert _balance(ledger, customer["UsrId"]) == 300
+    assert db.execute("select done from bank_netsave where ord_id = %s", (saving["OrdId"],)).fetchone() == (True,)
+
+
+def test_a_crediter_whose_session_dies_mid_pass_leaves_its_rows_to_the_next(make_crediter, customer, save, ledger,
+                                                                          monkeypatch, db):
+    """The session ends (the database restarts it, or the process dies) after the posting and before the
+    commit: its claims end with it, and another crediter credits the row, once."""
+    save(customer["UsrCustId"], "4.00")
+    dying = make_crediter()
+
+    def add(eid, trade_no, amount):
+        answer = real_add(eid, trade_no, amount)
+        db.execute("select pg_terminate_backend(pid) from pg_stat_activity where application_name = 'test-crediter'"
+                   " and datname = current_database()")
+        return answer
+
+    real_add = dying.ledger.add
+    monkeypatch.setattr(dying.ledger, "add", add)
+    with pytest.raises(psycopg.OperationalError):
+        dying.run_once()
+    assert _open_rows(db) == 1
+    assert make_crediter().run_once().credited == 1
+    assert _balance(ledger, customer["UsrId"]) == 400
+    assert _open_rows(db) == 0

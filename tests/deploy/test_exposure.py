@@ -22,8 +22,8 @@ from tests.deploy.layout import (K8S, REPO, SPEC_PORTS, by_kind, command_package
 # -- the call graph, from the code -----------------------------------------------------------------
 # Who sends a service token to whom: user-center's web (user_center/app.py: AgentClient, LedgerClient)
 # and its GatewayNotifyConsumer (workers/gateway_notify.py and sweep.py: LedgerClient, AgentClient),
-# bank-callback's netsave crediter (crediting.py: LedgerClient), the depository-agent's reconciliation
-# (reconciliation/sources.py: user-center's /internal/records, the ledger's records). Nothing else does:
+# bank-callback's netsave crediter (crediting.py, with bootstrap.py's LedgerClient), the depository-agent's
+# reconciliation (reconciliation/sources.py: user-center's /internal/records, the ledger's records). Nothing else does:
 # the agent's web, relay and compensation, bank-callback's web and the ledger call no service of the
 # platform (compensation and reconciliation also ask the bank, which takes no platform token).
 IDENTITY = {"user-center": "user-center", "gateway-notify-consumer": "user-center",

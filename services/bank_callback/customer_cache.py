@@ -1,14 +1,18 @@
 """The ``bank-customers`` Redis hash (openid -> cust_id): a copy of ``bank_customers`` for readers.
 
 The table is the truth. Writes to the cache are best effort with short timeouts, so a Redis
-outage never blocks a callback; :meth:`CustomerCache.rebuild` repairs the copy afterwards.
+outage never blocks a callback; :func:`rebuild` repairs the copy afterwards and :func:`check`
+compares the two. Redis is only called with no transaction open.
 """
 import logging
 import uuid
 
 import redis
+from psycopg_pool import ConnectionPool
 from redis.backoff import NoBackoff
 from redis.retry import Retry
+
+from bank_callback.repository import customers
 
 log = logging.getLogger(__name__)
 CACHE_KEY = "bank-customers"
@@ -27,6 +31,7 @@ class CustomerCache:
 
     @classmethod
     def from_config(cls, config: dict) -> "CustomerCache":
+        """The cache of ``config``: REDIS_URL, REDIS_PREFIX, REDIS_TIMEOUT_MS."""
         return cls(config["REDIS_URL"], config["REDIS_PREFIX"], config["REDIS_TIMEOUT_MS"])
 
     def remember(self, openid: str, cust_id: str) -> bool:
@@ -39,7 +44,7 @@ class CustomerCache:
                         " once Redis is back): %s", exc, extra={"fields": {"openid": openid}})
             return False
 
-    def rebuild(self, bindings: dict[str, str]) -> None:
+    def replace(self, bindings: dict[str, str]) -> None:
         """Replace the whole hash with ``bindings`` atomically: fill a temporary key, then RENAME it."""
         temp = f"{self.key}:rebuild:{uuid.uuid4().hex}"
         items = list(bindings.items())
@@ -63,6 +68,27 @@ class CustomerCache:
     def ping(self) -> None:
         """Raise unless Redis answers."""
         self.client.ping()
+
+
+def rebuild(pool: ConnectionPool, cache: CustomerCache) -> int:
+    """Replace the hash with the table's live bindings, atomically; how many there are.
+
+    Raises :class:`redis.RedisError` when Redis cannot be reached.
+    """
+    with pool.connection() as conn:
+        table = customers.all_customers(conn)
+    cache.replace(table)
+    return len(table)
+
+
+def check(pool: ConnectionPool, cache: CustomerCache) -> tuple[int, dict[str, dict]]:
+    """The number of live bindings in the table, and how the hash departs from them (:func:`differences`).
+
+    Raises :class:`redis.RedisError` when Redis cannot be reached.
+    """
+    with pool.connection() as conn:
+        table = customers.all_customers(conn)
+    return len(table), differences(table, cache.snapshot())
 
 
 def differences(table: dict[str, str], cached: dict[str, str]) -> dict[str, dict]:

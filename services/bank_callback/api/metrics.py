@@ -1,20 +1,19 @@
-"""bank-callback's gauges on /metrics, read from the database at scrape time."""
+"""bank-callback's gauges on /metrics (docs/bank_callback.md, Metrics), read at scrape time."""
 from flask import Flask
+from psycopg_pool import ConnectionPool
 from redis import RedisError
 
 from shared.metrics import PerScrape, add_gauge, db_gauge
 
-from bank_callback import repository
 from bank_callback.anomalies import KINDS
+from bank_callback.customer_cache import CustomerCache
+from bank_callback.repository import anomalies, customers, netsaves
 
 
-def register(app: Flask) -> None:
+def install(app: Flask, pool: ConnectionPool, cache: CustomerCache) -> None:
     """Netsaves waiting to be credited (and the oldest one's age), the number of customers, open
     anomalies by kind, and whether the Redis copy of the customers can be reached."""
-    pool = app.extensions["db"]
-    cache = app.extensions["customer_cache"]
-
-    backlog = PerScrape(db_gauge(pool, repository.netsave_backlog))
+    backlog = PerScrape(db_gauge(pool, netsaves.netsave_backlog))
 
     def waiting():
         rows = {row["customer_known"]: row["rows"] for row in backlog()}
@@ -27,9 +26,9 @@ def register(app: Flask) -> None:
               waiting)
     add_gauge(app, "bank_callback_netsave_oldest_uncredited_seconds", "age of the oldest uncredited recharge", oldest)
     add_gauge(app, "bank_callback_customers", "live bank customers (openid bindings)",
-              db_gauge(pool, repository.customer_count))
+              db_gauge(pool, customers.customer_count))
 
-    read_anomalies = db_gauge(pool, repository.open_anomaly_counts)
+    read_anomalies = db_gauge(pool, anomalies.open_anomaly_counts)
 
     def open_anomalies():
         counts = {row["kind"]: row["n"] for row in read_anomalies()}
