@@ -9,8 +9,8 @@ import pytest
 from beanpay_ledger import accounts_repo
 from beanpay_ledger.outcomes import ADD, DEDUCT, REFUND
 from shared.errors import BadRequest, Unavailable
-from tests.ledger.conftest import new_id
-from tests.ledger.invariants import assert_invariants
+from tests.beanpay_ledger.conftest import new_id
+from tests.beanpay_ledger.invariants import assert_invariants
 
 
 def _post_concurrently(committer, postings, monkeypatch, fail=None):

@@ -2,8 +2,8 @@
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from tests.ledger.conftest import new_id
-from tests.ledger.invariants import assert_invariants
+from tests.beanpay_ledger.conftest import new_id
+from tests.beanpay_ledger.invariants import assert_invariants
 
 SIGN = {"add": 1, "deduct": -1, "refund": 1}
 CHANGE_TYPE = {"add": 1, "deduct": 2, "refund": 3}

@@ -4,7 +4,7 @@ import json
 import pytest
 from werkzeug.test import Client
 
-from tests.ledger.conftest import new_id
+from tests.beanpay_ledger.conftest import new_id
 
 PATHS = ("/account/balance/add", "/account/balance/deduct", "/account/balance/refund")
 BODIES = ["{not json", "[1, 2]", '"text"', "null", "", "{}", '{"eid": null, "trade_no": 5, "amount": true}',

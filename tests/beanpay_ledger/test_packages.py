@@ -2,8 +2,8 @@
 import psycopg
 import pytest
 
-from tests.ledger.conftest import new_id
-from tests.ledger.invariants import assert_invariants
+from tests.beanpay_ledger.conftest import new_id
+from tests.beanpay_ledger.invariants import assert_invariants
 
 
 @pytest.fixture

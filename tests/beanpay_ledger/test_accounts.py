@@ -1,6 +1,6 @@
 """Wallet accounts and postings against the real PostgreSQL, through the in-process app."""
-from tests.ledger.conftest import new_id
-from tests.ledger.invariants import assert_invariants
+from tests.beanpay_ledger.conftest import new_id
+from tests.beanpay_ledger.invariants import assert_invariants
 
 
 def test_create_is_idempotent_by_eid(api):

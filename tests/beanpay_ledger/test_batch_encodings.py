@@ -11,9 +11,9 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from tests.ledger.conftest import new_id
-from tests.ledger.real_server import running_ledger
-from tests.ledger.test_property import CHANGE_TYPE, Model
+from tests.beanpay_ledger.conftest import new_id
+from tests.beanpay_ledger.real_server import running_ledger
+from tests.beanpay_ledger.test_property import CHANGE_TYPE, Model
 
 # Texts that differ but look or decode alike, and texts that carry the syntax of each wire format.
 AWKWARD = ["A", "%41", "Ａ", "é", "e\u0301", "中", "%E4%B8%AD", "a+b", "a%2Bb", "a&b", "a=b", "a;b", "😀",

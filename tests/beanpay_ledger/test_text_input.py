@@ -8,8 +8,8 @@ from urllib.parse import quote, urlencode
 import pytest
 import requests
 
-from tests.ledger.conftest import new_id
-from tests.ledger.real_server import running_ledger
+from tests.beanpay_ledger.conftest import new_id
+from tests.beanpay_ledger.real_server import running_ledger
 from tests.shared import raw_http
 from tests.support.processes import free_port
 

@@ -1,6 +1,6 @@
 """The batch endpoint: each operation answered exactly as alone, failures isolated."""
-from tests.ledger.conftest import new_id
-from tests.ledger.invariants import assert_invariants
+from tests.beanpay_ledger.conftest import new_id
+from tests.beanpay_ledger.invariants import assert_invariants
 
 
 def test_batch_answers_each_operation_as_alone(api, db):

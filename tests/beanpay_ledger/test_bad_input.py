@@ -1,7 +1,7 @@
 """Bad input on every endpoint gets its 4xx with {code, msg} and changes nothing in the database."""
 import pytest
 
-from tests.ledger.conftest import new_id
+from tests.beanpay_ledger.conftest import new_id
 
 EID = new_id("bad")
 GHOST = new_id("ghost")

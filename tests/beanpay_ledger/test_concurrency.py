@@ -13,8 +13,8 @@ from collections import Counter, defaultdict
 import pytest
 import requests
 
-from tests.ledger.conftest import new_id
-from tests.ledger.invariants import assert_invariants
+from tests.beanpay_ledger.conftest import new_id
+from tests.beanpay_ledger.invariants import assert_invariants
 
 CLIENTS = 16
 SECONDS = 8

@@ -2,7 +2,7 @@
 import psycopg
 import pytest
 
-from tests.ledger.conftest import new_id
+from tests.beanpay_ledger.conftest import new_id
 
 
 @pytest.fixture
