@@ -1,4 +1,5 @@
-"""SQL of wallet accounts and postings; each call is one statement (migrations 001 and 003)."""
+"""SQL of wallet accounts and postings; each call is one statement (sql/02_accounts.sql .. 05_releases.sql)."""
+import json
 from datetime import datetime
 from typing import Sequence
 
@@ -35,13 +36,14 @@ def post_batch(conn: psycopg.Connection, change_types: Sequence[int], eids: Sequ
                trade_nos: Sequence[str], amounts: Sequence[int]) -> list[tuple[str, str | None]]:
     """Apply postings in order, in one transaction and round trip: ``[(outcome, record JSON text)]`` in order.
 
-    Outcomes are listed in migrations/003_set_based_postings.sql. ``conn`` is in autocommit mode, so the
+    Outcomes are listed in sql/04_postings.sql. ``conn`` is in autocommit mode, so the
     rows arrive only once the transaction has committed.
     """
+    postings = json.dumps([{"change_type": c, "eid": e, "trade_no": t, "amount": a}
+                           for c, e, t, a in zip(change_types, eids, trade_nos, amounts)], ensure_ascii=False)
     with conn.cursor(row_factory=tuple_row) as cursor:
-        return cursor.execute("select outcome, record from ledger_post_batch(%s::int2[], %s::text[], %s::text[],"
-                              " %s::int8[])", (list(change_types), list(eids), list(trade_nos), list(amounts)),
-                              prepare=True).fetchall()
+        return cursor.execute("select outcome, record from ledger_post_batch(ledger_postings(%s::json))",
+                              (postings,), prepare=True).fetchall()
 
 
 def release(eid: str, trade_no: str, amount: int) -> tuple[str, str | None]:
