@@ -1,15 +1,18 @@
 """The rules of ledger parameters, worded as the API answers them.
 
-One implementation serves the marshmallow schemas (OpenAPI document, form bodies), the posting fast
-path and each operation of a batch, so every way in refuses the same input with the same message.
-Whole numbers arrive as JSON integers or, in query strings and forms, as digit strings; a fraction
+One implementation serves the schemas of the API (api/schemas.py: the OpenAPI document and every request),
+each operation of a batch and the library's use cases, so every way in refuses the same input with the same
+message. Whole numbers arrive as JSON integers or, in query strings and forms, as digit strings; a fraction
 ("1.5"), a float, an exponent, a sign or a bool is refused, never rounded.
 """
 import re
+from functools import lru_cache
 from typing import Any, Callable, Mapping, Sequence
 
 from shared.errors import BadRequest
 
+# The largest amount, credit, capacity or number of uses accepted (fen or uses), unless LEDGER_MAX_AMOUNT says.
+MAX_AMOUNT = 10**12
 DIGITS = re.compile(r"0|[1-9][0-9]{0,18}")
 # Identifiers: 1-64 characters, no whitespace, control characters or lone surrogates (PostgreSQL text
 # can hold neither NUL nor a surrogate; shared.inputs refuses both at the edge already).
@@ -45,6 +48,25 @@ def identifier(value: Any) -> str:
     return value
 
 
+def label_pattern(length: int) -> re.Pattern:
+    """A display name or label: at most ``length`` characters, no control characters or lone surrogates."""
+    return re.compile(rf"\A[^\x00-\x1f\x7f\ud800-\udfff]{{0,{length}}}\Z")
+
+
+def label(length: int) -> Callable[[Any], str]:
+    """A parser of labels of at most ``length`` characters (see :func:`label_pattern`)."""
+    pattern = label_pattern(length)
+
+    def parse(value: Any) -> str:
+        if not isinstance(value, str):
+            raise ValueError(NOT_A_STRING)
+        if not pattern.match(value):
+            raise ValueError(f"must be at most {length} printable characters")
+        return value
+
+    return parse
+
+
 def one_of(choices: Mapping[str, Any]) -> Callable[[Any], Any]:
     """A parser accepting the keys of ``choices`` and answering their values."""
     refusal = f"Must be one of: {', '.join(choices)}."
@@ -59,10 +81,15 @@ def one_of(choices: Mapping[str, Any]) -> Callable[[Any], Any]:
     return parse
 
 
+def amount(minimum: int, maximum: int) -> Callable[[Any], int]:
+    """A parser of whole numbers within ``minimum..maximum``."""
+    return lambda value: whole_number(value, minimum, maximum)
+
+
+@lru_cache
 def posting_rules(max_amount: int) -> Rules:
     """The fields of a wallet posting: eid, trade_no, amount (1..``max_amount`` fen)."""
-    return (("eid", identifier), ("trade_no", identifier),
-            ("amount", lambda value: whole_number(value, 1, max_amount)))
+    return (("eid", identifier), ("trade_no", identifier), ("amount", amount(1, max_amount)))
 
 
 def load(data: Mapping, rules: Rules) -> list:

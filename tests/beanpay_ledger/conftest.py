@@ -4,7 +4,7 @@ import uuid
 import psycopg
 import pytest
 
-from beanpay_ledger.app import create_app
+from beanpay_ledger.bootstrap import create_app, dependencies
 
 SERVICE = "beanpay_ledger"
 
@@ -19,7 +19,7 @@ def ledger_url(infra) -> str:
 def ledger_app(infra, ledger_url):
     app = create_app(infra.config(SERVICE))
     yield app
-    app.extensions["db"].close()
+    dependencies(app).close()
 
 
 class ApiClient:

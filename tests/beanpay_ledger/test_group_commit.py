@@ -6,7 +6,9 @@ import time
 import psycopg
 import pytest
 
-from beanpay_ledger import accounts_repo
+from beanpay_ledger.bootstrap import dependencies
+from beanpay_ledger.postings import Posting
+from beanpay_ledger.repository import postings as repository
 from beanpay_ledger.outcomes import ADD, DEDUCT, REFUND
 from shared.errors import BadRequest, Unavailable
 from tests.beanpay_ledger.conftest import new_id
@@ -17,28 +19,29 @@ def _post_concurrently(committer, postings, monkeypatch, fail=None):
     """Post each of ``postings`` from its own thread while the committer is held on a first posting, so
     that all of them are queued together and go as one group; returns each answer (or error) in order."""
     release = threading.Event()
-    real = accounts_repo.post_batch
+    real = repository.post
     calls = []
 
-    def held_post_batch(conn, change_types, eids, trade_nos, amounts):
-        calls.append(list(trade_nos))
+    def held_post(conn, group):
+        trade_nos = [posting.trade_no for posting in group]
+        calls.append(trade_nos)
         if trade_nos[0] == "hold":
             release.wait(10)
         if fail is not None and fail[0] in trade_nos:
             raise fail[1]
-        return real(conn, change_types, eids, trade_nos, amounts)
+        return real(conn, group)
 
-    monkeypatch.setattr(accounts_repo, "post_batch", held_post_batch)
+    monkeypatch.setattr(repository, "post", held_post)
     holder_eid = postings[0][1]
     answers = [None] * len(postings)
 
     def run(index, posting):
         try:
-            answers[index] = committer.post(*posting)
+            answers[index] = committer.post(Posting(*posting))
         except Exception as exc:  # the answer under test
             answers[index] = exc
 
-    holder = threading.Thread(target=committer.post, args=(ADD, holder_eid, "hold", 1))
+    holder = threading.Thread(target=committer.post, args=(Posting(ADD, holder_eid, "hold", 1),))
     holder.start()
     while not calls:
         time.sleep(0.005)
@@ -55,7 +58,7 @@ def _post_concurrently(committer, postings, monkeypatch, fail=None):
 
 @pytest.fixture
 def committer(ledger_app):
-    return ledger_app.extensions["postings"]
+    return dependencies(ledger_app).postings
 
 
 def test_concurrent_postings_share_one_commit_each_answered_as_alone(api, db, committer, monkeypatch):

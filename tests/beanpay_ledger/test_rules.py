@@ -2,19 +2,10 @@
 from datetime import datetime
 
 import pytest
-from flask import Flask
 from marshmallow import ValidationError
 
 from beanpay_ledger.outcomes import EXPIRED_CODE, SUCCESS_STATUS, refusal
-from beanpay_ledger.schemas import PackageCreateArgs, PostingArgs, RecordQueryArgs
-
-
-@pytest.fixture(autouse=True)
-def app_context():
-    app = Flask("rules")
-    app.config["LEDGER_MAX_AMOUNT"] = 10**12
-    with app.app_context():
-        yield
+from beanpay_ledger.api.schemas import PackageCreateArgs, PostingArgs, RecordQueryArgs
 
 
 @pytest.mark.parametrize("amount, expected", [(1, 1), ("1", 1), (" 25 ", 25), (10**12, 10**12), ("1000000000000", 10**12)])

@@ -1,6 +1,6 @@
-"""How the ledger decodes what enters it, over real HTTP to gunicorn: the GET and JSON fast path, Flask's
-views (forms, HEAD, the rest) and the batch read the same text from the same bytes, refuse what is not
-UTF-8 text with a 400 naming the reason, and one caller's bad input never touches another's posting."""
+"""How the ledger decodes what enters it, over real HTTP to gunicorn: queries, JSON and form bodies of every
+endpoint and the batch read the same text from the same bytes, refuse what is not UTF-8 text with a 400
+naming the reason, and one caller's bad input never touches another's posting."""
 import re
 from concurrent.futures import ThreadPoolExecutor
 from urllib.parse import quote, urlencode
@@ -74,7 +74,7 @@ def test_one_text_is_one_key_on_every_path(ledger):
 
 
 def test_an_eid_with_an_invalid_escape_is_refused_on_every_path(ledger):
-    """``x%FF`` was the literal text to Flask (create, query) and ``x\\ufffd`` to the fast path (postings)."""
+    """``x%FF`` once was the literal text to some endpoints (create, query) and ``x\\ufffd`` to others (postings)."""
     base = new_id("esc")
     replaced = _open(ledger, eid=base + "\ufffd")
     for path, query in (("/account/create", f"eid={base}%FF&name=n"), (ADD, f"eid={base}%FF&trade_no=t&amount=5"),
@@ -196,8 +196,8 @@ def test_odd_bytes_in_the_path_or_query_are_refused(ledger, target, reason):
     assert _refused(answer, reason), answer.body
 
 
-def test_a_path_is_decoded_once_alike_on_both_paths(ledger):
-    """gunicorn decodes the path's escapes: ``ad%64`` is ``add`` for the fast path and Flask alike."""
+def test_a_path_is_decoded_once_alike_for_every_method(ledger):
+    """gunicorn decodes the path's escapes: ``ad%64`` is ``add`` for a GET and a form POST alike."""
     eid = _open(ledger)
     assert ledger.raw("GET", f"/account/balance/ad%64?eid={eid}&trade_no=p&amount=3").status == 200
     assert ledger.raw("POST", "/account/balance/ad%64", b"eid=%s&trade_no=p&amount=3" % eid.encode(),

@@ -1,33 +1,31 @@
-"""Request and response schemas of the ledger API (they also make the OpenAPI document).
+"""Request and response schemas of the ledger API: the only place its formats are written. The API shell
+(api/shell.py) parses every request with them and documents every endpoint from them.
 
-The input rules themselves live in :mod:`beanpay_ledger.validation`, shared with the posting fast
-path and the batch.
+The input rules themselves live in :mod:`beanpay_ledger.validation`, shared with the batch and the library.
 """
-import re
 from datetime import datetime, timedelta
 
-from flask import current_app
-from marshmallow import EXCLUDE, Schema, ValidationError, fields, validate
+from marshmallow import EXCLUDE, RAISE, Schema, ValidationError, fields, validate
 
-from beanpay_ledger.validation import IDENTIFIER, identifier, whole_number
+from beanpay_ledger.accounts import RECORD_PAGE_MAX
+from beanpay_ledger.validation import IDENTIFIER, MAX_AMOUNT, identifier, label_pattern, whole_number
 
 _DAY_FORMATS = ("%Y%m%d", "%Y-%m-%d")
 _TIME_FORMATS = ("%Y%m%d%H%M%S", "%Y-%m-%dT%H:%M:%S", "%Y-%m-%d %H:%M:%S")
-RECORD_PAGE_MAX = 100
 
 
 class WholeNumber(fields.Integer):
-    """A whole number between ``minimum`` and ``maximum`` (or the setting named by ``maximum``)."""
+    """A whole number between ``minimum`` and ``maximum`` (by default the schema's ``max_amount``, the
+    LEDGER_MAX_AMOUNT setting)."""
 
-    def __init__(self, minimum: int = 1, maximum: int | str = "LEDGER_MAX_AMOUNT", **kwargs):
-        described_max = maximum if isinstance(maximum, int) else 10**12
-        super().__init__(metadata={"minimum": minimum, "maximum": described_max, **kwargs.pop("metadata", {})},
-                         **kwargs)
+    def __init__(self, minimum: int = 1, maximum: int | None = None, **kwargs):
+        super().__init__(metadata={"minimum": minimum, "maximum": MAX_AMOUNT if maximum is None else maximum,
+                                   **kwargs.pop("metadata", {})}, **kwargs)
         self.minimum = minimum
         self.maximum = maximum
 
     def _deserialize(self, value, attr, data, **kwargs):
-        maximum = self.maximum if isinstance(self.maximum, int) else current_app.config[self.maximum]
+        maximum = self.parent.max_amount if self.maximum is None else self.maximum
         try:
             return whole_number(value, self.minimum, maximum)
         except ValueError as exc:
@@ -57,7 +55,7 @@ class Label(fields.String):
     """A display name: at most ``length`` characters, no control characters or lone surrogates."""
 
     def __init__(self, length: int, **kwargs):
-        pattern = re.compile(rf"\A[^\x00-\x1f\x7f\ud800-\udfff]{{0,{length}}}\Z")
+        pattern = label_pattern(length)
         super().__init__(validate=validate.Regexp(pattern, error=f"must be at most {length} printable characters"),
                          metadata={"pattern": ecma_pattern(pattern.pattern), **kwargs.pop("metadata", {})}, **kwargs)
 
@@ -106,10 +104,15 @@ def _parse(value, formats) -> datetime | None:
 
 
 class Args(Schema):
-    """Request parameters; unknown ones are ignored (callers of the GET form add their own)."""
+    """Request parameters; unknown ones are ignored (callers of the GET form add their own). ``max_amount``
+    bounds amounts, credits and numbers of uses."""
 
     class Meta:
         unknown = EXCLUDE
+
+    def __init__(self, max_amount: int = MAX_AMOUNT, **kwargs):
+        super().__init__(**kwargs)
+        self.max_amount = max_amount
 
 
 class EidArgs(Args):
@@ -161,7 +164,10 @@ class PackageRecordQueryArgs(PackageArgs, PageArgs):
                               metadata={"description": "0 opening, 1 add, 2 deduct, 3 refund"})
 
 
-class BatchArgs(Schema):
+class BatchArgs(Args):
+    class Meta:
+        unknown = RAISE  # the body is JSON only: a field other than operations is a mistake, refused
+
     operations = fields.List(fields.Raw(), required=True, validate=validate.Length(min=1),
                              metadata={"description": "each {op: add|deduct|refund, eid, trade_no, amount}; "
                                                       "each is validated and answered on its own"})
