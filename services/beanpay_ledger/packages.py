@@ -8,7 +8,7 @@ import psycopg
 from beanpay_ledger.accounts import RECORD_PAGE_MAX
 from beanpay_ledger.outcomes import ADD, DEDUCT, POSTED, REFUND, REPLAYED, Answer, answer, refusal
 from beanpay_ledger.repository import packages as repository
-from beanpay_ledger.validation import MAX_AMOUNT, amount, identifier, label, load
+from beanpay_ledger.validation import MAX_AMOUNT, amount, identifier, label, load, trade_number
 from shared.errors import NotFound
 
 CAPACITY_FIELDS = ("spkg_id", "total_capacity", "total_remain", "capacity_daily", "deduct_today", "expires")
@@ -74,7 +74,7 @@ def records(conn: psycopg.Connection, eid: str, spkg_id: str, change_type: int |
 def _post(conn: psycopg.Connection, change_type: int, eid: str, spkg_id: str, trade_no: str, num: int,
           max_amount: int) -> Answer:
     eid, spkg_id, trade_no, num = load({"eid": eid, "spkg_id": spkg_id, "trade_no": trade_no, "num": num},
-                                       (*_PACKAGE, ("trade_no", identifier), ("num", amount(1, max_amount))))
+                                       (*_PACKAGE, ("trade_no", trade_number), ("num", amount(1, max_amount))))
     outcome, record = repository.post(conn, change_type, eid, spkg_id, trade_no, num)
     return answer(outcome, record, f"eid {eid}, spkg_id {spkg_id}, trade_no {trade_no}")
 

@@ -17,10 +17,13 @@ DIGITS = re.compile(r"0|[1-9][0-9]{0,18}")
 # Identifiers: 1-64 characters, no whitespace, control characters or lone surrogates (PostgreSQL text
 # can hold neither NUL nor a surrogate; shared.inputs refuses both at the edge already).
 IDENTIFIER = re.compile(r"\A[^\s\x00-\x1f\x7f\ud800-\udfff]{1,64}\Z")
+# Trade numbers, the same characters, up to 128: a repayment's is ``<requestNo>:<userNo>`` (73 characters).
+TRADE_NUMBER = re.compile(r"\A[^\s\x00-\x1f\x7f\ud800-\udfff]{1,128}\Z")
 MISSING = "Missing data for required field."
 NULL = "Field may not be null."
 NOT_A_STRING = "Not a valid string."
 IDENTIFIER_RULE = "must be 1-64 characters without spaces"
+TRADE_NUMBER_RULE = "must be 1-128 characters without spaces"
 _ABSENT = object()
 
 Rules = Sequence[tuple[str, Callable[[Any], Any]]]
@@ -40,11 +43,20 @@ def whole_number(value: Any, minimum: int, maximum: int) -> int:
 
 
 def identifier(value: Any) -> str:
-    """An eid, trade_no or spkg_id; ValueError with the reason otherwise."""
+    """An eid or spkg_id; ValueError with the reason otherwise."""
+    return _matching(value, IDENTIFIER, IDENTIFIER_RULE)
+
+
+def trade_number(value: Any) -> str:
+    """A trade number (the idempotency key of a posting); ValueError with the reason otherwise."""
+    return _matching(value, TRADE_NUMBER, TRADE_NUMBER_RULE)
+
+
+def _matching(value: Any, pattern: re.Pattern, rule: str) -> str:
     if not isinstance(value, str):
         raise ValueError(NOT_A_STRING)
-    if not IDENTIFIER.match(value):
-        raise ValueError(IDENTIFIER_RULE)
+    if not pattern.match(value):
+        raise ValueError(rule)
     return value
 
 
@@ -89,7 +101,7 @@ def amount(minimum: int, maximum: int) -> Callable[[Any], int]:
 @lru_cache
 def posting_rules(max_amount: int) -> Rules:
     """The fields of a wallet posting: eid, trade_no, amount (1..``max_amount`` fen)."""
-    return (("eid", identifier), ("trade_no", identifier), ("amount", amount(1, max_amount)))
+    return (("eid", identifier), ("trade_no", trade_number), ("amount", amount(1, max_amount)))
 
 
 def load(data: Mapping, rules: Rules) -> list:

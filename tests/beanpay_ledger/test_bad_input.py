@@ -7,6 +7,7 @@ EID = new_id("bad")
 GHOST = new_id("ghost")
 AMOUNT_BAD = [0, -1, "1.5", 1.5, 10**13, "abc", "", True, "1e3"]
 ID_BAD = ["", "a b", "x" * 65]
+TRADE_NO_BAD = ["", "a b", "x" * 129]
 PAGE_BAD = {"pi": [0, "x"], "ps": [0, 101, "1.5"], "start": ["2024-13-01", "x"], "end": ["20241301"]}
 PKG = {"eid": EID, "spkg_id": "P"}
 
@@ -18,11 +19,11 @@ ENDPOINTS = {
     "/account/lock": ({"eid": EID}, {"eid": ID_BAD}),
     "/account/unlock": ({"eid": EID}, {"eid": ID_BAD}),
     "/account/balance/query": ({"eid": EID}, {"eid": ID_BAD}),
-    "/account/balance/add": ({"eid": EID, "trade_no": "n1", "amount": 1}, {"eid": ID_BAD, "trade_no": ID_BAD,
+    "/account/balance/add": ({"eid": EID, "trade_no": "n1", "amount": 1}, {"eid": ID_BAD, "trade_no": TRADE_NO_BAD,
                                                                           "amount": AMOUNT_BAD}),
-    "/account/balance/deduct": ({"eid": EID, "trade_no": "n2", "amount": 1}, {"eid": ID_BAD, "trade_no": ID_BAD,
+    "/account/balance/deduct": ({"eid": EID, "trade_no": "n2", "amount": 1}, {"eid": ID_BAD, "trade_no": TRADE_NO_BAD,
                                                                              "amount": AMOUNT_BAD}),
-    "/account/balance/refund": ({"eid": EID, "trade_no": "D", "amount": 1}, {"eid": ID_BAD, "trade_no": ID_BAD,
+    "/account/balance/refund": ({"eid": EID, "trade_no": "D", "amount": 1}, {"eid": ID_BAD, "trade_no": TRADE_NO_BAD,
                                                                             "amount": AMOUNT_BAD}),
     "/account/record/query": ({"eid": EID}, {"eid": ID_BAD, "change_type": [0, 4, "x"], **PAGE_BAD}),
     "/package/create": ({**PKG, "spkg_id": "P2", "name": "n", "total": 1, "expires": "20991231"},
@@ -31,8 +32,8 @@ ENDPOINTS = {
     "/package/query": (PKG, {"spkg_id": ID_BAD}),
     "/package/capacity/query": (PKG, {"spkg_id": ID_BAD}),
     "/package/capacity/add": ({**PKG, "trade_no": "n3", "num": 1}, {"spkg_id": ID_BAD, "num": AMOUNT_BAD}),
-    "/package/capacity/deduct": ({**PKG, "trade_no": "n4", "num": 1}, {"trade_no": ID_BAD, "num": AMOUNT_BAD}),
-    "/package/capacity/refund": ({**PKG, "trade_no": "PD", "num": 1}, {"trade_no": ID_BAD, "num": AMOUNT_BAD}),
+    "/package/capacity/deduct": ({**PKG, "trade_no": "n4", "num": 1}, {"trade_no": TRADE_NO_BAD, "num": AMOUNT_BAD}),
+    "/package/capacity/refund": ({**PKG, "trade_no": "PD", "num": 1}, {"trade_no": TRADE_NO_BAD, "num": AMOUNT_BAD}),
     "/package/record/query": (PKG, {"spkg_id": ID_BAD, "change_type": [5], **PAGE_BAD}),
 }
 OPTIONAL = {"credit", "daily", "change_type", "pi", "ps", "start", "end"}

@@ -25,8 +25,13 @@ def test_amount_refuses_anything_else(amount):
 def test_identifiers_are_1_to_64_visible_characters(value):
     with pytest.raises(ValidationError):
         PostingArgs().load({"eid": value, "trade_no": "t", "amount": 1})
+
+
+@pytest.mark.parametrize("value", ["", " ", "a b", "x" * 129, "nul\x00", "tab\t"])
+def test_trade_numbers_are_1_to_128_visible_characters(value):
     with pytest.raises(ValidationError):
         PostingArgs().load({"eid": "e", "trade_no": value, "amount": 1})
+    assert PostingArgs().load({"eid": "e", "trade_no": "x" * 128, "amount": 1})["trade_no"] == "x" * 128
 
 
 def test_record_query_pages_and_times():

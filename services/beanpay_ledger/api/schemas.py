@@ -8,7 +8,8 @@ from datetime import datetime, timedelta
 from marshmallow import EXCLUDE, RAISE, Schema, ValidationError, fields, validate
 
 from beanpay_ledger.accounts import RECORD_PAGE_MAX
-from beanpay_ledger.validation import IDENTIFIER, MAX_AMOUNT, identifier, label_pattern, whole_number
+from beanpay_ledger.validation import (IDENTIFIER, MAX_AMOUNT, TRADE_NUMBER, identifier, label_pattern, trade_number,
+                                       whole_number)
 
 _DAY_FORMATS = ("%Y%m%d", "%Y-%m-%d")
 _TIME_FORMATS = ("%Y%m%d%H%M%S", "%Y-%m-%dT%H:%M:%S", "%Y-%m-%d %H:%M:%S")
@@ -38,17 +39,25 @@ def ecma_pattern(pattern: str) -> str:
 
 
 class Identifier(fields.String):
-    """An eid, trade_no or spkg_id: 1-64 characters without whitespace or control characters."""
+    """An eid or spkg_id: 1-64 characters without whitespace or control characters."""
+
+    pattern, parse = IDENTIFIER, staticmethod(identifier)
 
     def __init__(self, **kwargs):
-        super().__init__(metadata={"pattern": ecma_pattern(IDENTIFIER.pattern), **kwargs.pop("metadata", {})},
+        super().__init__(metadata={"pattern": ecma_pattern(self.pattern.pattern), **kwargs.pop("metadata", {})},
                          **kwargs)
 
     def _deserialize(self, value, attr, data, **kwargs):
         try:
-            return identifier(value)
+            return self.parse(value)
         except ValueError as exc:
             raise ValidationError(str(exc)) from None
+
+
+class TradeNumber(Identifier):
+    """A trade number: 1-128 characters without whitespace or control characters."""
+
+    pattern, parse = TRADE_NUMBER, staticmethod(trade_number)
 
 
 class Label(fields.String):
@@ -126,7 +135,7 @@ class AccountCreateArgs(EidArgs):
 
 
 class PostingArgs(EidArgs):
-    trade_no = Identifier(required=True, metadata={"description": "the caller's trade number (idempotency key); "
+    trade_no = TradeNumber(required=True, metadata={"description": "the caller's trade number (idempotency key); "
                                                    "for a refund, the deduct's"})
     amount = WholeNumber(required=True, metadata={"description": "fen, a positive whole number"})
 
@@ -155,7 +164,7 @@ class PackageCreateArgs(PackageArgs):
 
 
 class CapacityArgs(PackageArgs):
-    trade_no = Identifier(required=True)
+    trade_no = TradeNumber(required=True)
     num = WholeNumber(required=True, metadata={"description": "a positive whole number of uses"})
 
 
