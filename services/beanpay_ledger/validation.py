@@ -15,10 +15,12 @@ from shared.errors import BadRequest
 MAX_AMOUNT = 10**12
 DIGITS = re.compile(r"0|[1-9][0-9]{0,18}")
 # Identifiers: 1-64 characters, no whitespace, control characters or lone surrogates (PostgreSQL text
-# can hold neither NUL nor a surrogate; shared.inputs refuses both at the edge already).
-IDENTIFIER = re.compile(r"\A[^\s\x00-\x1f\x7f\ud800-\udfff]{1,64}\Z")
+# can hold neither NUL nor a surrogate; shared.inputs refuses both at the edge already). Whitespace is
+# spelled out (Python's \s for text) so that the OpenAPI document's ECMA-262 pattern means the same.
+VISIBLE = r"[^\x00-\x20\x7f\x85\xa0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000\ud800-\udfff]"
+IDENTIFIER = re.compile(rf"\A{VISIBLE}{{1,64}}\Z")
 # Trade numbers, the same characters, up to 128: a repayment's is ``<requestNo>:<userNo>`` (73 characters).
-TRADE_NUMBER = re.compile(r"\A[^\s\x00-\x1f\x7f\ud800-\udfff]{1,128}\Z")
+TRADE_NUMBER = re.compile(rf"\A{VISIBLE}{{1,128}}\Z")
 MISSING = "Missing data for required field."
 NULL = "Field may not be null."
 NOT_A_STRING = "Not a valid string."

@@ -69,8 +69,20 @@ class Label(fields.String):
                          metadata={"pattern": ecma_pattern(pattern.pattern), **kwargs.pop("metadata", {})}, **kwargs)
 
 
+# The formats of days and moments, as the OpenAPI document states them (ASCII digits, real months, days,
+# hours...; a 30 February still passes the pattern and is refused by the parser).
+_YEAR, _MONTH, _DAY = "[1-9][0-9]{3}", "(0[1-9]|1[0-2])", "(0[1-9]|[12][0-9]|3[01])"
+_HOURS, _MINUTES = "([01][0-9]|2[0-3])", "[0-5][0-9]"
+DAY_PATTERN = f"{_YEAR}{_MONTH}{_DAY}|{_YEAR}-{_MONTH}-{_DAY}"
+TIME_PATTERN = (f"{DAY_PATTERN}|{_YEAR}{_MONTH}{_DAY}{_HOURS}{_MINUTES}{_MINUTES}"
+                f"|{_YEAR}-{_MONTH}-{_DAY}[T ]{_HOURS}:{_MINUTES}:{_MINUTES}")
+
+
 class Day(fields.String):
     """A calendar day ``yyyymmdd`` (``yyyy-mm-dd`` also accepted) deserialized to a ``date``."""
+
+    def __init__(self, **kwargs):
+        super().__init__(metadata={"pattern": f"^({DAY_PATTERN})$", **kwargs.pop("metadata", {})}, **kwargs)
 
     def _deserialize(self, value, attr, data, **kwargs):
         parsed = _parse(value, _DAY_FORMATS)
@@ -86,7 +98,7 @@ class BusinessTime(fields.String):
     """
 
     def __init__(self, day_end: bool = False, **kwargs):
-        super().__init__(**kwargs)
+        super().__init__(metadata={"pattern": f"^({TIME_PATTERN})$", **kwargs.pop("metadata", {})}, **kwargs)
         self.day_end = day_end
 
     def _deserialize(self, value, attr, data, **kwargs):
@@ -173,13 +185,34 @@ class PackageRecordQueryArgs(PackageArgs, PageArgs):
                               metadata={"description": "0 opening, 1 add, 2 deduct, 3 refund"})
 
 
+class BatchOperationSchema(Schema):
+    """One operation of a batch (documentation: each is validated on its own, as the posting alone would be)."""
+
+    op = fields.String(required=True, metadata={"enum": ["add", "deduct", "refund"]})
+    eid = Identifier(required=True)
+    trade_no = TradeNumber(required=True)
+    amount = WholeNumber(required=True, metadata={"description": "fen, a positive whole number"})
+
+
+class Operation(fields.Nested):
+    """An operation of a batch, documented as :class:`BatchOperationSchema` and taken as it is: the batch
+    validates and answers each operation on its own, so one bad operation never refuses the others."""
+
+    def __init__(self, **kwargs):
+        super().__init__(BatchOperationSchema, **kwargs)
+
+    def _deserialize(self, value, attr, data, **kwargs):
+        return value
+
+
 class BatchArgs(Args):
     class Meta:
         unknown = RAISE  # the body is JSON only: a field other than operations is a mistake, refused
 
-    operations = fields.List(fields.Raw(), required=True, validate=validate.Length(min=1),
-                             metadata={"description": "each {op: add|deduct|refund, eid, trade_no, amount}; "
-                                                      "each is validated and answered on its own"})
+    operations = fields.List(Operation(), required=True, validate=validate.Length(min=1),
+                             metadata={"maxItems": 1000, "description": "add, deduct or refund operations "
+                                       "(at most LEDGER_MAX_BATCH, 1,000 by default); each is validated and "
+                                       "answered on its own"})
 
 
 # Responses (documentation; bodies are built by PostgreSQL as JSON).
