@@ -171,14 +171,19 @@ def add_ready_check(app: Flask, name: str, check: Callable[[], None]) -> None:
     app.extensions["ready_checks"].append((name, check))
 
 
+def error_envelope(code: int, msg: str, envelope: str | None = "plain") -> dict:
+    """An error's body in a service's envelope: ``{code, msg}``, or ``{code, msg, result: null}`` for ``"rest"``."""
+    body = {"code": code, "msg": msg}
+    if envelope == "rest":
+        body["result"] = None
+    return body
+
+
 def error_response(status: int, code: int, msg: str):
     """A JSON error in the app's envelope."""
     from flask import current_app
 
-    body = {"code": code, "msg": msg}
-    if current_app.config.get("ERROR_ENVELOPE") == "rest":
-        body["result"] = None
-    return jsonify(body), status
+    return jsonify(error_envelope(code, msg, current_app.config.get("ERROR_ENVELOPE"))), status
 
 
 def request_data() -> dict:

@@ -5,6 +5,7 @@ import json
 from beanpay_ledger import postings
 from beanpay_ledger.api.schemas import BatchArgs, BatchResultsSchema
 from beanpay_ledger.api.shell import Routes
+from beanpay_ledger.bootstrap import Dependencies
 from beanpay_ledger.outcomes import Answer
 from shared.errors import BadRequest
 
@@ -12,7 +13,7 @@ routes = Routes("batch", "many postings in one call")
 
 
 @routes.post("/account/balance/batch", BatchArgs, BatchResultsSchema)
-def batch(deps, args):
+def batch(deps: Dependencies, args: dict) -> Answer:
     """Up to 1,000 add/deduct/refund operations; ``{results}`` in order, each as that operation alone."""
     limit = deps.config["LEDGER_MAX_BATCH"]
     if len(args["operations"]) > limit:

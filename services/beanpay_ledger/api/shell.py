@@ -33,6 +33,7 @@ from flask import Flask
 from marshmallow import Schema, ValidationError
 from psycopg import OperationalError
 from psycopg_pool import PoolTimeout
+from werkzeug.exceptions import MethodNotAllowed, RequestEntityTooLarge
 from werkzeug.http import parse_options_header
 from werkzeug.routing import Rule
 from werkzeug.wsgi import get_content_length
@@ -45,7 +46,7 @@ from shared.errors import HTTP_STATUS_CODES, INTERNAL_ERROR_CODE, AppError, BadR
     Unauthorized, Unavailable
 from shared.logs import REQUEST_ID_HEADER, bind_request_id
 from shared.metrics import observe_request
-from shared.web import NO_STORE, invalid_input
+from shared.web import NO_STORE, error_envelope, invalid_input
 
 if TYPE_CHECKING:
     from beanpay_ledger.bootstrap import Dependencies
@@ -55,9 +56,9 @@ log = logging.getLogger(__name__)
 SERVICE = "beanpay-ledger"
 STATUS_LINES = {status.value: f"{status.value} {status.phrase}" for status in HTTPStatus}
 AUTH_AND_INPUT_ERRORS = (400, 401)
-# Flask's answers to a method the endpoint does not take, which the shell keeps.
-NOT_ALLOWED = "The method is not allowed for the requested URL."
-TOO_LARGE = "The data value transmitted exceeds the capacity limit."
+# werkzeug's words, as the Flask shell answers them
+NOT_ALLOWED = MethodNotAllowed.description
+TOO_LARGE = RequestEntityTooLarge.description
 UNAVAILABLE = "database unavailable, try again"
 FORM = "application/x-www-form-urlencoded"
 MULTIPART = "multipart/form-data"
@@ -213,8 +214,8 @@ class LedgerApi:
 
 
 def error_body(code: int, msg: str) -> str:
-    """The ``{code, msg}`` error envelope, encoded as the Flask shell encodes it."""
-    return json.dumps({"code": code, "msg": msg}, separators=(",", ":")) + "\n"
+    """The service's error envelope (``{code, msg}``), encoded as the Flask shell encodes JSON."""
+    return json.dumps(error_envelope(code, msg), separators=(",", ":")) + "\n"
 
 
 def document(spec: APISpec, groups: Iterable[Routes]) -> None:
@@ -227,7 +228,7 @@ def document(spec: APISpec, groups: Iterable[Routes]) -> None:
             responses = {str(status): _response(status, route.answer) for status in route.successes}
             responses.update({str(status): _response(status, ErrorBodySchema)
                               for status in (*AUTH_AND_INPUT_ERRORS, *route.errors)})
-            responses["default"] = {"$ref": "#/components/responses/DEFAULT_ERROR"}
+            responses["default"] = "DEFAULT_ERROR"  # flask-smorest's error response, by name: the document gets it
             common = {"summary": " ".join(summary.split()), "tags": [group.name], "responses": responses,
                       **({"description": description.strip()} if description else {})}
             operations = {"post": {**common, "requestBody": {
