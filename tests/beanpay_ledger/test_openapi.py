@@ -14,6 +14,18 @@ def document(ledger_app):
     return ledger_app.test_client().get("/openapi.json").get_json()
 
 
+def _values(node, key: str):
+    """Every value of ``key`` anywhere in ``node`` (nested mappings and lists)."""
+    if isinstance(node, dict):
+        if key in node:
+            yield node[key]
+        for value in node.values():
+            yield from _values(value, key)
+    elif isinstance(node, list):
+        for value in node:
+            yield from _values(value, key)
+
+
 def _properties(document, schema: dict) -> dict:
     if "$ref" in schema:
         schema = document["components"]["schemas"][schema["$ref"].rsplit("/", 1)[1]]
@@ -63,16 +75,7 @@ def test_the_batch_documents_its_operations(document):
 
 
 def test_every_reference_resolves(document):
-    def references(node):
-        if isinstance(node, dict):
-            yield from ([node["$ref"]] if "$ref" in node else [])
-            for value in node.values():
-                yield from references(value)
-        elif isinstance(node, list):
-            for value in node:
-                yield from references(value)
-
-    found = set(references(document))
+    found = set(_values(document, "$ref"))
     assert "#/components/responses/DEFAULT_ERROR" in found
     for reference in found:
         node = document
@@ -84,17 +87,6 @@ def test_schemathesis_can_generate_from_every_pattern(document):
     """A pattern a generator cannot use is dropped, and then the generated values get refused (schemathesis
     reports that as a schema validation mismatch)."""
     patterns = pytest.importorskip("schemathesis.core.jsonschema.patterns")
-
-    def found(node):
-        if isinstance(node, dict):
-            if isinstance(node.get("pattern"), str):
-                yield node["pattern"]
-            for value in node.values():
-                yield from found(value)
-        elif isinstance(node, list):
-            for value in node:
-                yield from found(value)
-
-    documented = set(found(document))
+    documented = {pattern for pattern in _values(document, "pattern") if isinstance(pattern, str)}
     assert len(documented) >= 5
     assert [pattern for pattern in documented if patterns.enforced_pattern(pattern) is None] == []
