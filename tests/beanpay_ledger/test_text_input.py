@@ -130,7 +130,7 @@ def test_head_never_changes_the_books(ledger):
     ghost = new_id("head")
     targets = [f"{ADD}?eid={eid}&trade_no=h1&amount=5", f"{DEDUCT}?eid={eid}&trade_no=h2&amount=5",
                f"{REFUND}?eid={eid}&trade_no=d&amount=5", f"/account/create?eid={ghost}&name=n",
-               f"/account/lock?eid={eid}",
+               f"/account/lock?eid={eid}", f"/account/balance/release?eid={eid}&trade_no=r&amount=5",
                f"/package/create?eid={eid}&spkg_id=p&name=n&total=5&expires=20991231"]
     for target in targets:
         for token in (True, False):
@@ -142,6 +142,7 @@ def test_head_never_changes_the_books(ledger):
     assert ledger.records(eid) == [("fund", 1, 1000), ("d", 2, -10)]
     assert ledger.json("/account/query", {"eid": ghost}).status_code == 404
     assert ledger.json("/package/query", {"eid": eid, "spkg_id": "p"}).status_code == 404
+    assert ledger.json(DEDUCT, {"eid": eid, "trade_no": "r", "amount": 5}).status_code == 200  # never released
     assert ledger.session.head(f"{ledger.url}/healthz", timeout=5).status_code == 200  # HEAD of a read stays
 
 
