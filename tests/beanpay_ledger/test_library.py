@@ -13,9 +13,9 @@ from pathlib import Path
 import psycopg
 import pytest
 
-from beanpay_ledger import accounts, packages, postings
+from beanpay_ledger import MIGRATIONS_DIR, SQL_DIR, accounts, packages, postings
 from shared.errors import BadRequest, Conflict, Locked, NotFound, Unprocessable
-from shared.migrations import drop_database
+from shared.migrations import drop_database, ensure_database, migrate
 from tests.beanpay_ledger.invariants import assert_invariants
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -126,3 +126,24 @@ def test_a_callers_transaction_holds_the_account_until_it_ends(shop):
     with psycopg.connect(shop, autocommit=True) as conn:
         assert accounts.balance(conn, "lib_turns").json()["balance"] == 20
         assert_invariants(conn)
+
+
+def test_the_ledger_in_a_schema_of_its_own_beside_a_programs_tables(infra):
+    """A program whose own table is called ``account`` keeps the ledger in a schema (search_path in the URL)."""
+    base = infra.database_url("ledger_library_schema")
+    drop_database(base)
+    ensure_database(base)
+    try:
+        with psycopg.connect(base, autocommit=True) as conn:
+            conn.execute("create schema ledger")
+            conn.execute("create table account (customer text primary key)")  # the program's own
+        url = base + "?options=-csearch_path%3Dledger"
+        assert len(migrate(url, MIGRATIONS_DIR, SQL_DIR)) == 6
+        with psycopg.connect(url, autocommit=True) as conn:
+            accounts.open_account(conn, "lib_s", "S")
+            assert postings.add(conn, "lib_s", "t", 5).json()["balance"] == 5
+        with psycopg.connect(base, autocommit=True) as conn:
+            assert conn.execute("select count(*) from ledger.account_record").fetchone() == (1,)
+            assert conn.execute("select count(*) from public.account").fetchone() == (0,)
+    finally:
+        drop_database(base)
