@@ -8,7 +8,7 @@ group has committed. A subclass says how a group is applied (:meth:`GroupCommit.
 how one is formed (:meth:`GroupCommit.next_group`).
 
 A failure never answers for another item: when PostgreSQL refuses the group's statement, or an item's
-text cannot be sent to it at all (a lone surrogate, a NUL), nothing of the group is committed, so each
+text cannot be stored at all (a lone surrogate, a NUL), nothing of the group is committed, so each
 unanswered item is applied again on its own and a refusal stays its own (an item that cannot be sent is
 its caller's 400). When the connection fails, or anything else goes wrong, the outcome is unknown, so
 each unanswered item answers 503 and its caller retries (what is applied this way is idempotent). Used
@@ -143,9 +143,10 @@ class GroupCommit:
 
 
 def _unsendable(exc: BaseException) -> bool:
-    """Whether the statement never left: a value psycopg cannot encode (a lone surrogate raises
-    UnicodeEncodeError, a NUL a DataError of psycopg's own, without SQLSTATE)."""
-    return isinstance(exc, UnicodeError) or (isinstance(exc, psycopg.DataError) and exc.sqlstate is None)
+    """Whether an item's text cannot be stored: psycopg cannot encode it, so the statement never left (a lone
+    surrogate raises UnicodeEncodeError, a NUL a DataError of psycopg's own, without SQLSTATE), or PostgreSQL
+    cannot convert it to text (SQLSTATE 22P05: a NUL sent escaped inside JSON)."""
+    return isinstance(exc, UnicodeError) or (isinstance(exc, psycopg.DataError) and exc.sqlstate in (None, "22P05"))
 
 
 def _refused_by_server(exc: BaseException) -> bool:

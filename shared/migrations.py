@@ -1,4 +1,6 @@
-"""Plain SQL migrations: each service keeps ``NNN_name.sql`` files, applied once, in order.
+"""Plain SQL migrations: each service keeps ``NNN_name.sql`` files, applied once, in order, and may keep
+its live functions and triggers in ``sql/`` (``create or replace``), applied after the migrations on every
+migrate, so that each is defined in exactly one place.
 
 Applied versions are recorded in ``schema_migrations``; an advisory lock lets several
 processes start at once without applying a file twice.
@@ -36,8 +38,16 @@ def drop_database(database_url: str) -> None:
         conn.execute(sql.SQL("drop database if exists {} with (force)").format(sql.Identifier(name)))
 
 
-def migrate(database_url: str, migrations_dir: Path) -> list[str]:
-    """Apply every pending migration in ``migrations_dir``; return the versions applied now."""
+def migrate(database_url: str, migrations_dir: Path, sql_dir: Path | None = None) -> list[str]:
+    """Apply every pending migration in ``migrations_dir``, then every file of ``sql_dir``; return the
+    versions applied now.
+
+    ``sql_dir`` holds the live functions and triggers (``create or replace``), applied in name order in one
+    transaction on every call, so that a database always runs the definitions of the code that migrated it
+    last. By default it is the ``sql`` folder beside ``migrations_dir`` (the services' layout), if any.
+    """
+    if sql_dir is None:
+        sql_dir = Path(migrations_dir).parent / "sql"
     ensure_database(database_url)
     applied_now = []
     with psycopg.connect(database_url, autocommit=True) as conn:
@@ -56,6 +66,18 @@ def migrate(database_url: str, migrations_dir: Path) -> list[str]:
                     conn.execute("insert into schema_migrations (version) values (%s)", (path.stem,))
                 log.info("applied migration %s", path.stem)
                 applied_now.append(path.stem)
+            _apply_live_sql(conn, Path(sql_dir))
         finally:
             conn.execute("select pg_advisory_unlock(%s)", (_LOCK_KEY,))
     return applied_now
+
+
+def _apply_live_sql(conn: psycopg.Connection, sql_dir: Path) -> None:
+    """Every ``*.sql`` file of ``sql_dir`` (none when it does not exist), in name order, in one transaction."""
+    files = sorted(sql_dir.glob("*.sql"))
+    if not files:
+        return
+    with conn.transaction():
+        for path in files:
+            conn.execute(path.read_text(encoding="utf-8"))
+    log.info("applied %d live SQL file(s) of %s", len(files), sql_dir)

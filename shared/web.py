@@ -171,14 +171,19 @@ def add_ready_check(app: Flask, name: str, check: Callable[[], None]) -> None:
     app.extensions["ready_checks"].append((name, check))
 
 
+def error_envelope(code: int, msg: str, envelope: str | None = "plain") -> dict:
+    """An error's body in a service's envelope: ``{code, msg}``, or ``{code, msg, result: null}`` for ``"rest"``."""
+    body = {"code": code, "msg": msg}
+    if envelope == "rest":
+        body["result"] = None
+    return body
+
+
 def error_response(status: int, code: int, msg: str):
     """A JSON error in the app's envelope."""
     from flask import current_app
 
-    body = {"code": code, "msg": msg}
-    if current_app.config.get("ERROR_ENVELOPE") == "rest":
-        body["result"] = None
-    return jsonify(body), status
+    return jsonify(error_envelope(code, msg, current_app.config.get("ERROR_ENVELOPE"))), status
 
 
 def request_data() -> dict:
@@ -288,6 +293,18 @@ def _register_error_handlers(app: Flask) -> None:
 
 def _flatten(messages) -> str:
     """webargs' nested ``{location: {field: [msg, ...]}}`` as ``field: msg; ...``."""
+    return "; ".join(part for location_messages in (messages.values() if isinstance(messages, dict) else [messages])
+                     for part in _message_parts(location_messages))
+
+
+def invalid_input(messages) -> str:
+    """The refusal of input a marshmallow schema refused, from its ``{field: [msg, ...]}`` messages:
+    ``invalid input: field: msg; ...`` (as the shell answers webargs' refusals)."""
+    return "invalid input: " + "; ".join(_message_parts(messages))
+
+
+def _message_parts(messages) -> list[str]:
+    """``field.subfield: msg, msg`` for each field of nested marshmallow messages, in order."""
     parts = []
 
     def walk(node, path):
@@ -298,9 +315,8 @@ def _flatten(messages) -> str:
             text = ", ".join(map(str, node)) if isinstance(node, list) else str(node)
             parts.append(f"{'.'.join(path)}: {text}" if path else text)
 
-    for location_messages in messages.values() if isinstance(messages, dict) else [messages]:
-        walk(location_messages, [])
-    return "; ".join(parts)
+    walk(messages, [])
+    return parts
 
 
 def _register_health(app: Flask) -> None:

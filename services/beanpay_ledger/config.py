@@ -2,10 +2,11 @@
 from shared.config import load_config
 
 from beanpay_ledger import DATABASE
+from beanpay_ledger.validation import MAX_AMOUNT
 
 DEFAULTS = {
     # The largest single amount (fen), credit or capacity number accepted.
-    "LEDGER_MAX_AMOUNT": 10**12,
+    "LEDGER_MAX_AMOUNT": MAX_AMOUNT,
     # The most operations one /account/balance/batch call may carry.
     "LEDGER_MAX_BATCH": 1000,
     # A full batch of 1,000 operations is about 100 KB of JSON.

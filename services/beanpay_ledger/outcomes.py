@@ -1,14 +1,18 @@
-"""What each posting outcome of the database means for the caller: HTTP status, code, message.
+"""What the ledger answers: each outcome of the database as an :class:`Answer` or a refusal.
 
-The SQL functions decide (under the row lock); this table only names the answer, so a single
-posting and the same posting inside a batch always answer alike.
+The SQL functions decide (under the account's bucket); this module only names the answer, so the library,
+a single posting over HTTP and the same posting inside a batch always answer alike.
 """
+import json
+from dataclasses import dataclass
+from typing import Any
+
 from shared.errors import AppError, BadRequest, Conflict, Locked, NotFound, Unprocessable
 
 ADD, DEDUCT, REFUND = 1, 2, 3
 CHANGE_TYPES = {"add": ADD, "deduct": DEDUCT, "refund": REFUND}
 
-POSTED = 200   # a new record
+POSTED = 200   # a new record (a new account, package or release)
 REPLAYED = 201  # the same trade number and amount again: the original record, nothing changed
 SUCCESS_STATUS = {"posted": POSTED, "replay": REPLAYED}
 
@@ -32,6 +36,24 @@ _REFUSALS = {
 }
 
 
+@dataclass(frozen=True, slots=True)
+class Answer:
+    """The ledger's answer: JSON text (built by PostgreSQL; the HTTP service sends it unchanged) and whether
+    it is new (200) or was there before (201: a replayed posting, an existing account or package)."""
+
+    body: str
+    status: int = POSTED
+
+    @property
+    def new(self) -> bool:
+        """False for a replay: the original record answered, nothing changed."""
+        return self.status == POSTED
+
+    def json(self) -> Any:
+        """The answer as Python values (a record, an account, a page ``{count, data}``...)."""
+        return json.loads(self.body)
+
+
 def refusal(outcome: str, subject: str) -> AppError:
     """The error for a refused posting; ``subject`` names what was posted to (eid, trade_no)."""
     error_class, msg = _REFUSALS[outcome]
@@ -41,3 +63,12 @@ def refusal(outcome: str, subject: str) -> AppError:
     elif outcome == "released":
         error.code = RELEASED_CODE
     return error
+
+
+def answer(outcome: str, body: str | None, subject: str) -> Answer:
+    """The answer of a posting's outcome: 200 with a new record, 201 with the original record of a replay;
+    raises the refusal otherwise (``subject`` names what was posted to)."""
+    status = SUCCESS_STATUS.get(outcome)
+    if status is None:
+        raise refusal(outcome, subject)
+    return Answer(body, status)

@@ -1,4 +1,4 @@
 """gunicorn entry: ``gunicorn beanpay_ledger.wsgi:app``."""
-from beanpay_ledger.app import create_app
+from beanpay_ledger.bootstrap import create_app
 
 app = create_app()

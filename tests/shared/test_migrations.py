@@ -28,6 +28,39 @@ def test_applies_once_in_order(scratch_db, tmp_path):
     assert versions == ["001_create", "002_seed", "003_more"]
 
 
+def test_live_sql_is_applied_after_the_migrations_on_every_migrate(scratch_db, tmp_path):
+    migrations, live = tmp_path / "migrations", tmp_path / "sql"
+    migrations.mkdir()
+    live.mkdir()
+    (migrations / "001_create.sql").write_text("create table t (id int primary key);")
+    (live / "01_count.sql").write_text("create or replace function t_count() returns bigint language sql"
+                                       " as $$ select count(*) from t $$;")  # needs the table: after the migrations
+    (live / "02_twice.sql").write_text("create or replace function t_twice() returns bigint language sql"
+                                       " as $$ select 2 * t_count() $$;")  # needs 01: in name order
+    assert migrate(scratch_db, migrations) == ["001_create"]  # sql/ beside migrations/ by default
+    with psycopg.connect(scratch_db, autocommit=True) as conn:
+        assert conn.execute("select t_twice()").fetchone() == (0,)
+        conn.execute("drop function t_twice()")
+    (live / "01_count.sql").write_text("create or replace function t_count() returns bigint language sql"
+                                       " as $$ select count(*) + 1 from t $$;")
+    assert migrate(scratch_db, migrations, live) == []
+    with psycopg.connect(scratch_db, autocommit=True) as conn:
+        assert conn.execute("select t_twice()").fetchone() == (2,)  # both re-applied, the new definition live
+
+
+def test_live_sql_that_fails_changes_nothing(scratch_db, tmp_path):
+    live = tmp_path / "sql"
+    live.mkdir()
+    (live / "01_f.sql").write_text("create or replace function f() returns int language sql as $$ select 1 $$;")
+    migrate(scratch_db, tmp_path / "migrations", live)
+    (live / "01_f.sql").write_text("create or replace function f() returns int language sql as $$ select 2 $$;")
+    (live / "02_bad.sql").write_text("create or replace function g() returns int language sql as $$ select x $$;")
+    with pytest.raises(psycopg.errors.UndefinedColumn):
+        migrate(scratch_db, tmp_path / "migrations", live)
+    with psycopg.connect(scratch_db, autocommit=True) as conn:
+        assert conn.execute("select f()").fetchone() == (1,)  # one transaction: 01 rolled back with 02
+
+
 def test_failed_migration_rolls_back_and_is_not_recorded(scratch_db, tmp_path):
     (tmp_path / "001_ok.sql").write_text("create table t (id int primary key);")
     (tmp_path / "002_bad.sql").write_text("insert into t values (1); insert into t values (1);")
