@@ -292,25 +292,23 @@ def disbursed_loan(deps, partner: Partner, users: UserCenterStandIn, amount: int
 
 
 def refused_postings(db) -> dict[str, int]:
-    """By eid, the net amount of the postings the ledger refused (waiting for an operator): today only the
-    repayment adds to funders, whose trade number ``<requestNo>:<userNo>`` (73 characters) is longer
-    than the ledger's 64-character limit."""
+    """By eid, the net amount of the postings the ledger refused (anomalies waiting for an operator)."""
     rows = db.execute("select eid, sum(case when op = 'deduct' then -amount else amount end)::bigint as net"
                       " from ledger_postings where status = 2 group by eid").fetchall()
     return {row["eid"]: row["net"] for row in rows}
 
 
 def agree(bank: DepositoryStandIn, ledger: LedgerClient, user_nos, db=None) -> dict:
-    """``{userNo: (bank available, ledger balance)}`` for the users whose two figures differ; with ``db``,
-    the postings the ledger refused count as posted (they are recorded, exact, and waiting)."""
-    waiting = refused_postings(db) if db is not None else {}
-    differ = {}
+    """``{userNo: (bank available, ledger balance)}`` for the users whose two figures differ; with ``db``, a
+    posting the ledger refused counts as a difference too (under the eid ``refused:<eid>``)."""
+    refused = refused_postings(db) if db is not None else {}
+    differ = {f"refused:{eid}": (refused[eid], 0) for eid in user_nos if eid in refused}
     for user_no in user_nos:
         bank_available = bank.balance(user_no).available
         try:
             ledger_balance = ledger.balance(user_no)["balance"]
         except Exception:  # no wallet yet: nothing posted
             ledger_balance = 0
-        if bank_available != ledger_balance + waiting.get(user_no, 0):
+        if bank_available != ledger_balance:
             differ[user_no] = (bank_available, ledger_balance)
     return differ
