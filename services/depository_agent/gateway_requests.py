@@ -15,7 +15,7 @@ from shared.errors import Conflict
 from shared.money import format_fen, parse_yuan
 from shared.signing import wanxin_time
 
-from depository_agent import record_store
+from depository_agent.repository import records
 from depository_agent.wanxin import SERVICE_NAMES, WanxinCodec
 
 _ZERO = re.compile(r"0(\.0{1,2})?")
@@ -91,7 +91,7 @@ def create_gateway_request(pool: ConnectionPool, codec: WanxinCodec, kind: Reque
     """
     record = stamp(build_record(kind, body, max_fen), datetime.now(timezone.utc), ttl_seconds)
     with unit_of_work(pool) as conn:
-        stored = record_store.insert_or_get(conn, record)
+        stored = records.insert_or_get(conn, record)
     fields = _without_expiry(record["request_data"])
     if stored["request_type"] != kind.request_type or _without_expiry(stored["request_data"]) != fields:
         raise Conflict(f"requestNo {record['request_no']} was already used for a different request")

@@ -11,7 +11,7 @@ from psycopg.rows import dict_row
 from shared.messaging import GATEWAY_NOTIFY_EXCHANGE, connect, declare_gateway_notify
 from shared.signing import encode_wanxin, load_key
 
-from depository_agent.app import create_app
+from depository_agent.bootstrap import create_app
 
 SERVICE = "depository_agent"
 PLATFORM_NO = "WANXINP2P"
@@ -76,7 +76,7 @@ def agent_db(infra) -> str:
 def app(infra, agent_db):
     app = create_app(infra.config(SERVICE, BANK_SANDBOX_URL="http://bank.test:8005"))
     yield app
-    app.extensions["db"].close()
+    app.extensions["depository_agent"].close()
 
 
 @pytest.fixture

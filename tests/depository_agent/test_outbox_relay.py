@@ -14,7 +14,7 @@ from shared.messaging import GATEWAY_NOTIFY_EXCHANGE
 from shared.outbox import OutboxRelay, PublishIncomplete, enqueue
 
 from depository_agent.config import load
-from depository_agent.workers.outbox_relay import build_relay
+from depository_agent.bootstrap import build_relay
 
 from tests.depository_agent.conftest import RELAY, SERVICE, bank_result, drain
 from tests.support.waiting import wait_for
