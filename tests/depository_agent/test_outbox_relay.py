@@ -1,20 +1,25 @@
-"""The outbox relay: publishes with the agreed properties, marks rows sent only after confirms,
-and loses nothing when killed or when the broker drops its connection."""
+"""The outbox relay: publishes with the agreed properties, marks rows sent only after confirms, holds
+no transaction or row lock while it waits for them, and loses nothing when killed or when the broker
+drops its connection."""
 import json
 import subprocess
 import threading
 import time
 import uuid
 from contextlib import contextmanager
+from datetime import datetime, timezone
 
 import psycopg
 import pytest
 
+import pika
+
+from shared.contract import parse_message
 from shared.messaging import GATEWAY_NOTIFY_EXCHANGE
 from shared.outbox import OutboxRelay, PublishIncomplete, enqueue
 
-from depository_agent.config import load
 from depository_agent.bootstrap import build_relay
+from depository_agent.config import load
 
 from tests.depository_agent.conftest import RELAY, SERVICE, bank_result, drain
 from tests.support.waiting import wait_for
@@ -40,6 +45,8 @@ def test_relay_publishes_settled_notifications_with_the_agreed_properties(infra,
     assert properties.content_type == "application/json"
     assert properties.headers["x-request-id"]
     assert json.loads(payload) == {**result, "serviceName": "WITHDRAW"}
+    parsed = parse_message(payload)  # exactly as user-center's consumer reads it
+    assert (parsed.message_id, parsed.status, parsed.amount) == (message_id, 1, 5000)
     row = db.execute("select sent_at from outbox where message_id = %s", (message_id,)).fetchone()
     assert row["sent_at"] is not None
 
@@ -220,3 +227,91 @@ def test_the_running_relay_prunes_and_a_retention_of_zero_keeps_everything(infra
     with _running(build_relay(load(infra.config(SERVICE, OUTBOX_RETENTION_HOURS=24)))):
         wait_for(lambda: db.execute("select 1 from outbox where message_id = %s", (old_sent,)).fetchone() is None,
                  timeout=10, what="the running relay to prune")
+
+
+def _pending(db, count: int) -> list[str]:
+    ids = [f"TEST:{uuid.uuid4().hex}" for _ in range(count)]
+    with db.transaction():
+        for message_id in ids:
+            enqueue(db, GATEWAY_NOTIFY_EXCHANGE, "RECHARGE", {"id": message_id}, message_id)
+    return ids
+
+
+def _rows(db, ids: list[str]) -> list[dict]:
+    return db.execute("select message_id, sent_at, retry_at from outbox where message_id = any(%s)", (ids,)).fetchall()
+
+
+def test_no_transaction_or_row_lock_is_held_while_confirms_are_awaited(infra, agent_db, db, test_queue):
+    """While the broker is slow to confirm (here: for over two leases), the relay's connection is idle, its
+    rows can be locked by anyone, and another relay's claim passes them over, their lease being renewed."""
+    ids = _pending(db, 3)
+    relay = build_relay(infra.config(SERVICE))
+    relay.LEASE = 0.5
+    seen = {}
+    publish = relay.publisher.publish_batch
+
+    def slow_confirms(rows, keep_alive=None, keep_alive_every=1.0):
+        with psycopg.connect(agent_db, autocommit=True) as probe:
+            seen["state"] = probe.execute("select state from pg_stat_activity where application_name = %s",
+                                          (relay.name,)).fetchone()[0]
+            with probe.transaction():
+                seen["locked"] = len(probe.execute("select 1 from outbox where message_id = any(%s) for update nowait",
+                                                   (ids,)).fetchall())
+            deadline = time.monotonic() + 2.5 * relay.LEASE
+            while time.monotonic() < deadline:
+                keep_alive()
+                time.sleep(keep_alive_every)
+            claimed = probe.execute(relay._claim, {"lease": 0.1, "limit": 10_000}).fetchall()  # another relay
+            seen["taken"] = {row["message_id"] for row in claimed} & set(ids)
+        return publish(rows, keep_alive, keep_alive_every)
+
+    relay.publisher.publish_batch = slow_confirms
+    try:
+        relay.connect()
+        while relay.relay_batch():
+            pass
+    finally:
+        relay.close()
+    assert seen == {"state": "idle", "locked": 3, "taken": set()}
+    assert all(row["sent_at"] is not None and row["retry_at"] is None for row in _rows(db, ids))
+    assert set(ids) <= set(drain(*test_queue, set(ids)))
+
+
+def test_a_failed_publish_gives_the_lease_back_at_once(infra, agent_db, db):
+    ids = _pending(db, 2)
+    relay = build_relay(infra.config(SERVICE))
+
+    def broker_gone(rows, **_):
+        raise pika.exceptions.AMQPConnectionError("gone")
+
+    relay.publisher.publish_batch = broker_gone
+    try:
+        relay.connect()
+        with pytest.raises(pika.exceptions.AMQPConnectionError):
+            relay.relay_batch()
+    finally:
+        relay.close()
+    assert [(row["sent_at"], row["retry_at"]) for row in _rows(db, ids)] == [(None, None)] * 2
+
+
+def test_the_rows_of_a_relay_that_died_go_out_once_their_lease_ends(infra, agent_db, db, test_queue):
+    ids = _pending(db, 2)
+    dead = build_relay(infra.config(SERVICE))
+    dead.connect()
+    claimed = dead.db.execute(dead._claim, {"lease": 1.0, "limit": 10_000}).fetchall()
+    dead.close()  # killed after claiming: nothing published, nothing given back
+    assert set(ids) <= {row["message_id"] for row in claimed}
+    survivor = build_relay(infra.config(SERVICE))
+    try:
+        survivor.connect()
+        while survivor.relay_batch():
+            pass
+        assert all(row["sent_at"] is None for row in _rows(db, ids))  # leased: not before the lease ends
+        wait_for(lambda: all(row["retry_at"] < datetime.now(timezone.utc) for row in _rows(db, ids)), timeout=5,
+                 what="the lease to end")
+        while survivor.relay_batch():
+            pass
+    finally:
+        survivor.close()
+    assert all(row["sent_at"] is not None for row in _rows(db, ids))
+    assert set(ids) <= set(drain(*test_queue, set(ids)))
