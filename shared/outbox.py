@@ -2,24 +2,22 @@
 
 A service that must announce a state change to RabbitMQ writes the message into an outbox table in
 the SAME database transaction as the change (:func:`enqueue`). A relay (:class:`OutboxRelay`) claims
-pending rows with a lease in one short statement (``for update skip locked`` inside it, so several
-relays may run and each row goes to one of them), publishes the batch with publisher confirms and
-``mandatory`` while no transaction is open, and then, in a second short statement, marks a row sent
-only once the broker has confirmed it AND routed it to a queue. Nothing waits for the broker while
-holding a row lock. The lease is short (:attr:`OutboxRelay.LEASE`) and renewed while the relay waits
-for confirms. A crash at any point leaves unconfirmed rows pending: a relay that fails gives its lease
-back at once, one that is killed leaves it to expire within seconds, and another relay publishes them
-again, so every message is published at least once; consumers deduplicate by ``message_id``. A message the broker returns as unroutable (no queue bound
-for it) stays pending: it is logged at ERROR, counted in its row, and retried with a growing delay
-(:mod:`shared.backoff`, so it never holds the others back), after the relay has reconnected and
-declared its topology again. Sent rows are kept for audit for ``retention_s`` and then pruned by the
-relays, a bounded batch at a time (:meth:`OutboxRelay.prune`).
+pending rows in one short statement (a session-level advisory lock per row, so several relays may run
+and each row goes to one of them), publishes the batch with publisher confirms and ``mandatory`` while
+no transaction is open and no row is locked, and then, in another short statement, marks a row sent
+only once the broker has confirmed it AND routed it to a queue. A crash at any point leaves
+unconfirmed rows pending, and a relay's claims end with its database connection, so another relay
+publishes them again at once: every message is published at least once; consumers deduplicate by
+``message_id``. A message the broker returns as unroutable (no queue bound for it) stays pending: it
+is logged at ERROR, counted in its row, and retried with a growing delay (:mod:`shared.backoff`, so it
+never holds the others back), after the relay has reconnected and declared its topology again. Sent
+rows are kept for audit for ``retention_s`` and then pruned by the relays, a bounded batch at a time
+(:meth:`OutboxRelay.prune`).
 
 The table a service creates in a migration (name it as you like and pass it as ``table``) has exactly
 the columns of :data:`COLUMNS` and the partial index :data:`PENDING_INDEX` on pending rows (so that
 claiming stays cheap however many sent rows are kept); :func:`create_table_sql` writes the DDL, and
-tests/shared/test_outbox.py checks every service database's outbox against it. ``retry_at`` is both
-the lease of a claimed row and the delay of a returned one: the row is not published before it.
+tests/shared/test_outbox.py checks every service database's outbox against it.
 """
 import json
 import logging
@@ -52,7 +50,7 @@ COLUMNS = {
     "created_at": "timestamptz not null default now()",
     "sent_at": "timestamptz",                      # null while pending
     "returned": "integer not null default 0",      # times the broker returned it as unroutable
-    "retry_at": "timestamptz",                     # not published before: a relay's lease, or a return's delay
+    "retry_at": "timestamptz",                     # a returned message is not published again before
     "last_error": "text",
 }
 # Keeps claiming cheap however many sent rows are kept.
@@ -182,14 +180,12 @@ class ConfirmingPublisher:
         if "confirming" not in state:
             raise pika.exceptions.AMQPChannelError("confirm mode was not enabled")
 
-    def publish_batch(self, messages: list[dict], keep_alive: Callable[[], None] | None = None,
-                      keep_alive_every: float = 1.0) -> BatchOutcome:
+    def publish_batch(self, messages: list[dict]) -> BatchOutcome:
         """Publish ``messages`` (dicts with exchange, routing_key, message_id, content_type, headers,
         body) as ``mandatory`` and say which the broker confirmed and routed, and which it returned.
 
         The broker sends a message's return before its confirm, so once every confirm is in, every
         return is too. A return that names no message of the batch makes the whole batch unconfirmed.
-        While confirms are awaited, ``keep_alive()`` is called every ``keep_alive_every`` seconds.
         """
         if not self.is_open:
             raise pika.exceptions.ConnectionWrongStateError("publisher is not open")
@@ -208,13 +204,7 @@ class ConfirmingPublisher:
             self._next_tag += 1
             tags[self._next_tag] = index
             self._confirms.waiting.add(self._next_tag)
-        deadline = time.monotonic() + self.confirm_timeout
-        while True:
-            remaining = deadline - time.monotonic()
-            self._pump(lambda: not self._confirms.waiting, min(remaining, keep_alive_every) if keep_alive else remaining)
-            if not self._confirms.waiting or self.closed_reason is not None or time.monotonic() >= deadline:
-                break
-            keep_alive()
+        self._pump(lambda: not self._confirms.waiting, self.confirm_timeout)
         acked = sorted(tags[tag] for tag in self._confirms.acked if tag in tags)
         self._confirms.acked -= set(tags)
         by_id = {message["message_id"]: index for index, message in enumerate(messages)}
@@ -270,10 +260,14 @@ class ConfirmingPublisher:
 
 
 class OutboxRelay:
-    """Moves outbox rows to RabbitMQ: lease a batch, publish it with confirms, then mark the confirmed sent.
+    """Moves outbox rows to RabbitMQ: claim a batch, publish it with confirms, then mark the confirmed sent.
 
-    Claiming and marking are two short statements; the broker is waited for between them, with no
-    transaction open and no row locked. ``declare(channel)`` declares the topology on a blocking
+    A claim is a session-level advisory lock per row (class :attr:`LOCK_CLASS`, key the row id), taken by
+    one short statement: it blocks no writer and holds no transaction open, and it ends with the
+    relay's connection, so the rows of a relay that dies are claimable at once. Claiming and marking
+    are statements of their own; the broker is waited for between them with no transaction open and no
+    row locked. While there is a backlog, the statement that claims a batch also marks the previous
+    one sent (one round trip a batch). ``declare(channel)`` declares the topology on a blocking
     channel after every (re)connect, so that messages are routed even before their consumer first
     starts. Every ``prune_interval`` seconds it also deletes rows sent more than ``retention_s`` ago
     (``retention_s`` 0: never).
@@ -283,7 +277,8 @@ class OutboxRelay:
     PRUNE_MAX_BATCHES = 20
     RETURN_DELAY_BASE = 1.0  # seconds before an unroutable message is published again, doubling ...
     RETURN_DELAY_CAP = 60.0  # ... up to this
-    LEASE = 5.0  # seconds a claimed row is left to its relay, renewed every LEASE / 5 while it waits for confirms
+    LOCK_CLASS = 5672  # the first key of a claim's advisory lock; the second is the row id modulo 2^31
+    CLAIM_WINDOW = 5  # a claim looks at this many batches' worth of due rows, passing over other relays' ones
     RECONNECT_BASE, RECONNECT_CAP = 0.2, 5.0  # seconds between attempts after a broker or database failure
 
     def __init__(self, database_url: str, amqp_url: str, name: str,
@@ -301,20 +296,26 @@ class OutboxRelay:
         self.prune_interval = prune_interval
         self._next_prune = time.monotonic()
         self.db: psycopg.Connection | None = None
+        self._sent: list[int] = []  # the last batch, published and routed, not yet marked sent (still claimed)
         table_id = sql.Identifier(table)
-        # Lease the oldest due rows: a row another relay is claiming right now is skipped, one it claimed
-        # has its retry_at in the future.
+        key = sql.SQL("{}, (id %% 2147483648)::int").format(sql.Literal(self.LOCK_CLASS))
+        # In one statement: mark the last batch sent and give its claims back, then claim up to ``limit``
+        # due rows among the oldest ``window`` (the rows other relays have claimed are passed over; the
+        # filter sits below the limit, so no lock is taken that is not returned). The row lock is a
+        # re-check: a row another relay marked sent in the meantime is not published again.
         self._claim = sql.SQL(
-            "update {0} o set retry_at = now() + make_interval(secs => %(lease)s)"
-            " from (select id from {0} where sent_at is null and (retry_at is null or retry_at <= now())"
-            "       order by id limit %(limit)s for update skip locked) due"
-            " where o.id = due.id returning {1}"
-        ).format(table_id, sql.SQL(", ").join(sql.Identifier("o", name) for name in CLAIMED_COLUMNS))
-        self._renew = sql.SQL(
-            "update {} set retry_at = now() + make_interval(secs => %(lease)s) where id = any(%(ids)s) and sent_at is null"
-        ).format(table_id)
-        # After a publish, in one statement: the routed rows sent, the returned ones delayed, the lease of
-        # the rest given back.
+            "with sent as (update {t} set sent_at = now(), retry_at = null where id = any(%(sent)s) and sent_at is null"
+            "              returning pg_advisory_unlock({key}))"
+            " select {columns} from {t}"
+            " where id = any(array("
+            "     select id from (select id from {t} where sent_at is null and (retry_at is null or retry_at <= now())"
+            "                     and id <> all(%(sent)s) order by id limit %(window)s) due"
+            "     where pg_try_advisory_lock({key}) limit %(limit)s))"
+            "   and sent_at is null"
+            " order by id for update of {t}"
+        ).format(t=table_id, key=key, columns=sql.SQL(", ").join(map(sql.Identifier, CLAIMED_COLUMNS)))
+        # After a batch that did not go out whole, or before a pause: the routed rows sent, the returned
+        # ones counted and delayed, and every claim given back.
         self._settle = sql.SQL(
             "with sent as (update {0} set sent_at = now(), retry_at = null"
             "              where id = any(%(routed)s) and sent_at is null),"
@@ -322,7 +323,7 @@ class OutboxRelay:
             "                     retry_at = now() + make_interval(secs => d.delay)"
             "              from unnest(%(returned)s::bigint[], %(delays)s::float8[]) d(id, delay)"
             "              where o.id = d.id and o.sent_at is null)"
-            " update {0} set retry_at = null where id = any(%(released)s) and sent_at is null"
+            " select pg_advisory_unlock_all()"
         ).format(table_id)
         # Among the oldest rows by id (pending ones included), those sent before the cut-off: the cost
         # is bounded however large the table is.
@@ -334,8 +335,10 @@ class OutboxRelay:
     def connect(self) -> None:
         """Open whatever is not open yet: the database connection and the confirm channel."""
         if self.db is None or self.db.closed:
+            # Its writes are bookkeeping (a sent mark, a return count): losing the last of them in a database
+            # crash only makes a row published once more, so they need not wait for the WAL flush.
             self.db = psycopg.connect(self.database_url, autocommit=True, row_factory=dict_row,
-                                      application_name=self.name)
+                                      application_name=self.name, options="-c synchronous_commit=off")
         if not self.publisher.is_open:
             if self.publisher.closed_reason is not None:
                 log.warning("outbox relay: broker connection lost (%s); reconnecting", self.publisher.closed_reason)
@@ -347,42 +350,49 @@ class OutboxRelay:
             log.info("outbox relay %s: connected", self.name)
 
     def relay_batch(self) -> int:
-        """Publish one batch of pending rows; return how many were published and marked sent.
+        """Publish one batch of pending rows; return how many were published (and routed).
 
-        Raises :class:`PublishIncomplete` after marking the routed part sent when the broker did not
-        confirm or could not route every message (the rest stays pending for a later attempt; a
-        returned one is delayed in its row, so that it does not hold the others back).
+        A full batch is marked sent by the statement that claims the next one; a smaller one, the end
+        of a backlog, at once (:meth:`flush`). Raises :class:`PublishIncomplete` after marking the
+        routed part sent when the broker did not confirm or could not route every message (the rest
+        stays pending for a later attempt; a returned one is delayed in its row, so that it does not
+        hold the others back).
         """
-        rows = sorted(self.db.execute(self._claim, {"lease": self.LEASE, "limit": self.batch_size}).fetchall(),
-                      key=lambda row: row["id"])
+        sent, self._sent = self._sent, []
+        rows = self.db.execute(self._claim, {"sent": sent, "window": self.CLAIM_WINDOW * self.batch_size,
+                                             "limit": self.batch_size}).fetchall()
         if not rows:
             return 0
-        ids = [row["id"] for row in rows]
         try:
-            outcome = self.publisher.publish_batch(
-                rows, keep_alive=lambda: self.db.execute(self._renew, {"lease": self.LEASE, "ids": ids}),
-                keep_alive_every=self.LEASE / 5)
+            outcome = self.publisher.publish_batch(rows)
         except BaseException:
-            with suppress(psycopg.Error):  # the lease expires by itself if the database is gone too
+            with suppress(psycopg.Error):  # the claims end with the connection if the database is gone too
                 self._settle_batch(rows, BatchOutcome())
             raise
-        self._settle_batch(rows, outcome)
         if len(outcome.routed) < len(rows):
+            self._settle_batch(rows, outcome)
             raise PublishIncomplete(f"{len(rows) - len(outcome.routed)} of {len(rows)} messages not routed"
                                     f" ({len(outcome.returned)} unroutable; "
                                     f"{self.publisher.closed_reason or 'nack or timeout'} for the rest)")
+        self._sent = [row["id"] for row in rows]
+        if len(rows) < self.batch_size:
+            self.flush()
         return len(rows)
 
+    def flush(self) -> None:
+        """Mark the last published batch sent now and give every claim back (before a pause, a prune or
+        closing). Should the relay die first, its rows are claimable again and published once more."""
+        self.db.execute(self._settle, {"routed": self._sent, "returned": [], "delays": [], "error": None})
+        self._sent = []
+
     def _settle_batch(self, rows: list[dict], outcome: BatchOutcome) -> None:
-        """Mark the routed rows sent, count and delay the returned ones, release the others' lease."""
+        """Mark the routed rows sent, count and delay the returned ones, give every claim back."""
         returned = [rows[index] for index in outcome.returned]
-        released = set(range(len(rows))) - set(outcome.routed) - set(outcome.returned)
         self.db.execute(self._settle, {
             "routed": [rows[index]["id"] for index in outcome.routed],
             "returned": [row["id"] for row in returned],
             "delays": [backoff(row["returned"] + 1, self.RETURN_DELAY_BASE, self.RETURN_DELAY_CAP) for row in returned],
-            "error": "returned by the broker: no queue bound for it",
-            "released": [rows[index]["id"] for index in sorted(released)]})
+            "error": "returned by the broker: no queue bound for it"})
         if returned:
             names = ", ".join(f"{row['exchange']}/{row['routing_key']} {row['message_id']}" for row in returned[:5])
             log.error("outbox relay: %d message(s) unroutable, kept for a retry: %s", len(returned), names)
@@ -407,6 +417,7 @@ class OutboxRelay:
                 self.connect()
                 if self.retention_s and time.monotonic() >= self._next_prune:
                     self._next_prune = time.monotonic() + self.prune_interval
+                    self.flush()
                     pruned = self.prune()
                     if pruned:
                         log.info("outbox relay: pruned %d rows sent over %gs ago", pruned, self.retention_s)
@@ -420,11 +431,15 @@ class OutboxRelay:
                 self.publisher.close()
                 if isinstance(exc, psycopg.Error) and self.db is not None:
                     self.db.close()
+                    self._sent = []  # its claims ended with the connection: published once more
                 stop.wait(delay)
         self.close()
 
     def close(self) -> None:
-        """Release both connections."""
+        """Mark what was published sent, then release both connections."""
+        if self.db is not None and not self.db.closed:
+            with suppress(psycopg.Error):
+                self.flush()
         self.publisher.close()
         if self.db is not None:
             self.db.close()

@@ -6,21 +6,22 @@ outbox relay, which needs only its own database connection and broker channel, i
 """
 import os
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
-from flask import Flask, current_app
 from psycopg_pool import ConnectionPool
 
-from shared.db import create_pool, ping
+from shared.db import create_pool
 from shared.messaging import declare_gateway_notify
 from shared.outbox import OutboxRelay
-from shared.web import add_ready_check, create_base_app
 
 from depository_agent import config as agent_config
-from depository_agent import metrics
 from depository_agent.bank_client import BankQuery
 from depository_agent.compensation import Compensator
 from depository_agent.group_settle import GroupSettler
 from depository_agent.wanxin import WanxinCodec
+
+if TYPE_CHECKING:
+    from flask import Flask
 
 EXTENSION = "depository_agent"
 
@@ -67,8 +68,15 @@ def build_relay(config: dict | None = None) -> OutboxRelay:
         retention_s=settings["OUTBOX_RETENTION_HOURS"] * 3600)
 
 
-def create_app(config: dict | None = None) -> Flask:
-    """The web app (gunicorn: ``depository_agent.wsgi:app``); ``config`` overrides the environment (tests)."""
+def create_app(config: dict | None = None) -> "Flask":
+    """The web app (gunicorn: ``depository_agent.wsgi:app``); ``config`` overrides the environment (tests).
+
+    The web stack is imported here, not with the module, so that the workers do not load it.
+    """
+    from shared.db import ping
+    from shared.web import add_ready_check, create_base_app
+
+    from depository_agent import metrics
     from depository_agent.api import gateway, requests, schemas
 
     deps = build(config)
@@ -87,4 +95,6 @@ def create_app(config: dict | None = None) -> Flask:
 
 def current() -> Dependencies:
     """The dependencies of the app serving the current request (for the handlers in ``api/``)."""
+    from flask import current_app
+
     return current_app.extensions[EXTENSION]

@@ -7,10 +7,10 @@ import threading
 import time
 import uuid
 from contextlib import contextmanager
-from datetime import datetime, timezone
 
 import psycopg
 import pytest
+from psycopg.rows import dict_row
 
 import pika
 
@@ -241,29 +241,30 @@ def _rows(db, ids: list[str]) -> list[dict]:
     return db.execute("select message_id, sent_at, retry_at from outbox where message_id = any(%s)", (ids,)).fetchall()
 
 
+def _claim_as_another_relay(conn, relay) -> set[str]:
+    """The message ids another relay would claim now (its claims end with ``conn``'s session)."""
+    rows = conn.execute(relay._claim, {"sent": [], "window": 10_000, "limit": 10_000}).fetchall()
+    return {row["message_id"] for row in rows}
+
+
 def test_no_transaction_or_row_lock_is_held_while_confirms_are_awaited(infra, agent_db, db, test_queue):
-    """While the broker is slow to confirm (here: for over two leases), the relay's connection is idle, its
-    rows can be locked by anyone, and another relay's claim passes them over, their lease being renewed."""
+    """While the broker is slow to confirm, the relay's connection is idle (no transaction), its rows can
+    be locked and updated by anyone, and another relay's claim passes them over."""
     ids = _pending(db, 3)
     relay = build_relay(infra.config(SERVICE))
-    relay.LEASE = 0.5
     seen = {}
     publish = relay.publisher.publish_batch
 
-    def slow_confirms(rows, keep_alive=None, keep_alive_every=1.0):
-        with psycopg.connect(agent_db, autocommit=True) as probe:
-            seen["state"] = probe.execute("select state from pg_stat_activity where application_name = %s",
-                                          (relay.name,)).fetchone()[0]
+    def slow_confirms(rows):
+        with psycopg.connect(agent_db, autocommit=True, row_factory=dict_row) as probe:
+            seen["state"] = probe.execute("select state from pg_stat_activity where pid = %s",
+                                          (relay.db.info.backend_pid,)).fetchone()["state"]
             with probe.transaction():
                 seen["locked"] = len(probe.execute("select 1 from outbox where message_id = any(%s) for update nowait",
                                                    (ids,)).fetchall())
-            deadline = time.monotonic() + 2.5 * relay.LEASE
-            while time.monotonic() < deadline:
-                keep_alive()
-                time.sleep(keep_alive_every)
-            claimed = probe.execute(relay._claim, {"lease": 0.1, "limit": 10_000}).fetchall()  # another relay
-            seen["taken"] = {row["message_id"] for row in claimed} & set(ids)
-        return publish(rows, keep_alive, keep_alive_every)
+            time.sleep(1.0)
+            seen["taken"] = _claim_as_another_relay(probe, relay) & set(ids)
+        return publish(rows)
 
     relay.publisher.publish_batch = slow_confirms
     try:
@@ -273,15 +274,15 @@ def test_no_transaction_or_row_lock_is_held_while_confirms_are_awaited(infra, ag
     finally:
         relay.close()
     assert seen == {"state": "idle", "locked": 3, "taken": set()}
-    assert all(row["sent_at"] is not None and row["retry_at"] is None for row in _rows(db, ids))
+    assert all(row["sent_at"] is not None for row in _rows(db, ids))
     assert set(ids) <= set(drain(*test_queue, set(ids)))
 
 
-def test_a_failed_publish_gives_the_lease_back_at_once(infra, agent_db, db):
+def test_a_failed_publish_gives_the_claims_back_at_once(infra, agent_db, db):
     ids = _pending(db, 2)
     relay = build_relay(infra.config(SERVICE))
 
-    def broker_gone(rows, **_):
+    def broker_gone(rows):
         raise pika.exceptions.AMQPConnectionError("gone")
 
     relay.publisher.publish_batch = broker_gone
@@ -289,29 +290,30 @@ def test_a_failed_publish_gives_the_lease_back_at_once(infra, agent_db, db):
         relay.connect()
         with pytest.raises(pika.exceptions.AMQPConnectionError):
             relay.relay_batch()
+        with psycopg.connect(agent_db, autocommit=True, row_factory=dict_row) as other:
+            assert set(ids) <= _claim_as_another_relay(other, relay)  # while the failed relay still runs
     finally:
         relay.close()
-    assert [(row["sent_at"], row["retry_at"]) for row in _rows(db, ids)] == [(None, None)] * 2
+    assert all(row["sent_at"] is None for row in _rows(db, ids))
 
 
-def test_the_rows_of_a_relay_that_died_go_out_once_their_lease_ends(infra, agent_db, db, test_queue):
+def test_the_rows_of_a_relay_that_died_are_published_by_another_at_once(infra, agent_db, db, test_queue):
     ids = _pending(db, 2)
     dead = build_relay(infra.config(SERVICE))
     dead.connect()
-    claimed = dead.db.execute(dead._claim, {"lease": 1.0, "limit": 10_000}).fetchall()
-    dead.close()  # killed after claiming: nothing published, nothing given back
-    assert set(ids) <= {row["message_id"] for row in claimed}
+    claimed = {row["message_id"] for row in dead.db.execute(
+        dead._claim, {"sent": [], "window": 10_000, "limit": 10_000}).fetchall()}
+    assert set(ids) <= claimed
     survivor = build_relay(infra.config(SERVICE))
     try:
         survivor.connect()
         while survivor.relay_batch():
             pass
-        assert all(row["sent_at"] is None for row in _rows(db, ids))  # leased: not before the lease ends
-        wait_for(lambda: all(row["retry_at"] < datetime.now(timezone.utc) for row in _rows(db, ids)), timeout=5,
-                 what="the lease to end")
-        while survivor.relay_batch():
-            pass
+        assert all(row["sent_at"] is None for row in _rows(db, ids))  # claimed by a live relay: left alone
+        dead.db.close()  # killed after claiming: nothing published, nothing given back but by its connection
+        dead.publisher.close()
+        wait_for(lambda: survivor.relay_batch() >= 0 and all(row["sent_at"] is not None for row in _rows(db, ids)),
+                 timeout=5, what="the survivor to publish them")
     finally:
         survivor.close()
-    assert all(row["sent_at"] is not None for row in _rows(db, ids))
     assert set(ids) <= set(drain(*test_queue, set(ids)))
