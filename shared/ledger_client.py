@@ -1,4 +1,4 @@
-"""The platform services' client of beanpay-ledger (SPEC section 7); amounts in fen.
+"""The platform services' client of beanpay-ledger (docs/protocols.md); amounts in fen.
 
 Postings are idempotent by trade number on the ledger's side, so a caller may repeat any call
 after a timeout: a replay answers 201 with the original record. A refusal counts only when it is the

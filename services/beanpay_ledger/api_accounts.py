@@ -1,4 +1,4 @@
-"""Wallet endpoints: accounts, postings, balances and records (SPEC section 7)."""
+"""Wallet endpoints: accounts, postings, balances and records (docs/protocols.md)."""
 from flask import current_app
 
 from beanpay_ledger import accounts_repo

@@ -1,4 +1,4 @@
-"""Service package endpoints: packages, capacity postings and records (SPEC section 7)."""
+"""Service package endpoints: packages, capacity postings and records (docs/protocols.md)."""
 import json
 
 from beanpay_ledger import packages_repo

@@ -1,5 +1,5 @@
 """lending: the Rongshu big-loan channel: partner orders, credit, disbursement and repayment through the
-depository, repayment plans, overdue handling and partner callbacks (SPEC section 10)."""
+depository, repayment plans, overdue handling and partner callbacks (docs/lending.md)."""
 from pathlib import Path
 
 DATABASE = "lending"

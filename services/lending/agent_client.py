@@ -1,4 +1,4 @@
-"""lending's client of the depository agent's transaction services (SPEC section 9).
+"""lending's client of the depository agent's transaction services (docs/protocols.md).
 
 Every call carries the service token and answers a RestResponse whose ``result`` is ``{requestNo,
 serviceName, status, respCode, respMsg}``: HTTP 200 once the bank answered (status 1 success, 2

@@ -1,4 +1,4 @@
-"""The calls lending makes to the depository agent (SPEC section 9): stored before they are sent, with
+"""The calls lending makes to the depository agent (docs/protocols.md): stored before they are sent, with
 the exact body every resend repeats.
 
 A call is created inside the transaction of the state change that needs it; whoever committed that

@@ -1,4 +1,4 @@
-"""New identifiers: requestNo (SPEC section 3), borrowNo and projectNo."""
+"""New identifiers: requestNo (docs/protocols.md), borrowNo and projectNo."""
 import uuid
 
 

@@ -1,4 +1,4 @@
-"""lending's client of user-center's additions for lending (SPEC section 10; service token, RestResponse):
+"""lending's client of user-center's additions for lending (docs/protocols.md; service token, RestResponse):
 find or create a user by mobile, a user's depository status, the one-time open-account link."""
 from shared.errors import AppError, Conflict, Unavailable
 from shared.http import ServiceClient, ServiceUnreachable

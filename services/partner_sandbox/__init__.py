@@ -1,4 +1,4 @@
-"""partner-sandbox: a simulated lending partner (Rongshu) for development, demos and tests (SPEC section 11):
+"""partner-sandbox: a simulated lending partner (Rongshu) for development, demos and tests (docs/partner_sandbox.md):
 pushes signed orders to lending, serves their credit data, receives and verifies lending's callbacks."""
 from pathlib import Path
 

@@ -109,7 +109,7 @@ def test_md5_chk_value(md5_app, settings, platform, receiver):
     assert {call.path for call in receiver.calls} == {"/register", "/netsave"}
 
 
-# The exact formats bank-callback requires of every signed field (SPEC section 6), restated here.
+# The exact formats bank-callback requires of every signed field (docs/protocols.md), restated here.
 FORMATS = {
     "UserRegister": {"CmdId": r"UserRegister", "RespCode": r"000|999", "MerCustId": r"6000060000000001",
                      "UsrId": r"[A-Za-z0-9_-]{1,25}", "UsrCustId": r"[0-9]{16}|", "TrxId": r"[0-9]{1,18}",

@@ -51,7 +51,7 @@ PATHS = {"PERSONAL_REGISTER": ("/l/consumers", consumer_body), "RECHARGE": ("/l/
 
 
 def bank_result(service_name: str, request_no: str, success: bool = True, amount: str = "100.00") -> dict:
-    """A notification JSON as WIRE.md describes it."""
+    """A notification JSON as docs/protocols.md describes it."""
     result = {"requestNo": request_no, "respCode": "00000" if success else "10001",
               "respMsg": "success" if success else "declined", "status": 1 if success else 2}
     if service_name == "PERSONAL_REGISTER":

@@ -1,7 +1,7 @@
 """A platform's signed gateway request: verification and the checks a bank makes on its fields.
 
 The service a request is for is bound to what was signed: the signed JSON's exact set of fields is
-that service's (SPEC section 5), whatever serviceName the URL claims, and every field has one exact
+that service's (docs/protocols.md), whatever serviceName the URL claims, and every field has one exact
 format (amounts as strings with two decimals, no surrounding spaces). A request whose ``expired`` has
 passed is refused with the bank's code 20007 before anything else is looked at or stored.
 """

@@ -2,7 +2,7 @@
 bank-callback (queued in the outbox) and a page-callback URL for the browser.
 
 The signed fields are joined without separators, so every callback is built in the exact formats
-bank-callback requires (SPEC section 6): usrId 1-25 letters, digits, '_' or '-'; OrdId 1-30 digits;
+bank-callback requires (docs/protocols.md): usrId 1-25 letters, digits, '_' or '-'; OrdId 1-30 digits;
 TrxId 18 digits; OrdDate today; TransAmt with two decimals; BgRetUrl and RetUrl the callback URLs
 under BANK_CALLBACK_URL; RespCode 000, 351 or 999; MerPriv at most 120 printable characters.
 Inputs that could not be sent that way are refused with 400."""

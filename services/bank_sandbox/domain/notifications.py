@@ -1,4 +1,4 @@
-"""The bank's wanxin notification JSON and its signed form (WIRE.md)."""
+"""The bank's wanxin notification JSON and its signed form (docs/protocols.md)."""
 from shared.signing import encode_wanxin
 
 from bank_sandbox import keys

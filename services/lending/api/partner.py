@@ -1,4 +1,4 @@
-"""The partner API (SPEC section 10): ``POST /rongshu/<name>`` with the signed envelope.
+"""The partner API (docs/protocols.md, docs/lending.md): ``POST /rongshu/<name>`` with the signed envelope.
 
 Every call opens the envelope first (appId, sign in constant time, timestamp within 300 s, strict
 bizData: :mod:`shared.partner_envelope`), then validates its bizData, then acts. Answers are

@@ -1,4 +1,4 @@
-"""depository_calls: every transaction request lending makes to the depository agent (SPEC section 9)."""
+"""depository_calls: every transaction request lending makes to the depository agent (docs/protocols.md)."""
 from psycopg.types.json import Jsonb
 
 PENDING, SUCCESS, FAILED = 0, 1, 2
