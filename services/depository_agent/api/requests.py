@@ -18,6 +18,14 @@ bp.before_request(require_service_token)
 SERVICE_AUTH = {"security": [{"serviceToken": []}]}
 
 
+def _signing(schema):
+    """What every signing endpoint shares: its body schema, the GatewayRequest answer, its refusals, the token."""
+    def decorate(view):
+        view = bp.response(200, schemas.GatewayResponseSchema)(bp.arguments(schema)(view))
+        return bp.doc(**SERVICE_AUTH)(refusals(bp, 400, 401, 409)(view))
+    return decorate
+
+
 def _signed(kind: gateway_requests.RequestKind, body: dict) -> dict:
     deps = current()
     return success(gateway_requests.create_gateway_request(
@@ -25,30 +33,21 @@ def _signed(kind: gateway_requests.RequestKind, body: dict) -> dict:
 
 
 @bp.post("/l/consumers")
-@bp.arguments(schemas.ConsumerRequestSchema)
-@bp.response(200, schemas.GatewayResponseSchema)
-@refusals(bp, 400, 401, 409)
-@bp.doc(**SERVICE_AUTH)
+@_signing(schemas.ConsumerRequestSchema)
 def create_consumer(body: dict):
     """Sign a PERSONAL_REGISTER request (open a depository account)."""
     return _signed(gateway_requests.CONSUMER_CREATE, body)
 
 
 @bp.post("/l/recharges")
-@bp.arguments(schemas.RechargeRequestSchema)
-@bp.response(200, schemas.GatewayResponseSchema)
-@refusals(bp, 400, 401, 409)
-@bp.doc(**SERVICE_AUTH)
+@_signing(schemas.RechargeRequestSchema)
 def create_recharge(body: dict):
     """Sign a RECHARGE request."""
     return _signed(gateway_requests.RECHARGE, body)
 
 
 @bp.post("/l/withdraws")
-@bp.arguments(schemas.WithdrawRequestSchema)
-@bp.response(200, schemas.GatewayResponseSchema)
-@refusals(bp, 400, 401, 409)
-@bp.doc(**SERVICE_AUTH)
+@_signing(schemas.WithdrawRequestSchema)
 def create_withdraw(body: dict):
     """Sign a WITHDRAW request."""
     return _signed(gateway_requests.WITHDRAW, body)
