@@ -3,6 +3,7 @@ services' own URL maps: the ingress's public paths, who may connect to whom, one
 caller, the proxies whose X-Forwarded-For is believed, the credentials each process holds, and the
 callbackUrl prefixes."""
 import importlib
+import importlib.util
 import logging
 import re
 import runpy
@@ -66,10 +67,12 @@ def routes(tmp_path_factory):
     logging.disable(logging.WARNING)
     try:
         for package in SPEC_PORTS:
-            app = importlib.import_module(f"{package}.app").create_app(
+            # the skeleton's bootstrap.create_app (its Dependencies under the package's name), or an app.py
+            factory = "bootstrap" if importlib.util.find_spec(f"{package}.bootstrap") else "app"
+            app = importlib.import_module(f"{package}.{factory}").create_app(
                 {"DATABASE_URL": "postgresql://127.0.0.1:1/nothing", "KEYS_DIR": str(keys)})
             found[package] = {rule.rule for rule in app.url_map.iter_rules()}
-            app.extensions["db"].close()
+            (app.extensions[package] if package in app.extensions else app.extensions["db"]).close()
     finally:
         logging.disable(logging.NOTSET)
     return found
