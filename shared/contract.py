@@ -4,8 +4,11 @@ The wire formats themselves are described in docs/protocols.md; the partner's en
 :mod:`shared.partner_envelope`, the wanxin and Huifu signatures :mod:`shared.signing`.
 """
 import re
+from dataclasses import dataclass
 
 from shared.config import read_key_file
+from shared.errors import BadRequest
+from shared.inputs import loads_json
 
 # --- identifiers (platform-wide) ----------------------------------------------------------------------
 REQUEST_NO_PATTERN = r"REQ_[0-9A-F]{32}"
@@ -18,16 +21,160 @@ USER_NO_RULE = "USR_ followed by 32 upper-case hex characters"
 # --- the wanxin depository: services, results and their messages ------------------------------------
 PERSONAL_REGISTER, RECHARGE, WITHDRAW = "PERSONAL_REGISTER", "RECHARGE", "WITHDRAW"
 GATEWAY_SERVICES = (PERSONAL_REGISTER, RECHARGE, WITHDRAW)
+MONEY_SERVICES = (RECHARGE, WITHDRAW)  # the gateway services that carry an amount
 # respCode of a successful bank result; notification status 1 success, 2 failure.
 SUCCESS_CODE = "00000"
 STATUS_SUCCESS, STATUS_FAILURE = 1, 2
-# The agent publishes every final bank result here, routing key = serviceName.
+STATUS_PENDING = 0  # a query answer: the bank knows the request, the user has not confirmed it yet
+# transactionStatus of a RECHARGE or WITHDRAW result (or a pending query view), by status.
+TRANSACTION_STATUS = {STATUS_PENDING: "PENDING", STATUS_SUCCESS: "SUCCESS", STATUS_FAILURE: "FAIL"}
+# respCode of the agent's own failure result for a request the bank never received and now refuses.
+EXPIRED_CODE = "EXPIRED"
+# The bank's 404 code for a /service/query about a request it does not know.
+QUERY_UNKNOWN_CODE = 908
+# An amount as the wanxin messages carry it: yuan with exactly two decimals, as a string ("100.00").
+AMOUNT_PATTERN = r"(0|[1-9][0-9]{0,14})\.[0-9]{2}"
+AMOUNT = re.compile(AMOUNT_PATTERN)
+# The agent publishes every final bank result here, routing key = serviceName; user-center's queue
+# (bound with "#") and its dead-letter queue.
 GATEWAY_NOTIFY_EXCHANGE = "depository.gateway-notify"
+GATEWAY_NOTIFY_QUEUE = "user-center.gateway-notify"
+GATEWAY_NOTIFY_DLQ = "user-center.gateway-notify.dlq"
+
+_RESULT_COMMON = ("requestNo", "respCode", "respMsg", "status")
+# The fields of a bank's final result (notification or query answer), exactly, per service.
+RESULT_FIELDS = {PERSONAL_REGISTER: frozenset(_RESULT_COMMON + ("bankCode", "bankName")),
+                 RECHARGE: frozenset(_RESULT_COMMON + ("transactionStatus", "amount")),
+                 WITHDRAW: frozenset(_RESULT_COMMON + ("transactionStatus", "amount"))}
+# The fields of the agent's expiry result (respCode EXPIRED, status 2), exactly, per service.
+EXPIRY_FIELDS = {PERSONAL_REGISTER: frozenset(_RESULT_COMMON),
+                 RECHARGE: frozenset(_RESULT_COMMON + ("transactionStatus", "amount")),
+                 WITHDRAW: frozenset(_RESULT_COMMON + ("transactionStatus", "amount"))}
+_TEXT_MAX = 256
 
 
 def result_message_id(service_name: str, request_no: str) -> str:
     """The ``message_id`` of a published bank result: ``<serviceName>:<requestNo>``."""
     return f"{service_name}:{request_no}"
+
+
+class InvalidResult(ValueError):
+    """A gateway result (or a message carrying one) that does not mean exactly one thing; the text names
+    the field and the rule."""
+
+
+@dataclass(frozen=True)
+class GatewayResult:
+    """A final result of a wanxin gateway service, validated by :func:`check_result`.
+
+    ``fields`` is the result JSON as the bank sent it (the agent's own for an expiry); the message on
+    ``depository.gateway-notify`` is ``fields`` plus ``serviceName`` (:meth:`message_body`).
+    """
+
+    service_name: str
+    request_no: str
+    status: int               # STATUS_SUCCESS or STATUS_FAILURE
+    amount: int | None        # fen, RECHARGE and WITHDRAW; None for PERSONAL_REGISTER
+    fields: dict
+
+    @property
+    def success(self) -> bool:
+        return self.status == STATUS_SUCCESS
+
+    @property
+    def message_id(self) -> str:
+        return result_message_id(self.service_name, self.request_no)
+
+    def message_body(self) -> dict:
+        """The JSON object published for this result: the result's fields plus ``serviceName``."""
+        return {**self.fields, "serviceName": self.service_name}
+
+
+def result_status(fields: dict) -> int:
+    """The ``status`` of a result: the JSON integer 0, 1 or 2 (a string "1" would be stored and published
+    as another value than the number, so it is refused)."""
+    status = fields.get("status")
+    if isinstance(status, int) and not isinstance(status, bool) and status in (0, 1, 2):
+        return status
+    raise InvalidResult("status must be the number 1 (success) or 2 (failure)")
+
+
+def _text(fields: dict, name: str, required: bool = True) -> str | None:
+    value = fields.get(name)
+    if value is None and not required:
+        return None
+    if not isinstance(value, str) or not value or len(value) > _TEXT_MAX:
+        raise InvalidResult(f"{name} is required as a non-empty string of at most {_TEXT_MAX} characters")
+    return value
+
+
+def _amount_fen(fields: dict) -> int:
+    text = fields.get("amount")
+    if not isinstance(text, str) or not AMOUNT.fullmatch(text):
+        raise InvalidResult('amount must be the amount as the request carried it: a string such as "100.00"')
+    fen = int(text.replace(".", ""))
+    if fen == 0:
+        raise InvalidResult("amount must be greater than zero")
+    return fen
+
+
+def check_result(service_name: str, fields: dict, expiry: bool = False) -> GatewayResult:
+    """Validate a final result of ``service_name``; :class:`InvalidResult` unless it means one thing only.
+
+    A result carries exactly its service's fields (:data:`RESULT_FIELDS`): a field of another service,
+    an unknown one or a missing one is refused. With ``expiry`` the agent's own expiry result is
+    accepted too: respCode ``EXPIRED``, status 2 and exactly :data:`EXPIRY_FIELDS` (no bank name: the
+    bank never saw the request). The success markers must agree: status 1 with respCode "00000" (and
+    transactionStatus SUCCESS), status 2 with any other respCode (and FAIL); requestNo in its format;
+    amount a string with exactly two decimals, above zero.
+
+    The agent calls it on every bank result before it settles it (and on its own expiry result);
+    user-center calls it on every message it consumes, through :func:`parse_message`.
+    """
+    if service_name not in RESULT_FIELDS:
+        raise InvalidResult(f"serviceName {str(service_name)[:40]!r} is not one of {', '.join(GATEWAY_SERVICES)}")
+    if not isinstance(fields, dict):
+        raise InvalidResult("a result must be a JSON object")
+    names = set(fields)
+    is_expiry = expiry and fields.get("respCode") == EXPIRED_CODE and names == EXPIRY_FIELDS[service_name]
+    if names != RESULT_FIELDS[service_name] and not is_expiry:
+        differences = sorted(names ^ RESULT_FIELDS[service_name])
+        raise InvalidResult(f"a {service_name} result carries exactly its fields; not so for: "
+                            f"{', '.join(map(str, differences))[:200]}")
+    request_no = _text(fields, "requestNo")
+    if not REQUEST_NO.fullmatch(request_no):
+        raise InvalidResult(f"requestNo must be {REQUEST_NO_RULE}")
+    status = result_status(fields)
+    if status == STATUS_PENDING:
+        raise InvalidResult("status must be final: 1 (success) or 2 (failure)")
+    resp_code = _text(fields, "respCode")
+    _text(fields, "respMsg")
+    if (resp_code == SUCCESS_CODE) != (status == STATUS_SUCCESS):
+        raise InvalidResult(f"respCode {resp_code[:16]!r} contradicts status {status}")
+    amount = None
+    if service_name in MONEY_SERVICES:
+        if fields.get("transactionStatus") != TRANSACTION_STATUS[status]:
+            raise InvalidResult(f"transactionStatus must be {TRANSACTION_STATUS[status]} with status {status}")
+        amount = _amount_fen(fields)
+    elif not is_expiry:
+        _text(fields, "bankCode")
+        _text(fields, "bankName")
+    return GatewayResult(service_name, request_no, status, amount, dict(fields))
+
+
+def parse_message(body: bytes) -> GatewayResult:
+    """A message of ``depository.gateway-notify`` (the UTF-8 JSON object the agent publishes: a result
+    plus ``serviceName``), read strictly (:func:`shared.inputs.loads_json`) and validated by
+    :func:`check_result` as the agent validated it before publishing; :class:`InvalidResult` otherwise."""
+    try:
+        message = loads_json(body)
+    except BadRequest as exc:  # not UTF-8, not JSON, a name given twice, NaN, ...: read one way only
+        raise InvalidResult(f"the message is not one JSON reading: {exc.msg}") from None
+    if not isinstance(message, dict):
+        raise InvalidResult("the message is not a JSON object")
+    fields = dict(message)
+    service_name = fields.pop("serviceName", None)
+    return check_result(service_name, fields, expiry=True)
 
 
 # --- the partner (Rongshu big-loan channel): docs/lending.md, docs/partner_sandbox.md --------------------
@@ -135,10 +282,7 @@ RESP_DECLINED = "20003"  # the user declined at the bank
 RESP_NOT_OPENED = "20005"  # no depository account for the userNo
 RESP_ALREADY_OPENED = "20006"  # register for a userNo that already has an account
 RESP_EXPIRED = "20007"  # the request's expired has passed: refused when brought, or closed by a query
-# A result's status: 0 pending (only in a query's view), STATUS_SUCCESS 1, STATUS_FAILURE 2; a recharge's or
-# withdraw's result also says it as transactionStatus.
-STATUS_PENDING = 0
-TRANSACTION_STATUS = {STATUS_PENDING: "PENDING", STATUS_SUCCESS: "SUCCESS", STATUS_FAILURE: "FAIL"}
+# (A result's status and transactionStatus: STATUS_* and TRANSACTION_STATUS above.)
 
 # --- the wanxin gateway request: the fields the platform signs, per service ----------------------------
 GATEWAY_REQUEST_FIELDS = {
@@ -149,8 +293,6 @@ GATEWAY_REQUEST_FIELDS = {
 }
 # ... and, in every signed request, its lifetime (yyyyMMddHHmmss, China Standard Time).
 REQUEST_TIME_FIELDS = ("timestamp", "expired")
-# An amount as the wanxin messages carry it: yuan with exactly two decimals, as a string ("100.00").
-AMOUNT_PATTERN = r"(0|[1-9][0-9]{0,14})\.[0-9]{2}"
 # The bank notifies results to the agent's GATEWAY_NOTIFY_PATH until it answers exactly GATEWAY_NOTIFY_RECEIPT.
 GATEWAY_NOTIFY_PATH = "/gateway"
 GATEWAY_NOTIFY_RECEIPT = "OK"

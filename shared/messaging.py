@@ -1,13 +1,16 @@
 """RabbitMQ: connections and the platform's topology, declared idempotently by every user of it.
 
-Queues are quorum queues so that a RabbitMQ cluster replicates them.
+Queues are quorum queues so that a RabbitMQ cluster replicates them. The exchange and queue names are
+:mod:`shared.contract`'s (re-exported here for the services that import them from this module); the
+messages are described in docs/protocols.md.
 """
 import pika
 import pika.exceptions
 
-GATEWAY_NOTIFY_EXCHANGE = "depository.gateway-notify"
-GATEWAY_NOTIFY_QUEUE = "user-center.gateway-notify"
-GATEWAY_NOTIFY_DLQ = "user-center.gateway-notify.dlq"
+from shared.contract import GATEWAY_NOTIFY_DLQ, GATEWAY_NOTIFY_EXCHANGE, GATEWAY_NOTIFY_QUEUE
+
+__all__ = ["GATEWAY_NOTIFY_DLQ", "GATEWAY_NOTIFY_EXCHANGE", "GATEWAY_NOTIFY_QUEUE", "QUORUM", "connect",
+           "declare_gateway_notify", "ping", "queue_depths"]
 QUORUM = {"x-queue-type": "quorum"}
 
 

@@ -64,3 +64,64 @@ def format_fen(fen: int) -> str:
 def yuan_to_decimal(fen: int) -> Decimal:
     """The exact ``Decimal`` of an amount in fen."""
     return Decimal(format_fen(fen))
+
+
+def yuan_pattern(max_fen: int = DEFAULT_MAX_FEN, zero: bool = False) -> str:
+    """A regular expression (for an OpenAPI ``pattern``) matching exactly the yuan strings from 0.01 (0 too
+    with ``zero``) up to ``max_fen`` that :func:`parse_yuan` accepts in their plain form: digits without a
+    leading zero, at most two decimals, no sign, exponent or spaces."""
+    whole, cents = divmod(max_fen, 100)
+    alternatives = [r"0(\.0{1,2})?"] if zero else []
+    if max_fen >= 1:
+        alternatives.append("0" + _decimals(1, min(99, max_fen), required=True))
+    if whole >= 2:
+        alternatives.append(f"({'|'.join(_integers(1, whole - 1))})" + r"(\.[0-9]{1,2})?")
+    if whole >= 1:
+        alternatives.append(str(whole) + _decimals(0, cents, required=False))
+    return "^(" + "|".join(alternatives) + ")$"
+
+
+def _decimals(low: int, high: int, required: bool) -> str:
+    """The decimals (``.d`` meaning d0 fen, ``.dd``) whose value lies in ``low..high`` fen (0..99); none at
+    all too unless ``required`` (a value of 0 fen)."""
+    tenths = [d for d in range(10) if low <= d * 10 <= high]
+    forms = ([_digit_range(tenths[0], tenths[-1])] if tenths else []) + _digits_between(f"{low:02d}", f"{high:02d}")
+    text = r"\." + "(" + "|".join(forms) + ")"
+    return text if required or low > 0 else f"({text})?"
+
+
+def _integers(low: int, high: int) -> list[str]:
+    """Alternatives matching exactly the whole numbers ``low..high`` (``low`` >= 1) written without a
+    leading zero."""
+    found = []
+    while low <= high:
+        top = min(high, 10 ** len(str(low)) - 1)  # the largest number with as many digits as low
+        found += _digits_between(str(low), str(top))
+        low = top + 1
+    return found
+
+
+def _digits_between(low: str, high: str) -> list[str]:
+    """Alternatives matching exactly the digit strings of ``low``'s length from ``low`` to ``high``."""
+    if low == high:
+        return [low]
+    if len(low) == 1:
+        return [_digit_range(int(low), int(high))]
+    if low[0] == high[0]:
+        return [low[0] + rest for rest in _digits_between(low[1:], high[1:])]
+    rest = len(low) - 1
+    found, first, last = [], int(low[0]), int(high[0])
+    if low[1:] != "0" * rest:  # low up to low[0]99..9, then the full blocks after it
+        found += [low[0] + tail for tail in _digits_between(low[1:], "9" * rest)]
+        first += 1
+    if high[1:] != "9" * rest:
+        last -= 1
+    if first <= last:
+        found.append(_digit_range(first, last) + ("[0-9]" if rest == 1 else f"[0-9]{{{rest}}}"))
+    if high[1:] != "9" * rest:
+        found += [high[0] + tail for tail in _digits_between("0" * rest, high[1:])]
+    return found
+
+
+def _digit_range(first: int, last: int) -> str:
+    return str(first) if first == last else f"[{first}-{last}]"

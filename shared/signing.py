@@ -82,6 +82,11 @@ def encode_wanxin(payload: dict, private_key: rsa.RSAPrivateKey, hash_name: str 
     return base64.b64encode(body).decode("ascii"), base64.b64encode(sign(private_key, body, hash_name)).decode("ascii")
 
 
+# The texts _standard_base64 accepts, as a regular expression (for OpenAPI documents): standard alphabet,
+# padded, spare bits zero, a space standing for a + (tests/shared/test_signing.py checks they agree).
+BASE64_PATTERN = r"([A-Za-z0-9+/ ]{4})*([A-Za-z0-9+/ ][AQgw]==|[A-Za-z0-9+/ ]{2}[AEIMQUYcgkosw048]=)?"
+
+
 def _standard_base64(text: str, name: str) -> bytes:
     """The bytes of ``text`` when it is exactly their standard, padded Base64 (no other encoding of
     them is accepted: URL-safe alphabet, missing or extra padding, whitespace, non-zero spare bits).

@@ -1,27 +1,30 @@
 """Compensation: ask the bank about requests stuck at status 0 and settle them like a notification.
 
-A record still pending after COMPENSATION_AGE_SECONDS is queried at the bank (three quick tries).
+A record still pending after COMPENSATION_AGE_SECONDS is queried at the bank (COMPENSATION_TRIES quick
+tries, :func:`shared.backoff.retry_call`).
 A final answer is settled through :func:`notifications.settle`. A record is failed without the
 bank's result only when both hold: its ``expired`` passed more than COMPENSATION_EXPIRY_GRACE_SECONDS
 ago before the bank was asked (after it, the bank refuses the request), and the bank then answered
 that it does not know the request (404 with code 908). Anything else that goes wrong opens a
-COMPENSATION_FAILED exception, retried every EXCEPTION_POLL_SECONDS until it settles or an operator
-resolves it.
+COMPENSATION_FAILED exception, checked again after EXCEPTION_POLL_SECONDS (doubling up to
+EXCEPTION_POLL_MAX_SECONDS, :func:`shared.backoff.backoff`) until it settles or an operator resolves it.
 """
 import logging
-import time
 from collections import Counter
 
 from psycopg_pool import ConnectionPool
 
+from shared import contract
+from shared.backoff import backoff, retry_call
 from shared.db import unit_of_work
 from shared.errors import AppError, Conflict, NotFound
 from shared.logs import bind_request_id
 from shared.money import format_fen
 
-from depository_agent import exception_store, record_store
-from depository_agent.bank_query import BankQuery, BankQueryError
-from depository_agent.notifications import SETTLED, result_status, settle
+from depository_agent.bank_client import BankQuery, BankQueryError
+from depository_agent.notifications import EXPIRED as EXPIRED_SOURCE
+from depository_agent.notifications import QUERY, SETTLED, result_status, settle
+from depository_agent.repository import exceptions, records
 from depository_agent.wanxin import WanxinCodec
 
 log = logging.getLogger(__name__)
@@ -34,11 +37,13 @@ EXCEPTION = "EXCEPTION"
 
 
 def expiry_result(record: dict) -> dict:
-    """The failure result published for a request the bank never received and now refuses."""
-    result = {"requestNo": record["request_no"], "respCode": "EXPIRED",
-              "respMsg": "the bank never received this request", "status": 2}
+    """The failure result published for a request the bank never received and now refuses
+    (:data:`shared.contract.EXPIRY_FIELDS`)."""
+    result = {"requestNo": record["request_no"], "respCode": contract.EXPIRED_CODE,
+              "respMsg": "the bank never received this request", "status": contract.STATUS_FAILURE}
     if record["amount"] is not None:
-        result.update(transactionStatus="FAIL", amount=format_fen(record["amount"]))
+        result.update(transactionStatus=contract.TRANSACTION_STATUS[contract.STATUS_FAILURE],
+                      amount=format_fen(record["amount"]))
     return result
 
 
@@ -56,28 +61,29 @@ class Compensator:
         self.tries = max(1, config["COMPENSATION_TRIES"])
         self.try_delay = config["COMPENSATION_TRY_DELAY_MS"] / 1000
         self.exception_delay = config["EXCEPTION_POLL_SECONDS"]
+        self.exception_delay_max = max(self.exception_delay, config["EXCEPTION_POLL_MAX_SECONDS"])
 
     def run_pass(self) -> Counter:
         """Check every due pending record once; return the count of each outcome."""
         with unit_of_work(self.pool) as conn:
-            due = record_store.claim_due(conn, self.age, self.interval, self.batch_size)
+            due = records.claim_due(conn, self.age, self.interval, self.batch_size)
         return Counter(self.check(record) for record in due)
 
     def retry_exceptions(self) -> Counter:
         """Check again the records of COMPENSATION_FAILED exceptions whose retry is due."""
         with unit_of_work(self.pool) as conn:
-            due = exception_store.claim_due_retries(conn, self.exception_delay, self.batch_size)
+            due = exceptions.claim_due_retries(conn, self.exception_delay, self.batch_size)
         return Counter(self.check(self._record(row["request_no"])) for row in due)
 
     def retry(self, exception_id: int) -> str:
         """An operator's retry of one open COMPENSATION_FAILED exception, now."""
         with unit_of_work(self.pool) as conn:
-            row = exception_store.get(conn, exception_id)
+            row = exceptions.get(conn, exception_id)
         if row is None:
             raise NotFound(f"no exception {exception_id}")
         if row["resolved_at"] is not None:
             raise Conflict(f"exception {exception_id} is already resolved")
-        if row["kind"] != exception_store.COMPENSATION_FAILED:
+        if row["kind"] != exceptions.COMPENSATION_FAILED:
             raise Conflict("a conflicting bank result is never applied: investigate, then resolve it")
         return self.check(self._record(row["request_no"]))
 
@@ -89,14 +95,15 @@ class Compensator:
             outcome = ALREADY_FINAL if record["request_status"] != 0 else self._settle_from_bank(record)
         except (BankQueryError, AppError) as exc:
             with unit_of_work(self.pool) as conn:
-                row = exception_store.open_exception(
-                    conn, request_no, exception_store.COMPENSATION_FAILED, str(exc),
-                    {"error": exc.__class__.__name__}, retry_in_seconds=self.exception_delay)
+                row = exceptions.open_exception(conn, request_no, exceptions.COMPENSATION_FAILED, str(exc),
+                                                {"error": exc.__class__.__name__})
+                exceptions.retry_in(conn, row["id"], backoff(row["attempts"], self.exception_delay,
+                                                             self.exception_delay_max))
             log.warning("compensation of %s failed (exception %s, attempt %s): %s",
                         request_no, row["id"], row["attempts"], exc)
             return EXCEPTION
         with unit_of_work(self.pool) as conn:
-            exception_store.resolve_open(conn, request_no, exception_store.COMPENSATION_FAILED,
+            exceptions.resolve_open(conn, request_no, exceptions.COMPENSATION_FAILED,
                                          f"compensation outcome {outcome}")
         log.info("compensation of %s: %s", request_no, outcome)
         return outcome
@@ -122,25 +129,19 @@ class Compensator:
             if not expired:
                 return UNKNOWN
             with unit_of_work(self.pool) as conn:
-                settled = settle(conn, record["service_name"], expiry_result(record), "EXPIRED")
+                settled = settle(conn, record["service_name"], expiry_result(record), EXPIRED_SOURCE)
             return EXPIRED if settled == SETTLED else settled
         service_name, payload = answer
-        if result_status(payload) == 0:
+        if result_status(payload) == contract.STATUS_PENDING:
             return PENDING
         with unit_of_work(self.pool) as conn:
-            return settle(conn, service_name, payload, "QUERY")
+            return settle(conn, service_name, payload, QUERY)
 
     def _query(self, request_no: str) -> dict | None:
-        attempt = 1
-        while True:
-            try:
-                return self.bank.fetch(request_no)
-            except BankQueryError:
-                if attempt >= self.tries:
-                    raise
-                attempt += 1
-                time.sleep(self.try_delay)
+        """The bank's answer, asked up to COMPENSATION_TRIES times, COMPENSATION_TRY_DELAY_MS apart."""
+        return retry_call(lambda: self.bank.fetch(request_no), self.tries, self.try_delay, self.try_delay,
+                          BankQueryError)
 
     def _record(self, request_no: str) -> dict:
         with unit_of_work(self.pool) as conn:
-            return record_store.get_for_check(conn, request_no)
+            return records.get_for_check(conn, request_no)

@@ -28,7 +28,10 @@ DEFAULTS = {
     "COMPENSATION_BATCH_SIZE": 50,
     "COMPENSATION_TRIES": 3,
     "COMPENSATION_TRY_DELAY_MS": 200,
+    # An open COMPENSATION_FAILED exception is checked again after EXCEPTION_POLL_SECONDS, doubling after each
+    # further failure up to EXCEPTION_POLL_MAX_SECONDS (never below the first delay; equal: a fixed interval).
     "EXCEPTION_POLL_SECONDS": 10,
+    "EXCEPTION_POLL_MAX_SECONDS": 10,
     "BANK_QUERY_TIMEOUT_SECONDS": 5,
     "USER_CENTER_URL": "http://127.0.0.1:8001",
     "LEDGER_URL": "http://127.0.0.1:8004",

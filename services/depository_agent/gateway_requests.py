@@ -15,7 +15,7 @@ from shared.errors import Conflict
 from shared.money import format_fen, parse_yuan
 from shared.signing import wanxin_time
 
-from depository_agent import record_store
+from depository_agent.repository import records
 from depository_agent.wanxin import SERVICE_NAMES, WanxinCodec
 
 _ZERO = re.compile(r"0(\.0{1,2})?")
@@ -24,7 +24,7 @@ EXPIRY_FIELDS = ("timestamp", "expired")
 
 @dataclass(frozen=True)
 class RequestKind:
-    """One kind of gateway request: its record type and the fields signed, in the SPEC's order."""
+    """One kind of gateway request: its record type and the fields signed, in docs/protocols.md's order."""
 
     request_type: str
     object_type: str
@@ -70,7 +70,7 @@ def build_record(kind: RequestKind, body: dict, max_fen: int) -> dict:
 
 
 def stamp(record: dict, signed_at: datetime, ttl_seconds: int) -> dict:
-    """``record`` with ``timestamp`` and ``expired`` added to its request (after the SPEC's fields)
+    """``record`` with ``timestamp`` and ``expired`` added to its request (after the service's fields)
     and the expiry as ``expires_at``; ``signed_at`` is cut to the second the text can carry."""
     signed_at = signed_at.replace(microsecond=0)
     expires_at = signed_at + timedelta(seconds=ttl_seconds)
@@ -91,10 +91,10 @@ def create_gateway_request(pool: ConnectionPool, codec: WanxinCodec, kind: Reque
     """
     record = stamp(build_record(kind, body, max_fen), datetime.now(timezone.utc), ttl_seconds)
     with unit_of_work(pool) as conn:
-        stored = record_store.insert_or_get(conn, record)
+        stored = records.insert_or_get(conn, record)
     fields = _without_expiry(record["request_data"])
     if stored["request_type"] != kind.request_type or _without_expiry(stored["request_data"]) != fields:
         raise Conflict(f"requestNo {record['request_no']} was already used for a different request")
-    # Sign in the SPEC's field order (jsonb sorts keys), with the times first stored.
+    # Sign in the protocol's field order (jsonb sorts keys), with the times first stored.
     signed = {**fields, **{name: stored["request_data"][name] for name in EXPIRY_FIELDS}}
     return codec.gateway_request(kind.service_name, signed)

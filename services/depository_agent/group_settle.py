@@ -3,7 +3,7 @@ statement, one transaction and one WAL flush.
 
 Each request thread verifies and validates its notification, then submits it; the queueing and
 answering are :mod:`shared.group_commit`'s (a lone notification goes at once; each thread gets its
-outcome once its group, applied with :func:`record_store.apply_results`, has committed). ``OK`` is
+outcome once its group, applied with :func:`repository.records.apply_results`, has committed). ``OK`` is
 therefore still answered only after the commit. A requestNo appears at most once in a group: a second
 notification for it waits for the next group, where it finds the record final (DUPLICATE or CONFLICTING,
 exactly as if the two had come one after the other).
@@ -21,7 +21,8 @@ from shared.errors import AppError
 from shared.group_commit import GroupCommit, Pending
 from shared.logs import bind_request_id
 
-from depository_agent import notifications, record_store
+from depository_agent import notifications
+from depository_agent.repository import records
 
 
 class GroupSettler(GroupCommit):
@@ -61,8 +62,8 @@ class GroupSettler(GroupCommit):
 
     def apply_group(self, conn: psycopg.Connection, group: list[Pending]) -> None:
         """One ``apply_results`` statement for the group, then each result's conclusion."""
-        records = record_store.apply_results(conn, [pending.item for pending in group])
-        for pending, record in zip(group, records):
+        found = records.apply_results(conn, [pending.item for pending in group])
+        for pending, record in zip(group, found):
             bind_request_id(pending.request_id)  # the conflict log line carries the notification's id
             try:
                 pending.resolve(notifications.conclude(conn, pending.item, record))

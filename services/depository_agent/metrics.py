@@ -9,11 +9,12 @@ from psycopg_pool import ConnectionPool
 
 from shared.metrics import PerScrape, add_gauge, db_gauge
 
-from depository_agent import exception_store, outbox_store, record_store
+from depository_agent.repository import exceptions, outbox, records
 from depository_agent.notifications import CONFLICTING, DUPLICATE, SETTLED
+from depository_agent.wanxin import SERVICE_NAMES
 
-REQUEST_TYPES = ("CONSUMER_CREATE", "RECHARGE", "WITHDRAW")
-EXCEPTION_KINDS = (exception_store.CONFLICTING_RESULT, exception_store.COMPENSATION_FAILED)
+REQUEST_TYPES = tuple(SERVICE_NAMES)
+EXCEPTION_KINDS = (exceptions.CONFLICTING_RESULT, exceptions.COMPENSATION_FAILED)
 
 NOTIFICATIONS = Counter("depository_agent_notifications", "Bank notifications received at /gateway, by outcome",
                         ["outcome"])
@@ -34,12 +35,12 @@ def _labelled(label: str, names: tuple, counts: dict) -> list[tuple[dict, float]
 
 def install(app: Flask, pool: ConnectionPool) -> None:
     """Register the agent's scrape-time gauges on the app's /metrics."""
-    backlog = PerScrape(db_gauge(pool, outbox_store.backlog))
+    backlog = PerScrape(db_gauge(pool, outbox.backlog))
     add_gauge(app, "depository_agent_records_pending", "Records waiting for the bank's result, by request type",
               db_gauge(pool, lambda conn: _labelled("request_type", REQUEST_TYPES,
-                                                    record_store.pending_by_type(conn))))
+                                                    records.pending_by_type(conn))))
     add_gauge(app, "depository_agent_oldest_pending_age_seconds", "Age of the oldest record still pending",
-              db_gauge(pool, record_store.oldest_pending_age))
+              db_gauge(pool, records.oldest_pending_age))
     add_gauge(app, "depository_agent_outbox_unsent", "Outbox messages not yet confirmed by RabbitMQ",
               lambda: backlog()["unsent"])
     add_gauge(app, "depository_agent_outbox_unroutable",
@@ -48,4 +49,4 @@ def install(app: Flask, pool: ConnectionPool) -> None:
     add_gauge(app, "depository_agent_outbox_lag_seconds", "Age of the oldest unsent outbox message (0: none)",
               lambda: backlog()["lag"])
     add_gauge(app, "depository_agent_exceptions_open", "Open exceptions for an operator, by kind",
-              db_gauge(pool, lambda conn: _labelled("kind", EXCEPTION_KINDS, exception_store.open_by_kind(conn))))
+              db_gauge(pool, lambda conn: _labelled("kind", EXCEPTION_KINDS, exceptions.open_by_kind(conn))))

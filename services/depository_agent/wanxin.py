@@ -1,10 +1,12 @@
-"""The platform's side of the wanxin depository protocol: sign requests, open the bank's messages."""
+"""The platform's side of the wanxin depository protocol: sign requests, open the bank's messages
+(docs/protocols.md)."""
 from shared.config import key_path
+from shared.contract import PERSONAL_REGISTER, RECHARGE, WITHDRAW
 from shared.errors import BadRequest
 from shared.signing import decode_wanxin, encode_wanxin, load_key
 
 # request_type of a depository_record -> the bank's serviceName
-SERVICE_NAMES = {"CONSUMER_CREATE": "PERSONAL_REGISTER", "RECHARGE": "RECHARGE", "WITHDRAW": "WITHDRAW"}
+SERVICE_NAMES = {"CONSUMER_CREATE": PERSONAL_REGISTER, "RECHARGE": RECHARGE, "WITHDRAW": WITHDRAW}
 SUPPORTED_HASHES = ("SHA256", "SHA1")
 
 

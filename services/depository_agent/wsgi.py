@@ -1,4 +1,4 @@
 """gunicorn entry: ``gunicorn depository_agent.wsgi:app``."""
-from depository_agent.app import create_app
+from depository_agent.bootstrap import create_app
 
 app = create_app()

@@ -1,4 +1,4 @@
-"""Identifiers of SPEC section 3: ``USR_``/``REQ_`` + 32 upper-case hex characters."""
+"""Identifiers (docs/protocols.md): ``USR_``/``REQ_`` + 32 upper-case hex characters."""
 import secrets
 
 

@@ -9,7 +9,7 @@ import yaml
 REPO = Path(__file__).resolve().parents[2]
 K8S = REPO / "deploy" / "k8s"
 
-# SPEC section 1 and the fixed conventions: package -> port, database.
+# docs/protocols.md and the fixed conventions: package -> port, database.
 SPEC_PORTS = {
     "user_center": 8001,
     "depository_agent": 8002,

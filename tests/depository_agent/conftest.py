@@ -11,7 +11,7 @@ from psycopg.rows import dict_row
 from shared.messaging import GATEWAY_NOTIFY_EXCHANGE, connect, declare_gateway_notify
 from shared.signing import encode_wanxin, load_key
 
-from depository_agent.app import create_app
+from depository_agent.bootstrap import create_app
 
 SERVICE = "depository_agent"
 PLATFORM_NO = "WANXINP2P"
@@ -51,7 +51,7 @@ PATHS = {"PERSONAL_REGISTER": ("/l/consumers", consumer_body), "RECHARGE": ("/l/
 
 
 def bank_result(service_name: str, request_no: str, success: bool = True, amount: str = "100.00") -> dict:
-    """A notification JSON as WIRE.md describes it."""
+    """A notification JSON as docs/protocols.md describes it."""
     result = {"requestNo": request_no, "respCode": "00000" if success else "10001",
               "respMsg": "success" if success else "declined", "status": 1 if success else 2}
     if service_name == "PERSONAL_REGISTER":
@@ -76,7 +76,7 @@ def agent_db(infra) -> str:
 def app(infra, agent_db):
     app = create_app(infra.config(SERVICE, BANK_SANDBOX_URL="http://bank.test:8005"))
     yield app
-    app.extensions["db"].close()
+    app.extensions["depository_agent"].close()
 
 
 @pytest.fixture

@@ -14,12 +14,13 @@ from psycopg.rows import dict_row
 from shared.db import create_pool
 from shared.migrations import drop_database, migrate
 
-from depository_agent import MIGRATIONS_DIR, gateway_requests, record_store
+from depository_agent import MIGRATIONS_DIR, gateway_requests
 from depository_agent.__main__ import main as cli
-from depository_agent.bank_query import BankQuery
+from depository_agent.bank_client import BankQuery
 from depository_agent.compensation import Compensator
 from depository_agent.config import load
 from depository_agent.notifications import settle
+from depository_agent.repository import records
 from depository_agent.wanxin import WanxinCodec
 
 from tests.depository_agent.conftest import (
@@ -136,7 +137,7 @@ def stuck(compensator, conn):
 
 def record_for_check(compensator, request_no: str) -> dict:
     with compensator.pool.connection() as pooled:
-        return record_store.get_for_check(pooled, request_no)
+        return records.get_for_check(pooled, request_no)
 
 
 def open_exceptions(conn, request_no: str) -> list[dict]:

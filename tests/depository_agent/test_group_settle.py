@@ -8,7 +8,7 @@ from shared.db import create_pool
 from shared.messaging import GATEWAY_NOTIFY_EXCHANGE
 from shared.errors import Conflict, NotFound
 
-from depository_agent import record_store
+from depository_agent.repository import records
 from depository_agent.group_settle import GroupSettler
 from depository_agent.notifications import CONFLICTING, DUPLICATE, SETTLED, bank_result as build_result
 
@@ -48,7 +48,7 @@ def test_one_statement_gives_each_result_its_own_outcome(make_request, db):
     wrong_amount, _ = make_request("RECHARGE")
     wrong_service, _ = make_request("WITHDRAW")
     with db.transaction():
-        [done] = record_store.apply_results(db, [build_result("WITHDRAW", bank_result(
+        [done] = records.apply_results(db, [build_result("WITHDRAW", bank_result(
             "WITHDRAW", final["requestNo"], amount="50.00"), "NOTIFICATION")])
     assert done["settled"]
     results = [build_result("RECHARGE", bank_result("RECHARGE", pending["requestNo"]), "NOTIFICATION"),
@@ -58,8 +58,8 @@ def test_one_statement_gives_each_result_its_own_outcome(make_request, db):
                             "NOTIFICATION"),
                build_result("RECHARGE", bank_result("RECHARGE", wrong_service["requestNo"]), "NOTIFICATION")]
     with db.transaction():
-        records = record_store.apply_results(db, results)
-    assert [None if r is None else (r["request_status"], r["settled"]) for r in records] == [
+        found = records.apply_results(db, results)
+    assert [None if r is None else (r["request_status"], r["settled"]) for r in found] == [
         (0, True), (1, False), None, (0, False), (0, False)]
     assert record_of(db, pending["requestNo"])["request_status"] == 1
     assert len(outbox_of(db, pending["requestNo"])) == 1
@@ -110,8 +110,8 @@ def test_a_refused_result_fails_alone_and_the_rest_of_its_group_settles(settler,
 def test_notifications_arriving_while_a_group_is_in_the_database_share_the_next_one(
         settler, make_request, db, agent_db, monkeypatch):
     groups = []
-    apply_results = record_store.apply_results
-    monkeypatch.setattr(record_store, "apply_results", lambda conn, results: (
+    apply_results = records.apply_results
+    monkeypatch.setattr(records, "apply_results", lambda conn, results: (
         groups.append(len(results)), apply_results(conn, results))[1])
     first, *others = [make_request("RECHARGE")[0] for _ in range(9)]
     with psycopg.connect(agent_db) as holder:  # keeps the first group waiting for its row lock

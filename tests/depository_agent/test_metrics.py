@@ -3,7 +3,7 @@ import psycopg
 import pytest
 
 from depository_agent import MIGRATIONS_DIR
-from depository_agent.app import create_app
+from depository_agent.bootstrap import create_app
 from shared.migrations import drop_database, migrate
 
 from tests.depository_agent.conftest import SERVICE, bank_result, new_request_no, new_user_no, sign_bank_message
@@ -62,7 +62,7 @@ def test_gauges_show_the_database_at_scrape_time(infra, fresh_db):
                          " ('c', 'COMPENSATION_FAILED', 'r', null), ('d', 'COMPENSATION_FAILED', 'r', now())")
         samples = scrape(client)
     finally:
-        app.extensions["db"].close()
+        app.extensions["depository_agent"].close()
     pending = {t: value(samples, "depository_agent_records_pending", request_type=t)
                for t in ("CONSUMER_CREATE", "RECHARGE", "WITHDRAW")}
     assert pending == {"CONSUMER_CREATE": 0, "RECHARGE": 2, "WITHDRAW": 1}

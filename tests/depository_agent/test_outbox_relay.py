@@ -1,5 +1,6 @@
-"""The outbox relay: publishes with the agreed properties, marks rows sent only after confirms,
-and loses nothing when killed or when the broker drops its connection."""
+"""The outbox relay: publishes with the agreed properties, marks rows sent only after confirms, holds
+no transaction or row lock while it waits for them, and loses nothing when killed or when the broker
+drops its connection."""
 import json
 import subprocess
 import threading
@@ -9,12 +10,16 @@ from contextlib import contextmanager
 
 import psycopg
 import pytest
+from psycopg.rows import dict_row
 
+import pika
+
+from shared.contract import parse_message
 from shared.messaging import GATEWAY_NOTIFY_EXCHANGE
 from shared.outbox import OutboxRelay, PublishIncomplete, enqueue
 
+from depository_agent.bootstrap import build_relay
 from depository_agent.config import load
-from depository_agent.workers.outbox_relay import build_relay
 
 from tests.depository_agent.conftest import RELAY, SERVICE, bank_result, drain
 from tests.support.waiting import wait_for
@@ -40,6 +45,8 @@ def test_relay_publishes_settled_notifications_with_the_agreed_properties(infra,
     assert properties.content_type == "application/json"
     assert properties.headers["x-request-id"]
     assert json.loads(payload) == {**result, "serviceName": "WITHDRAW"}
+    parsed = parse_message(payload)  # exactly as user-center's consumer reads it
+    assert (parsed.message_id, parsed.status, parsed.amount) == (message_id, 1, 5000)
     row = db.execute("select sent_at from outbox where message_id = %s", (message_id,)).fetchone()
     assert row["sent_at"] is not None
 
@@ -220,3 +227,93 @@ def test_the_running_relay_prunes_and_a_retention_of_zero_keeps_everything(infra
     with _running(build_relay(load(infra.config(SERVICE, OUTBOX_RETENTION_HOURS=24)))):
         wait_for(lambda: db.execute("select 1 from outbox where message_id = %s", (old_sent,)).fetchone() is None,
                  timeout=10, what="the running relay to prune")
+
+
+def _pending(db, count: int) -> list[str]:
+    ids = [f"TEST:{uuid.uuid4().hex}" for _ in range(count)]
+    with db.transaction():
+        for message_id in ids:
+            enqueue(db, GATEWAY_NOTIFY_EXCHANGE, "RECHARGE", {"id": message_id}, message_id)
+    return ids
+
+
+def _rows(db, ids: list[str]) -> list[dict]:
+    return db.execute("select message_id, sent_at, retry_at from outbox where message_id = any(%s)", (ids,)).fetchall()
+
+
+def _claim_as_another_relay(conn, relay) -> set[str]:
+    """The message ids another relay would claim now (its claims end with ``conn``'s session)."""
+    rows = conn.execute(relay._claim, {"sent": [], "window": 10_000, "limit": 10_000}).fetchall()
+    return {row["message_id"] for row in rows}
+
+
+def test_no_transaction_or_row_lock_is_held_while_confirms_are_awaited(infra, agent_db, db, test_queue):
+    """While the broker is slow to confirm, the relay's connection is idle (no transaction), its rows can
+    be locked and updated by anyone, and another relay's claim passes them over."""
+    ids = _pending(db, 3)
+    relay = build_relay(infra.config(SERVICE))
+    seen = {}
+    publish = relay.publisher.publish_batch
+
+    def slow_confirms(rows):
+        with psycopg.connect(agent_db, autocommit=True, row_factory=dict_row) as probe:
+            seen["state"] = probe.execute("select state from pg_stat_activity where pid = %s",
+                                          (relay.db.info.backend_pid,)).fetchone()["state"]
+            with probe.transaction():
+                seen["locked"] = len(probe.execute("select 1 from outbox where message_id = any(%s) for update nowait",
+                                                   (ids,)).fetchall())
+            time.sleep(1.0)
+            seen["taken"] = _claim_as_another_relay(probe, relay) & set(ids)
+        return publish(rows)
+
+    relay.publisher.publish_batch = slow_confirms
+    try:
+        relay.connect()
+        while relay.relay_batch():
+            pass
+    finally:
+        relay.close()
+    assert seen == {"state": "idle", "locked": 3, "taken": set()}
+    assert all(row["sent_at"] is not None for row in _rows(db, ids))
+    assert set(ids) <= set(drain(*test_queue, set(ids)))
+
+
+def test_a_failed_publish_gives_the_claims_back_at_once(infra, agent_db, db):
+    ids = _pending(db, 2)
+    relay = build_relay(infra.config(SERVICE))
+
+    def broker_gone(rows):
+        raise pika.exceptions.AMQPConnectionError("gone")
+
+    relay.publisher.publish_batch = broker_gone
+    try:
+        relay.connect()
+        with pytest.raises(pika.exceptions.AMQPConnectionError):
+            relay.relay_batch()
+        with psycopg.connect(agent_db, autocommit=True, row_factory=dict_row) as other:
+            assert set(ids) <= _claim_as_another_relay(other, relay)  # while the failed relay still runs
+    finally:
+        relay.close()
+    assert all(row["sent_at"] is None for row in _rows(db, ids))
+
+
+def test_the_rows_of_a_relay_that_died_are_published_by_another_at_once(infra, agent_db, db, test_queue):
+    ids = _pending(db, 2)
+    dead = build_relay(infra.config(SERVICE))
+    dead.connect()
+    claimed = {row["message_id"] for row in dead.db.execute(
+        dead._claim, {"sent": [], "window": 10_000, "limit": 10_000}).fetchall()}
+    assert set(ids) <= claimed
+    survivor = build_relay(infra.config(SERVICE))
+    try:
+        survivor.connect()
+        while survivor.relay_batch():
+            pass
+        assert all(row["sent_at"] is None for row in _rows(db, ids))  # claimed by a live relay: left alone
+        dead.db.close()  # killed after claiming: nothing published, nothing given back but by its connection
+        dead.publisher.close()
+        wait_for(lambda: survivor.relay_batch() >= 0 and all(row["sent_at"] is not None for row in _rows(db, ids)),
+                 timeout=5, what="the survivor to publish them")
+    finally:
+        survivor.close()
+    assert set(ids) <= set(drain(*test_queue, set(ids)))

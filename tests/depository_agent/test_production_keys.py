@@ -7,9 +7,7 @@ from Crypto.PublicKey import RSA
 from shared.signing import WeakKeyError, encode_wanxin, load_key
 from tests.depository_agent.conftest import PLATFORM_NO, bank_result, recharge_body, record_of
 
-from depository_agent.app import create_app
-from depository_agent.config import load
-from depository_agent.workers.compensation import build_compensator
+from depository_agent.bootstrap import build, create_app
 
 
 @pytest.fixture(scope="module")
@@ -35,8 +33,8 @@ def test_production_refuses_to_start_with_a_short_key(infra, short_keys, setting
     with pytest.raises(WeakKeyError, match="at least 2048"):
         agent(infra, PRODUCTION=True, **short)
     with pytest.raises(WeakKeyError):  # nor do the compensation worker and the operator commands
-        build_compensator(load(infra.config("depository_agent", PRODUCTION=True, **short)))
-    agent(infra, **short).extensions["db"].close()  # outside production the configured minimum rules
+        build(infra.config("depository_agent", PRODUCTION=True, **short), "depository-agent.compensation")
+    agent(infra, **short).extensions["depository_agent"].close()  # outside production the configured minimum rules
 
 
 def notify_with_short_key(app, short_keys, auth):
@@ -54,11 +52,11 @@ def test_production_refuses_a_notification_signed_by_a_short_key(infra, short_ke
     answer, request_no = notify_with_short_key(lenient, short_keys, auth)
     assert answer.status_code == 200 and answer.text == "OK"  # a development setting may accept it
     assert record_of(db, request_no)["request_status"] == 1
-    lenient.extensions["db"].close()
+    lenient.extensions["depository_agent"].close()
 
     production = agent(infra, PRODUCTION=True, MIN_KEY_BITS=1024)
     assert production.config["MIN_KEY_BITS"] == 2048
     answer, request_no = notify_with_short_key(production, short_keys, auth)
     assert answer.status_code == 400 and answer.get_json()["code"] == 910
     assert record_of(db, request_no)["request_status"] == 0
-    production.extensions["db"].close()
+    production.extensions["depository_agent"].close()

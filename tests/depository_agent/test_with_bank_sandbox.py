@@ -10,10 +10,10 @@ from psycopg.rows import dict_row
 
 from shared.db import create_pool
 
-from depository_agent import record_store
-from depository_agent.bank_query import BankQuery
+from depository_agent.bank_client import BankQuery
 from depository_agent.compensation import Compensator
 from depository_agent.config import load
+from depository_agent.repository.records import get_for_check
 from depository_agent.wanxin import WanxinCodec
 
 from tests.depository_agent.conftest import (SANDBOX_FAST, SERVICE, consumer_body, record_of, recharge_body,
@@ -75,7 +75,7 @@ def test_compensation_reads_the_sandbox_query_answers(stack, infra, db):
     try:
         compensator = Compensator(pool, WanxinCodec(config), BankQuery(config), config)
         with psycopg.connect(infra.database_url(SERVICE), row_factory=dict_row) as conn:
-            records = {rn: record_store.get_for_check(conn, rn) for rn in (never_seen["requestNo"], opened["requestNo"])}
+            records = {rn: get_for_check(conn, rn) for rn in (never_seen["requestNo"], opened["requestNo"])}
         assert compensator.check(records[never_seen["requestNo"]]) == "UNKNOWN"
         assert compensator.check(records[opened["requestNo"]]) == "PENDING"
         assert compensator.check({**records[never_seen["requestNo"]], "past_expiry_seconds": 10**6}) == "EXPIRED"

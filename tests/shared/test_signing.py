@@ -3,14 +3,16 @@ an independent implementation of RSASSA-PKCS1-v1_5."""
 import base64
 import json
 import os
+import re
 
 import pytest
+from hypothesis import given, strategies as st
 from Crypto.Hash import MD5, SHA1, SHA256
 from Crypto.PublicKey import RSA
 from Crypto.Signature import pkcs1_15
 
 from shared.errors import BadRequest
-from shared.signing import (WeakKeyError, decode_wanxin, encode_wanxin, huifu_chk_value, load_key,
+from shared.signing import (BASE64_PATTERN, _standard_base64, WeakKeyError, decode_wanxin, encode_wanxin, huifu_chk_value, load_key,
                             verify_huifu)
 
 
@@ -93,3 +95,20 @@ def test_huifu_chk_value(infra, keys, hash_name, algorithm):
     assert not verify_huifu(keys["bank_public"], values[::-1], chk, hash_name)
     assert not verify_huifu(keys["bank_public"], values, "ZZ" + chk[2:], hash_name)
     assert not verify_huifu(keys["platform_public"], values, chk, hash_name)
+
+
+def _accepts_base64(text: str) -> bool:
+    try:
+        _standard_base64(text, "reqData")
+        return True
+    except BadRequest:
+        return False
+
+
+@given(st.one_of(st.binary(max_size=40).map(lambda raw: base64.b64encode(raw).decode()),
+                 st.text(alphabet="ABCQgwEIMcko048+/ =-_\n", max_size=12),
+                 st.binary(max_size=40).map(lambda raw: base64.b64encode(raw).decode().rstrip("=")),
+                 st.binary(min_size=1, max_size=40).map(lambda raw: base64.b64encode(raw).decode().replace("+", " "))))
+def test_base64_pattern_states_exactly_the_accepted_spelling(text):
+    """The pattern documented for reqData and signature accepts what decoding accepts, and nothing else."""
+    assert (re.fullmatch(BASE64_PATTERN, text) is not None) == _accepts_base64(text), text

@@ -13,17 +13,25 @@ from zoneinfo import ZoneInfo
 from shared.db import unit_of_work
 from shared.errors import AppError
 
-from depository_agent import record_store
-from depository_agent.bank_query import BankQueryError
+from depository_agent.bank_client import BankQueryError
+from depository_agent.bootstrap import build
 from depository_agent.compensation import ALREADY_FINAL
 from depository_agent.notifications import DUPLICATE, SETTLED, republish, result_status
 from depository_agent.reconciliation.compare import (BANK_FAILED, BANK_UNKNOWN, NONE, NOT_REPAIRED, REPAIR_FAILED,
                                                      REPAIRED, REPORTED, SETTLE, Finding, Item, compare)
 from depository_agent.reconciliation.report import Progress
 from depository_agent.reconciliation.sources import BankStatements, LedgerPostings, UserCenterRecords
-from depository_agent.workers.compensation import build_compensator
+from depository_agent.repository import records
 
 _SETTLE_OK = (SETTLED, DUPLICATE, ALREADY_FINAL)
+
+
+def business_day(value: date | str, zone: str, now: datetime | None = None) -> date:
+    """``value`` itself, or for ``yesterday`` the day before today in ``zone`` (what a daily scheduled run,
+    deploy/k8s/base/reconcile-cronjob.yaml, reconciles)."""
+    if value != "yesterday":
+        return value
+    return ((now or datetime.now(ZoneInfo(zone))).astimezone(ZoneInfo(zone)) - timedelta(days=1)).date()
 
 
 @dataclass
@@ -57,11 +65,12 @@ class Reconciler:
         self.statements = BankStatements(config)
         self.user_center = UserCenterRecords(config)
         self.ledger = LedgerPostings(config)
-        self.compensator = build_compensator(config)
-        self.pool = self.compensator.pool
+        self.deps = build(config, "depository-agent.reconcile")
+        self.compensator = self.deps.compensator
+        self.pool = self.deps.pool
 
     def close(self) -> None:
-        self.pool.close()
+        self.deps.close()
 
     def run(self, day: date, repair: bool = True) -> Result:
         """Compare every request of ``day``; repair and verify unless ``repair`` is False."""
@@ -99,14 +108,14 @@ class Reconciler:
         lines = self.statements.fetch(day)
         self.progress.note(f"  {len(lines)} statement line(s); reading the agent's and user-center's records")
         with unit_of_work(self.pool) as conn:
-            records = {row["request_no"]: row for row in record_store.money_requests_between(conn, start, end)}
+            agent_records = {row["request_no"]: row for row in records.money_requests_between(conn, start, end)}
         uc_records = self.user_center.between(start, end)
         with unit_of_work(self.pool) as conn:
-            others = (set(lines) | set(uc_records)) - set(records)
-            records.update((row["request_no"], row) for row in record_store.get_many(conn, sorted(others)))
-        uc_records.update(self.user_center.by_request_nos((set(lines) | set(records)) - set(uc_records)))
-        request_nos = sorted(set(lines) | set(records) | set(uc_records))
-        return {request_no: Item(request_no, lines.get(request_no), records.get(request_no),
+            others = (set(lines) | set(uc_records)) - set(agent_records)
+            agent_records.update((row["request_no"], row) for row in records.get_many(conn, sorted(others)))
+        uc_records.update(self.user_center.by_request_nos((set(lines) | set(agent_records)) - set(uc_records)))
+        request_nos = sorted(set(lines) | set(agent_records) | set(uc_records))
+        return {request_no: Item(request_no, lines.get(request_no), agent_records.get(request_no),
                                  uc_records.get(request_no)) for request_no in request_nos}
 
     def _ask_bank(self, items) -> None:
@@ -167,12 +176,12 @@ class Reconciler:
     def _settle(self, request_no: str) -> bool:
         """Settle from the bank's signed answer through the compensation check (the notification path)."""
         with unit_of_work(self.pool) as conn:
-            record = record_store.get_for_check(conn, request_no)
+            record = records.get_for_check(conn, request_no)
         return self.compensator.check(record) in _SETTLE_OK
 
     def _republish(self, request_no: str) -> bool:
         with unit_of_work(self.pool) as conn:
-            republish(conn, record_store.lock(conn, request_no))
+            republish(conn, records.lock(conn, request_no))
         return True
 
     def _verify(self, items: dict[str, Item], to_repair: list[tuple[str, Finding]], day: date) -> None:
@@ -197,7 +206,7 @@ class Reconciler:
 
     def _refresh(self, items: dict[str, Item], request_nos: list[str], day: date) -> None:
         with unit_of_work(self.pool) as conn:
-            for row in record_store.get_many(conn, request_nos):
+            for row in records.get_many(conn, request_nos):
                 items[row["request_no"]].record = row
         for request_no, record in self.user_center.by_request_nos(request_nos).items():
             items[request_no].user_center = record

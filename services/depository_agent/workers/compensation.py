@@ -9,36 +9,26 @@ import threading
 import psycopg
 from psycopg_pool import PoolTimeout
 
-from shared.db import create_pool
 from shared.workers import run_worker
 
-from depository_agent.bank_query import BankQuery
-from depository_agent.compensation import Compensator
+from depository_agent.bootstrap import build
 from depository_agent.config import load
-from depository_agent.wanxin import WanxinCodec
 
 log = logging.getLogger(__name__)
 
 
-def build_compensator(config: dict) -> Compensator:
-    """A compensator over its own connection pool (refusing weak keys in production)."""
-    codec = WanxinCodec(config)
-    codec.check_keys_in_production()
-    return Compensator(create_pool(config, "depository-agent.compensation"), codec, BankQuery(config), config)
-
-
 def serve(config: dict, stop: threading.Event) -> None:
-    """Compensation rounds until ``stop`` is set."""
-    compensator = build_compensator(config)
+    """Compensation rounds until ``stop`` is set (refusing weak keys in production)."""
+    deps = build(config, "depository-agent.compensation")
     while not stop.is_set():
         try:
-            outcomes = compensator.run_pass() + compensator.retry_exceptions()
+            outcomes = deps.compensator.run_pass() + deps.compensator.retry_exceptions()
             if outcomes:
                 log.info("compensation round: %s", dict(outcomes))
         except (psycopg.Error, PoolTimeout) as exc:
             log.warning("compensation round skipped, database unavailable: %s", exc)
         stop.wait(config["COMPENSATION_POLL_SECONDS"])
-    compensator.pool.close()
+    deps.close()
 
 
 def main() -> None:

@@ -246,7 +246,7 @@ end $$;
 create trigger repayments_final before update on repayments
   for each row execute function final_status_stays('PROCESSING', 'repayment');
 
--- Every call lending makes to the depository agent's transaction services (SPEC section 9), stored
+-- Every call lending makes to the depository agent's transaction services (docs/protocols.md), stored
 -- before it is sent; its final result (the answer, or the message on depository.gateway-notify)
 -- settles it exactly once.
 create table depository_calls (

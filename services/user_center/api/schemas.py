@@ -21,7 +21,7 @@ class Input(Schema):
 
 
 class Yuan(fields.String):
-    """A user-facing amount in yuan (``"100.00"``) loaded as integer fen; SPEC section 3 rules."""
+    """A user-facing amount in yuan (``"100.00"``) loaded as integer fen; docs/protocols.md rules."""
 
     def __init__(self, **kwargs):
         super().__init__(metadata={"description": "yuan, at most two decimals", "example": "100.00"}, **kwargs)

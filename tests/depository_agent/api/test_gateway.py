@@ -8,7 +8,7 @@ import pytest
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import padding, rsa
 
-from depository_agent.app import create_app
+from depository_agent.bootstrap import create_app
 from shared.signing import encode_wanxin, load_key, sign
 
 from tests.depository_agent.conftest import (
@@ -246,7 +246,7 @@ def test_notification_built_with_the_cryptography_package_is_accepted(make_reque
 def sha1_client(infra, agent_db):
     app = create_app(infra.config("depository_agent", SIGN_HASH="SHA1withRSA"))
     yield app.test_client()
-    app.extensions["db"].close()
+    app.extensions["depository_agent"].close()
 
 
 def test_sha1_configuration_signs_and_verifies_with_sha1(sha1_client, auth, infra, db):

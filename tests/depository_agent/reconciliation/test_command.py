@@ -20,7 +20,7 @@ def test_a_bad_date_is_refused_by_the_parser(infra):
 def test_yesterday_is_the_business_day_before_today_in_the_configured_zone():
     from datetime import date, datetime, timezone
 
-    from depository_agent.reconciliation.command import business_day
+    from depository_agent.reconciliation.run import business_day
 
     late_evening_utc = datetime(2026, 11, 21, 17, 30, tzinfo=timezone.utc)  # 01:30 on the 22nd in Shanghai
     assert business_day("yesterday", "Asia/Shanghai", late_evening_utc) == date(2026, 11, 21)

@@ -2,7 +2,10 @@
 import json
 
 import psycopg
+from psycopg import sql
 from psycopg.types.json import Jsonb
+
+from shared.outbox import MESSAGE_COLUMNS, column_type
 
 
 def insert_or_get(conn: psycopg.Connection, record: dict) -> dict:
@@ -31,12 +34,11 @@ def lock(conn: psycopg.Connection, request_no: str) -> dict | None:
 # One statement for any number of results (distinct requestNos), passed as one JSON array (cheaper to
 # bind than ten arrays): lock the records in id order (so that concurrent groups cannot deadlock),
 # settle those pending that match the result's service and amount (a NULL amount is not checked), and
-# write one outbox row per settled record.
-_APPLY_RESULTS = """
+# write one outbox row per settled record (shared.outbox.MESSAGE_COLUMNS, passed as text, cast to their types).
+_APPLY_RESULTS = sql.SQL("""
 with input as (
     select * from jsonb_to_recordset(%s::jsonb) as i(n int, request_no text, service_name text, status smallint,
-        amount bigint, response jsonb, source text, exchange text, routing_key text, message_id text,
-        headers text, body text)
+        amount bigint, response jsonb, source text, {message_types})
 ), locked as (
     select id, request_no, service_name, amount, request_status from depository_record
     where request_no = any (array(select request_no from input)) order by id for update
@@ -48,13 +50,17 @@ with input as (
       and l.amount is not distinct from coalesce(i.amount, l.amount)
     returning r.request_no
 ), published as (
-    insert into outbox (exchange, routing_key, message_id, headers, body)
-    select i.exchange, i.routing_key, i.message_id, i.headers::jsonb, i.body
+    insert into outbox ({message_columns})
+    select {message_values}
     from input i join settled using (request_no)
 )
 select l.id is not null as known, l.service_name, l.amount, l.request_status, settled.request_no is not null as settled
 from input i left join locked l using (request_no) left join settled using (request_no) order by i.n
-"""
+""").format(
+    message_types=sql.SQL(", ").join(sql.SQL("{} text").format(sql.Identifier(name)) for name in MESSAGE_COLUMNS),
+    message_columns=sql.SQL(", ").join(map(sql.Identifier, MESSAGE_COLUMNS)),
+    message_values=sql.SQL(", ").join(sql.SQL("i.{}::{}").format(sql.Identifier(name), sql.SQL(column_type(name)))
+                                      for name in MESSAGE_COLUMNS))
 
 
 def apply_results(conn: psycopg.Connection, results: list) -> list[dict | None]:
@@ -66,9 +72,9 @@ def apply_results(conn: psycopg.Connection, results: list) -> list[dict | None]:
     the same record waits for its lock and then sees the final status, so exactly one settles.
     """
     rows = conn.execute(_APPLY_RESULTS, (json.dumps([
-        {"n": n, "request_no": r.request_no, "service_name": r.service_name, "status": r.status, "amount": r.amount,
-         "response": r.payload, "source": r.source, **r.message} for n, r in enumerate(results)],
-        ensure_ascii=False, separators=(",", ":")),)).fetchall()
+        {"n": n, "request_no": r.result.request_no, "service_name": r.result.service_name, "status": r.result.status,
+         "amount": r.result.amount, "response": r.result.fields, "source": r.source, **r.message}
+        for n, r in enumerate(results)], ensure_ascii=False, separators=(",", ":")),)).fetchall()
     return [row if row["known"] else None for row in rows]
 
 

@@ -1,13 +1,15 @@
 """The bank's ``GET /service/query``: its signed view of one request, for compensation."""
 import requests
 
+from shared.contract import QUERY_UNKNOWN_CODE
+
 
 class BankQueryError(Exception):
     """The bank could not be asked, or answered something that is not a query result."""
 
 
 class BankQuery:
-    """Asks the bank about one request; see WIRE.md "Bank query for compensation"."""
+    """Asks the bank about one request (docs/protocols.md, "The bank's query answers")."""
 
     def __init__(self, config: dict):
         self.url = f"{config['BANK_SANDBOX_URL'].rstrip('/')}/service/query"
@@ -29,7 +31,7 @@ class BankQuery:
             body = None
         if not isinstance(body, dict):
             raise BankQueryError(f"bank answered {response.status_code} without a JSON object")
-        if response.status_code == 404 and body.get("code") == 908:
+        if response.status_code == 404 and body.get("code") == QUERY_UNKNOWN_CODE:
             return None
         if response.status_code != 200:
             raise BankQueryError(f"bank answered {response.status_code}: {str(body.get('msg'))[:200]}")

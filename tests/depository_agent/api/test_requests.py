@@ -6,7 +6,7 @@ from datetime import datetime, timedelta, timezone
 
 import pytest
 
-from depository_agent.app import create_app
+from depository_agent.bootstrap import create_app
 
 from tests.depository_agent.conftest import (
     SERVICE,
@@ -117,7 +117,7 @@ def test_the_expiry_follows_the_configured_lifetime(infra, agent_db, auth):
     try:
         gateway = app.test_client().post("/l/recharges", json=recharge_body(), headers=auth).get_json()["result"]
     finally:
-        app.extensions["db"].close()
+        app.extensions["depository_agent"].close()
     signed = json.loads(base64.b64decode(gateway["reqData"]))
     times = [datetime.strptime(signed[name], "%Y%m%d%H%M%S") for name in ("timestamp", "expired")]
     assert times[1] - times[0] == timedelta(seconds=90)
@@ -212,7 +212,7 @@ def test_depository_url_setting(infra, agent_db, auth):
     try:
         result = app.test_client().post("/l/recharges", json=recharge_body(), headers=auth).get_json()["result"]
     finally:
-        app.extensions["db"].close()
+        app.extensions["depository_agent"].close()
     assert result["depositoryUrl"] == "https://bank.example/depository/gateway"
 
 

@@ -2,7 +2,8 @@
 
 Kinds: ``CONFLICTING_RESULT`` (the bank reported the other outcome for a final record; never
 applied) and ``COMPENSATION_FAILED`` (a stuck record could not be settled from the bank's answer;
-retried every EXCEPTION_POLL_SECONDS until it settles or an operator resolves it).
+checked again after EXCEPTION_POLL_SECONDS, doubling up to EXCEPTION_POLL_MAX_SECONDS, until it settles
+or an operator resolves it).
 """
 import psycopg
 from psycopg.types.json import Jsonb
@@ -11,19 +12,23 @@ CONFLICTING_RESULT = "CONFLICTING_RESULT"
 COMPENSATION_FAILED = "COMPENSATION_FAILED"
 
 
-def open_exception(conn: psycopg.Connection, request_no: str, kind: str, reason: str, detail: dict,
-                    retry_in_seconds: int = 0) -> dict:
-    """Open an exception, or count one more occurrence of the open one of the same kind."""
+def open_exception(conn: psycopg.Connection, request_no: str, kind: str, reason: str, detail: dict) -> dict:
+    """Open an exception, or count one more occurrence (``attempts``) of the open one of the same kind."""
     return conn.execute(
-        "insert into depository_exception (request_no, kind, reason, detail, next_attempt_at)"
-        " values (%(request_no)s, %(kind)s, %(reason)s, %(detail)s, now() + make_interval(secs => %(retry)s))"
+        "insert into depository_exception (request_no, kind, reason, detail)"
+        " values (%(request_no)s, %(kind)s, %(reason)s, %(detail)s)"
         " on conflict (request_no, kind) where resolved_at is null do update"
         " set attempts = depository_exception.attempts + 1, reason = excluded.reason, detail = excluded.detail,"
-        "     next_attempt_at = excluded.next_attempt_at, updated_at = now()"
+        "     updated_at = now()"
         " returning *",
-        {"request_no": request_no, "kind": kind, "reason": reason[:1000], "detail": Jsonb(detail),
-         "retry": retry_in_seconds},
+        {"request_no": request_no, "kind": kind, "reason": reason[:1000], "detail": Jsonb(detail)},
     ).fetchone()
+
+
+def retry_in(conn: psycopg.Connection, exception_id: int, seconds: float) -> None:
+    """Make an open exception due for its next check ``seconds`` from now."""
+    conn.execute("update depository_exception set next_attempt_at = now() + make_interval(secs => %s)"
+                 " where id = %s", (seconds, exception_id))
 
 
 def resolve(conn: psycopg.Connection, exception_id: int, resolution: str) -> dict | None:

@@ -17,7 +17,7 @@ from psycopg.rows import dict_row
 from psycopg.types.json import Jsonb
 
 from tests.e2e.conftest import PlatformUser, bank_balance, set_faults, wait_for
-from tests.reconcile.conftest import reconcile
+from tests.depository_agent.reconciliation.conftest import reconcile
 
 
 def request_no(gateway: dict) -> str:
