@@ -2,7 +2,7 @@
 
 The same code as ``make chaos`` (``python -m chaos``) with less traffic: 150 recharges, 40 withdraws,
 Huifu registrations and recharges; one SIGKILL of the GatewayNotifyConsumer and of the outbox relay,
-a RabbitMQ restart, every PostgreSQL connection of the run terminated, the private Redis stopped while
+a restart of the campaign's private RabbitMQ node, every PostgreSQL connection of the run terminated, the private Redis stopped while
 Huifu callbacks flow, the ledger refusing connections for 20 s (``make chaos``: 60 s) and one ledger
 worker frozen past user-center's service timeout; duplicated, dropped and reordered bank
 notifications throughout.
@@ -45,6 +45,8 @@ def test_a_small_campaign_loses_nothing_and_doubles_nothing(tmp_path):
     assert faults["postgres_connections_killed"] > 5
     assert faults["duplicate_deliveries"] > 0 and faults["dropped_first_attempts"] > 0
     assert faults["deliveries_out_of_order"] > 0
+    [restart] = [event["detail"] for event in figures["fault_events"] if event["kind"] == "rabbitmq_restart"]
+    assert restart["node"] != "rabbit@localhost" and restart["port"] != 5672  # its own broker, not the machine's
     [outage] = [event for event in figures["fault_events"] if event["kind"] == "redis_stop"]
     assert outage["detail"]["customers_stored_while_down"] >= 1 and outage["detail"]["netsaves_stored_while_down"] >= 1
 
