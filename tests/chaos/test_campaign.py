@@ -29,13 +29,14 @@ def test_a_small_campaign_loses_nothing_and_doubles_nothing(tmp_path):
     assert figures["violations"] == [], figures.get("logs")
     assert (results["lost"], results["doubled"]) == (0, 0)
     assert results["settled"] and figures["passed"]
-    assert results["balances_checked"] == 15 and results["balances_mismatched"] == 0
+    assert results["balances_checked"] == 16 and results["balances_mismatched"] == 0  # users, openids, platform
     assert results["cache_entries"] == 5
 
     # the traffic really happened, with failures and abandoned requests among it
     assert requests["recharges"] == 150 and requests["withdraws"] + requests.get("withdraws_skipped_no_funds", 0) == 40
     assert requests["recharges_success"] > 100 and requests["recharges_failed"] > 0
     assert requests["netsaves"] == 30 and requests["netsaves_success"] > 0
+    assert requests["withdraws_success"] > 0 and results["commissions_fen"] == 50 * requests["withdraws_success"]
     assert results["expired_by_compensation"] == requests["recharges_abandoned"] + requests["withdraws_abandoned"]
 
     # and so did every fault
