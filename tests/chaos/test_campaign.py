@@ -21,6 +21,7 @@ ARGS = ["--recharges", "150", "--withdraws", "40", "--users", "10", "--huifu-use
 
 
 @pytest.mark.e2e
+@pytest.mark.serial  # a dozen processes on every core, its faults timed against the traffic: it runs alone
 def test_a_small_campaign_loses_nothing_and_doubles_nothing(tmp_path):
     options = replace(parse(ARGS), results_dir=tmp_path, results_name="campaign")
     figures = run(options, ARGS)
