@@ -2,10 +2,10 @@
 
 The same code as ``make chaos`` (``python -m chaos``) with less traffic: 150 recharges, 40 withdraws,
 Huifu registrations and recharges; one SIGKILL of the GatewayNotifyConsumer and of the outbox relay,
-a restart of the campaign's private RabbitMQ node, every PostgreSQL connection of the run terminated, the private Redis stopped while
-Huifu callbacks flow, the ledger refusing connections for 20 s (``make chaos``: 60 s) and one ledger
-worker frozen past user-center's service timeout; duplicated, dropped and reordered bank
-notifications throughout.
+a restart of the campaign's private RabbitMQ node, every PostgreSQL connection of the run terminated,
+the private Redis stopped while Huifu callbacks flow, the ledger refusing connections for 20 s
+(``make chaos``: 60 s) and one ledger worker frozen past user-center's service timeout; duplicated,
+dropped and reordered bank notifications throughout.
 """
 import json
 from dataclasses import replace

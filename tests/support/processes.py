@@ -12,6 +12,8 @@ from pathlib import Path
 
 import requests
 
+from tests.support.infra import reachable
+
 ROOT = Path(__file__).resolve().parents[2]
 
 log = logging.getLogger(__name__)
@@ -55,6 +57,18 @@ class Process:
     def alive(self) -> bool:
         return self.popen is not None and self.popen.poll() is None
 
+    def wait_until(self, ready, timeout: float, what: str) -> None:
+        """Poll ``ready()`` until it is true; raise with the log's tail if the process exits first or
+        ``timeout`` seconds pass (``what`` names what it failed to do)."""
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if not self.alive():
+                raise RuntimeError(f"{self.name} exited during start:\n{self.log_tail()}")
+            if ready():
+                return
+            time.sleep(0.1)
+        raise RuntimeError(f"{self.name} did not {what} within {timeout}s:\n{self.log_tail()}")
+
     def signal(self, sig: int) -> None:
         """Send ``sig`` to the whole process group (gunicorn master and its workers)."""
         if self.alive():
@@ -97,17 +111,14 @@ class WebService(Process):
 
     def start(self, timeout: float = 30) -> "WebService":
         super().start()
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            if not self.alive():
-                raise RuntimeError(f"{self.name} exited during start:\n{self.log_tail()}")
-            try:
-                if requests.get(f"{self.url}/healthz", timeout=1).status_code == 200:
-                    return self
-            except requests.RequestException:
-                pass
-            time.sleep(0.1)
-        raise RuntimeError(f"{self.name} did not answer /healthz within {timeout}s:\n{self.log_tail()}")
+        self.wait_until(self.healthy, timeout, "answer /healthz")
+        return self
+
+    def healthy(self) -> bool:
+        try:
+            return requests.get(f"{self.url}/healthz", timeout=1).status_code == 200
+        except requests.RequestException:
+            return False
 
 
 class Worker(Process):
@@ -129,14 +140,8 @@ class RedisServer(Process):
 
     def start(self, timeout: float = 10) -> "RedisServer":
         super().start()
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            try:
-                with socket.create_connection(("127.0.0.1", self.port), timeout=0.5):
-                    return self
-            except OSError:
-                time.sleep(0.05)
-        raise RuntimeError(f"redis-server did not listen on {self.port}:\n{self.log_tail()}")
+        self.wait_until(lambda: reachable("127.0.0.1", self.port), timeout, f"listen on {self.port}")
+        return self
 
 
 # Debian's /usr/sbin wrappers switch to the rabbitmq user, who could not use a private directory; the
@@ -188,18 +193,7 @@ class RabbitMQServer(Process):
             (self.home / "enabled_plugins").write_text("[].\n")
             (self.home / "rabbitmq.conf").write_text(f"listeners.tcp.1 = 127.0.0.1:{self.port}\n")
         super().start()
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            if not self.alive():
-                raise RuntimeError(f"RabbitMQ node {self.node} exited during start:\n{self.log_tail()}")
-            try:
-                with socket.create_connection(("127.0.0.1", self.port), timeout=0.5):
-                    break
-            except OSError:
-                time.sleep(0.2)
-        else:
-            self.stop()
-            raise RuntimeError(f"RabbitMQ node {self.node} did not listen on {self.port}:\n{self.log_tail()}")
+        self.wait_until(lambda: reachable("127.0.0.1", self.port), timeout, f"listen on {self.port} as {self.node}")
         self.ctl("await_startup", timeout=timeout)
         return self
 
