@@ -8,6 +8,8 @@ URLS := user-center=http://127.0.0.1:8001 depository-agent=http://127.0.0.1:8002
         lending=http://127.0.0.1:8006 partner-sandbox=http://127.0.0.1:8007
 export PYTHONPATH := $(CURDIR):$(CURDIR)/services
 export PATH := $(CURDIR)/$(VENV)/bin:$(PATH)
+# one per core of the 2-core machines the suite is sized for; every worker runs whole stacks of its own
+TEST_WORKERS ?= 2
 
 .PHONY: venv keys servers migrate run up down test bench chaos clean
 
@@ -47,9 +49,13 @@ up: migrate
 down:
 	@if [ -f .run/honcho.pid ]; then kill -TERM -- -$$(cat .run/honcho.pid) 2>/dev/null || kill $$(cat .run/honcho.pid) 2>/dev/null; rm -f .run/honcho.pid; echo "stack stopped"; else echo "not running"; fi
 
+# The suite in two passes: every test not marked serial on TEST_WORKERS xdist workers (each module's tests
+# on one worker, so that its module fixtures start once), then the serial ones alone; fails if either did.
 test: venv
 	bash deploy/ensure-servers.sh
-	$(PY) -m pytest
+	$(PY) -m pytest -n $(TEST_WORKERS) --dist loadscope -m "not serial"; parallel=$$?; \
+	$(PY) -m pytest -m serial; serial=$$?; \
+	test $$parallel = 0 -a $$serial = 0
 
 bench: venv servers
 	$(PY) -m bench

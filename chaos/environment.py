@@ -1,7 +1,9 @@
-"""The campaign's own world: per-run databases, RabbitMQ vhost and Redis prefix (tests.support.infra),
-a private redis-server that can be stopped, fresh dev keys, and the whole stack as real processes (the
-ledger with the gunicorn worker class it is deployed with, so that freezing one of its workers strands
-the keep-alive connections callers hold to it, as in production)."""
+"""The campaign's own world: a private RabbitMQ node and a private redis-server that its faults stop
+and start (the machine's broker and Redis are never touched), per-run databases on the machine's
+PostgreSQL with a vhost and Redis prefix (tests.support.infra), fresh dev keys, and the whole stack as
+real processes (the ledger with the gunicorn worker class it is deployed with, so that freezing one of
+its workers strands the keep-alive connections callers hold to it, as in production)."""
+import contextlib
 import os
 import shlex
 import shutil
@@ -13,13 +15,12 @@ from pathlib import Path
 
 from shared.devkeys import generate
 from tests.support.infra import Infra
-from tests.support.processes import ROOT, RedisServer, Worker
+from tests.support.processes import ROOT, RabbitMQServer, RedisServer, Worker
 from tests.support.stack import Stack, start_stack
 
 from chaos.options import Options
 
 PG_SERVER_URL = os.environ.get("TEST_PG_SERVER_URL", "postgresql://postgres@127.0.0.1:5432")
-AMQP_SERVER_URL = os.environ.get("TEST_AMQP_SERVER_URL", "amqp://guest:guest@127.0.0.1:5672")
 # Procfile process -> package whose gunicorn options the campaign takes over
 DEPLOYED_AS = {"beanpay-ledger": "beanpay_ledger"}
 # options (each with one value) the test stack sets itself
@@ -50,6 +51,7 @@ class Environment:
     """Everything one campaign started; :meth:`close` removes it all."""
 
     infra: Infra
+    rabbitmq: RabbitMQServer
     redis: RedisServer
     stack: Stack
     work_dir: Path
@@ -73,30 +75,39 @@ class Environment:
         try:
             self.infra.teardown()
         finally:
+            self.rabbitmq.stop()
             self.redis.stop()
             if not keep_logs:
                 shutil.rmtree(self.work_dir, ignore_errors=True)
 
 
 def start(options: Options) -> Environment:
-    """Create the run's infrastructure and start every service and worker; returns when all answer."""
+    """Create the run's infrastructure and start every service and worker; returns when all answer.
+    Whatever was started is stopped and removed again if a later step fails."""
     work_dir = Path(tempfile.mkdtemp(prefix="chaos-"))
     keys = work_dir / "keys"
     keys.mkdir()
     generate(str(keys))
-    redis_server = RedisServer(work_dir).start()
-    infra = Infra(pg_server_url=PG_SERVER_URL, amqp_server_url=AMQP_SERVER_URL, redis_url=redis_server.url,
-                  keys_dir=str(keys), internal_token=(keys / "internal_token").read_text().strip())
-    infra.setup()
-    try:
+    with contextlib.ExitStack() as undo:
+        rabbitmq = RabbitMQServer(work_dir)
+        undo.callback(rabbitmq.stop)
+        rabbitmq.start()
+        redis_server = RedisServer(work_dir)
+        undo.callback(redis_server.stop)
+        redis_server.start()
+        infra = Infra(pg_server_url=PG_SERVER_URL, amqp_server_url=rabbitmq.url, redis_url=redis_server.url,
+                      keys_dir=str(keys), internal_token=(keys / "internal_token").read_text().strip(),
+                      rabbitmqctl=rabbitmq.ctl)
+        infra.setup()
+        undo.callback(infra.teardown)
         stack = start_stack(infra, work_dir, settings=options.stack_settings(), workers=options.web_workers,
                             gunicorn_options=deployed_gunicorn_options())
-    except Exception:
-        infra.teardown()
-        redis_server.stop()
-        raise
-    notifiers = []
-    for number in range(2, options.notifiers + 1):
-        notifiers.append(Worker("bank_sandbox.workers.notifier", stack.env("bank_sandbox"), work_dir,
-                                name=f"notifier-{number}").start())
-    return Environment(infra, redis_server, stack, work_dir, notifiers)
+        undo.callback(stack.stop)
+        notifiers = []
+        for number in range(2, options.notifiers + 1):
+            notifier = Worker("bank_sandbox.workers.notifier", stack.env("bank_sandbox"), work_dir,
+                              name=f"notifier-{number}")
+            undo.callback(notifier.stop)
+            notifiers.append(notifier.start())
+        undo.pop_all()
+    return Environment(infra, rabbitmq, redis_server, stack, work_dir, notifiers)

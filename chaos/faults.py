@@ -3,7 +3,7 @@ share of its operations, and counted.
 
 - the bank misbehaves (sandbox knobs): duplicated, dropped and reordered notifications;
 - crashes: SIGKILL of the GatewayNotifyConsumer and of the outbox relay, restarted at once;
-- RabbitMQ stopped and started (``rabbitmqctl stop_app`` / ``start_app``, the machine's broker);
+- RabbitMQ stopped and started (``rabbitmqctl stop_app`` / ``start_app`` on the campaign's private node);
 - PostgreSQL: every connection to the run's databases terminated (``pg_terminate_backend``);
 - the private Redis stopped while Huifu callbacks flow, started again, and the cache rebuilt;
 - the ledger down: its gunicorn stopped, nothing listening on its port (connections refused) while
@@ -14,10 +14,8 @@ share of its operations, and counted.
 """
 import logging
 import os
-import shutil
 import signal
 import socket
-import subprocess
 import threading
 import time
 from dataclasses import dataclass, field
@@ -172,13 +170,14 @@ class FaultInjector:
         self._record(f"sigkill_{name}", began, progress, pid=pid)
 
     def restart_rabbitmq(self) -> None:
-        """Stop the broker's application, keep it down a moment, start it and wait until it serves."""
+        """Stop the private broker's application, keep it down a moment, start it and wait until it serves."""
         began, progress = time.monotonic(), self.progress()
-        _rabbitmqctl("stop_app")
+        broker = self.env.rabbitmq
+        broker.ctl("stop_app")
         time.sleep(self.options.rabbitmq_down_seconds)
-        _rabbitmqctl("start_app")
-        _rabbitmqctl("await_startup")
-        self._record("rabbitmq_restart", began, progress)
+        broker.ctl("start_app")
+        broker.ctl("await_startup")
+        self._record("rabbitmq_restart", began, progress, node=broker.node, port=broker.port)
 
     def terminate_postgres(self) -> None:
         """Terminate every connection to this run's databases (and only those)."""
@@ -331,7 +330,3 @@ def _bound_not_listening(port: int) -> socket.socket | None:
         return None
     return sock
 
-
-def _rabbitmqctl(*args: str) -> None:
-    binary = shutil.which("rabbitmqctl") or "/usr/sbin/rabbitmqctl"
-    subprocess.run([binary, "-q", *args], check=True, capture_output=True, timeout=120)

@@ -23,6 +23,7 @@ class Options:
     fail_rate: float = 0.1          # confirmations answered with outcome "fail"
     abandon_rate: float = 0.01      # gateway requests never brought to the bank (expire by compensation)
     commission: str = "0.50"        # user-center WITHDRAW_COMMISSION, held and paid with each withdraw
+    platform_no: str = "WANXINP2P"  # PLATFORM_NO of every service; a paid withdraw's commission goes to its wallet
     duplicate_rate: float = 0.2     # sandbox: share of notifications delivered twice
     drop_rate: float = 0.1          # sandbox: share of notifications whose first attempt is dropped
     consumer_kills: int = 3
@@ -79,6 +80,7 @@ class Options:
             "CREDIT_POLL_MS": "200",
             "CREDIT_MAX_BACKOFF_MS": "1000",
             "WITHDRAW_COMMISSION": self.commission,
+            "PLATFORM_NO": self.platform_no,
             "SERVICE_TIMEOUT_SECONDS": str(self.service_timeout),
             "CALLBACK_URL_PREFIXES": self.frontend_origin,
             # The bank's transaction-password hash cost: cheap here, the campaign measures delivery, not scrypt.
@@ -91,6 +93,7 @@ _HELP = {
     "users": "platform users with an opened depository account", "huifu_users": "Huifu customers (openids)",
     "netsaves": "Huifu recharges", "threads": "client threads", "fail_rate": "share confirmed with outcome fail",
     "abandon_rate": "share of gateway requests never confirmed", "commission": "withdraw commission (yuan)",
+    "platform_no": "the platform's number (PLATFORM_NO), whose ledger wallet receives the commissions",
     "duplicate_rate": "share of bank notifications duplicated", "drop_rate": "share whose first attempt is dropped",
     "consumer_kills": "SIGKILLs of the GatewayNotifyConsumer", "relay_kills": "SIGKILLs of the outbox relay",
     "rabbitmq_restarts": "RabbitMQ stop_app/start_app cycles", "pg_terminations": "pg_terminate_backend rounds",

@@ -75,7 +75,8 @@ def as_text(figures: dict) -> str:
         "",
         f"lost: {res['lost']}   doubled: {res['doubled']}   violations: {res['violations_total']}",
         f"all requests final: {res['settled']}   balances checked: {res['balances_checked']}"
-        f" (mismatched {res['balances_mismatched']})   cache entries: {res.get('cache_entries')}",
+        f" (mismatched {res['balances_mismatched']})   cache entries: {res.get('cache_entries')}"
+        f"   commissions in the platform's wallet: {res.get('commissions_fen')} fen",
         f"expired by compensation: {res.get('expired_by_compensation')}   settled by bank query:"
         f" {res.get('settled_by_query')}   DLQ messages replayed: {res['dlq_replayed']}",
         "",

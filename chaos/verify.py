@@ -9,6 +9,9 @@ its Huifu orders). For every request:
 - doubled: a posting applied more than once, a credit for money the bank never moved, a refund of a
   withdraw the bank paid out, or any posting the campaign cannot explain.
 
+A withdraw the bank paid credits its commission to the platform's wallet (eid = the platformNo,
+trade_no = its requestNo) exactly once: never is lost, twice is doubled; a failed one never does.
+
 Besides, every request must be final in user-center and in the depository-agent with the bank's
 outcome, and for every user the bank, the ledger and user-center's ``/my/balances`` must show the
 same balance, equal to the campaign's own expectation.
@@ -129,6 +132,7 @@ def wait_until_settled(env: Environment, timeout: float, stall: float) -> tuple[
 def verify(env: Environment, traffic: Traffic) -> Verdict:
     """Check every request and every balance; the verdict lists what is wrong."""
     verdict = Verdict()
+    platform_no = traffic.options.platform_no
     db = env.infra.database_url
     bank = {row["request_no"]: row for row in _query(
         db("bank_sandbox"), "select request_no, service_name, user_no, amount, commission, status from bank_requests")}
@@ -147,11 +151,11 @@ def verify(env: Environment, traffic: Traffic) -> Verdict:
                             " join huifu_customers c using (usr_cust_id) where o.cmd_id = 'NetSave'")}
 
     _check_journal_against_bank(verdict, traffic.journal, bank, orders)
-    _check_wanxin(verdict, center, agent, bank, postings)
+    _check_wanxin(verdict, center, agent, bank, postings, platform_no)
     _check_huifu(verdict, env, orders, postings)
     _check_unexplained_postings(verdict, postings, center, orders)
     _check_platform_records(verdict, env, bank)
-    _check_balances(verdict, env, traffic)
+    _check_balances(verdict, env, traffic, platform_no)
     _check_cache(verdict, env)
     verdict.figures.update({"lost": len(verdict.lost), "doubled": len(verdict.doubled),
                             "requests_checked": len(center) + len(orders)})
@@ -190,7 +194,7 @@ def _check_journal_against_bank(verdict: Verdict, journal: Journal, bank: dict, 
         request.truth = truth
 
 
-def _check_wanxin(verdict: Verdict, center: dict, agent: dict, bank: dict, postings: dict) -> None:
+def _check_wanxin(verdict: Verdict, center: dict, agent: dict, bank: dict, postings: dict, platform_no: str) -> None:
     money = {n for n, row in agent.items() if row["request_type"] != "CONSUMER_CREATE"}
     money |= {n for n, row in bank.items() if row["service_name"] != "PERSONAL_REGISTER"}
     for number in set(center) | money:
@@ -219,6 +223,7 @@ def _check_wanxin(verdict: Verdict, center: dict, agent: dict, bank: dict, posti
             _check_recharge(verdict, number, record, truth, postings)
         else:
             _check_withdraw(verdict, number, record, truth, remote, postings)
+            _check_commission(verdict, number, record, truth, postings, platform_no)
 
 
 def _check_recharge(verdict: Verdict, number: str, record: dict, truth: int, postings: dict) -> None:
@@ -261,6 +266,27 @@ def _check_withdraw(verdict: Verdict, number: str, record: dict, truth: int, rem
         verdict.violation(f"{number}: refund of {refund['amount']} for a hold of {held}")
     if refund is not None and deduct is None:
         verdict.double(number, "a refund without a hold")
+
+
+def _check_commission(verdict: Verdict, number: str, record: dict, truth: int, postings: dict,
+                      platform_no: str) -> None:
+    """A withdraw the bank paid credits its commission to the platform's wallet exactly once (an add
+    with its requestNo); a failed one, or one without commission, credits nothing."""
+    commission, add = record["commission"], postings.get((number, ADD))
+    if truth != 1 or not commission:
+        if add is not None:
+            reason = "failed at the bank" if truth != 1 else "paid without a commission"
+            verdict.double(number, f"withdraw {reason}, yet {add['amount']} fen credited to {sorted(add['eids'])}")
+        return
+    if add is None:
+        verdict.lose(number, f"withdraw paid by the bank, its commission of {commission} fen never credited to"
+                             f" the platform's wallet {platform_no}")
+    elif add["count"] > 1:
+        verdict.double(number, f"commission credited {add['count']} times ({add['amount']} fen to"
+                               f" {sorted(add['eids'])})")
+    elif add["amount"] != commission or add["eids"] != {platform_no}:
+        verdict.violation(f"{number}: commission {add['amount']} fen credited to {sorted(add['eids'])}, expected"
+                          f" {commission} to {platform_no}")
 
 
 def _check_huifu(verdict: Verdict, env: Environment, orders: dict, postings: dict) -> None:
@@ -306,14 +332,18 @@ def _check_platform_records(verdict: Verdict, env: Environment, bank: dict) -> N
         db("depository_agent"), "select count(*) from depository_record where result_source = 'QUERY'")
 
 
-def _check_balances(verdict: Verdict, env: Environment, traffic: Traffic) -> None:
-    """Bank, ledger and user-center agree per user, and equal the sum the campaign expects."""
+def _check_balances(verdict: Verdict, env: Environment, traffic: Traffic, platform_no: str) -> None:
+    """Bank, ledger and user-center agree per user, and equal the sum the campaign expects; the
+    platform's wallet holds the commissions of the paid withdraws."""
     expected: dict = defaultdict(int)
     for request in traffic.journal.requests:
         if request.truth != SUCCESS:
             continue
-        expected[request.owner] += request.amount if request.kind in (RECHARGE, NETSAVE) else \
-            -(request.amount + request.commission)
+        if request.kind in (RECHARGE, NETSAVE):
+            expected[request.owner] += request.amount
+        else:
+            expected[request.owner] -= request.amount + request.commission
+            expected[platform_no] += request.commission
     headers = {"Authorization": f"Bearer {env.infra.internal_token}"}
     ledger, sandbox = env.stack.url("beanpay_ledger"), env.stack.url("bank_sandbox")
     mismatched = 0
@@ -333,7 +363,13 @@ def _check_balances(verdict: Verdict, env: Environment, traffic: Traffic) -> Non
         if got != want:
             mismatched += 1
             verdict.violation(f"{customer.openid}: ledger balance {got} fen, expected the netsaves' {want}")
-    verdict.figures.update({"balances_checked": len(traffic.users) + len(traffic.customers),
+    commissions = _ledger_balance(ledger, headers, platform_no)
+    if commissions != expected[platform_no]:
+        mismatched += 1
+        verdict.violation(f"{platform_no}: platform wallet {commissions} fen, expected the paid withdraws'"
+                          f" commissions {expected[platform_no]}")
+    verdict.figures.update({"balances_checked": len(traffic.users) + len(traffic.customers) + 1,
+                            "commissions_fen": commissions,
                             "balances_mismatched": mismatched,
                             "money_in_ledger_fen": sum(expected.values())})
 

@@ -11,10 +11,12 @@ from chaos.campaign import _add_run_problems
 from chaos.environment import deployed_gunicorn_options
 from chaos.faults import spread
 from chaos.options import GUNICORN_WORKER_TIMEOUT, parse
-from chaos.verify import ADD, DEDUCT, REFUND, Verdict, _check_recharge, _check_unexplained_postings, _check_withdraw
+from chaos.verify import (ADD, DEDUCT, REFUND, Verdict, _check_commission, _check_recharge, _check_unexplained_postings,
+                          _check_wanxin, _check_withdraw)
 from chaos.workload import RECHARGE, WITHDRAW, Journal, PlatformUser, StillFailing, fen_of
 
 USER = "USR_" + "A" * 32
+PLATFORM = "WANXINP2P"
 
 
 def _posting(amount: int, count: int = 1, eid: str = USER) -> dict:
@@ -50,6 +52,48 @@ def test_a_withdraw_hold_must_stand_when_paid_and_come_back_when_not():
     assert _withdraw(hold, truth=2).lost == ["REQ_2"]  # hold never released
     assert _withdraw({**hold, ("REQ_2", REFUND): _posting(1050)}, truth=1).doubled == ["REQ_2"]
     assert _withdraw({}, truth=1).doubled == ["REQ_2"]  # paid out by the bank, never debited
+
+
+def _commission(postings: dict, truth: int, commission: int = 50) -> Verdict:
+    verdict = Verdict()
+    _check_commission(verdict, "REQ_2", {"amount": 1000, "commission": commission, "user_no": USER}, truth, postings,
+                      PLATFORM)
+    return verdict
+
+
+def test_a_paid_withdraw_credits_its_commission_to_the_platform_exactly_once():
+    assert _commission({("REQ_2", ADD): _posting(50, eid=PLATFORM)}, truth=1).ok
+    assert _commission({}, truth=1).lost == ["REQ_2"]  # the bank paid the platform, the ledger never booked it
+    assert _commission({("REQ_2", ADD): _posting(100, count=2, eid=PLATFORM)}, truth=1).doubled == ["REQ_2"]
+    for wrong in (_posting(49, eid=PLATFORM), _posting(50, eid=USER), _posting(50, eid="OTHERP2P")):
+        verdict = _commission({("REQ_2", ADD): wrong}, truth=1)
+        assert not verdict.ok and not verdict.lost and not verdict.doubled, wrong
+        assert "expected 50 to WANXINP2P" in verdict.violations[0]
+
+
+def test_a_failed_withdraw_or_one_without_commission_credits_none():
+    credited = {("REQ_2", ADD): _posting(50, eid=PLATFORM)}
+    assert _commission({}, truth=2).ok
+    assert _commission(credited, truth=2).doubled == ["REQ_2"]  # failed (or expired) at the bank
+    assert _commission({}, truth=1, commission=0).ok
+    assert _commission(credited, truth=1, commission=0).doubled == ["REQ_2"]
+
+
+def test_the_wanxin_check_covers_hold_and_commission_of_every_withdraw():
+    record = {"kind": WITHDRAW, "user_no": USER, "amount": 1000, "commission": 50, "callback_status": 1}
+    booked = {"service_name": "WITHDRAW", "amount": 1000, "commission": 50, "status": 1}
+    remote = {"request_type": "WITHDRAW", "request_status": 1}
+    hold = {("REQ_2", DEDUCT): _posting(-1050)}
+
+    def check(postings: dict, platform_no: str = PLATFORM) -> Verdict:
+        verdict = Verdict()
+        _check_wanxin(verdict, {"REQ_2": record}, {"REQ_2": remote}, {"REQ_2": booked}, postings, platform_no)
+        return verdict
+
+    assert check({**hold, ("REQ_2", ADD): _posting(50, eid=PLATFORM)}).ok
+    assert check(hold).lost == ["REQ_2"]
+    assert check({**hold, ("REQ_2", ADD): _posting(100, count=2, eid=PLATFORM)}).doubled == ["REQ_2"]
+    assert not check({**hold, ("REQ_2", ADD): _posting(50, eid=PLATFORM)}, platform_no="OTHERP2P").ok
 
 
 def test_a_posting_no_request_explains_is_doubled():

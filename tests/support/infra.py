@@ -8,7 +8,7 @@ import socket
 import subprocess
 import urllib.parse
 import uuid
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 
@@ -23,9 +23,16 @@ SERVICES = ("user_center", "depository_agent", "bank_callback", "beanpay_ledger"
 SERVICE_SETTINGS = {"user_center": {"REGISTER_MAX_PER_ADDRESS": 1_000_000}}
 
 
+def shared_rabbitmqctl(*args: str) -> str:
+    """``rabbitmqctl <args>`` against the machine's broker (the node its configuration names)."""
+    binary = shutil.which("rabbitmqctl") or "/usr/sbin/rabbitmqctl"
+    return subprocess.run([binary, "-q", *args], check=True, capture_output=True, text=True, timeout=60).stdout
+
+
 @dataclass
 class Infra:
-    """Where this test run's databases, vhost and Redis keys live."""
+    """Where this test run's databases, vhost and Redis keys live. ``rabbitmqctl`` runs rabbitmqctl on
+    the broker at ``amqp_server_url`` (a private node passes its own)."""
 
     pg_server_url: str
     amqp_server_url: str
@@ -34,6 +41,7 @@ class Infra:
     keys_dir: str = ""
     internal_token: str = ""
     created_databases: set = field(default_factory=set)
+    rabbitmqctl: Callable[..., str] = shared_rabbitmqctl
 
     @property
     def vhost(self) -> str:
@@ -93,14 +101,14 @@ class Infra:
         return config
 
     def setup(self) -> None:
-        _rabbitmqctl("add_vhost", self.vhost)
+        self.rabbitmqctl("add_vhost", self.vhost)
         user = urllib.parse.urlparse(self.amqp_server_url).username or "guest"
-        _rabbitmqctl("set_permissions", "-p", self.vhost, user, ".*", ".*", ".*")
+        self.rabbitmqctl("set_permissions", "-p", self.vhost, user, ".*", ".*", ".*")
 
     def teardown(self) -> None:
         for service in self.created_databases:
             drop_database(self.database_url(service))
-        _rabbitmqctl("delete_vhost", self.vhost)
+        self.rabbitmqctl("delete_vhost", self.vhost)
         client = redis.Redis.from_url(self.redis_url)
         keys = list(client.scan_iter(match=f"{self.redis_prefix}*", count=1000))
         if keys:
@@ -111,17 +119,12 @@ class Infra:
 def separate_infra(base: Infra) -> Iterator[Infra]:
     """Fresh databases, vhost and Redis prefix on ``base``'s servers, with its keys and token; removed on exit."""
     own = Infra(base.pg_server_url, base.amqp_server_url, base.redis_url,
-                keys_dir=base.keys_dir, internal_token=base.internal_token)
+                keys_dir=base.keys_dir, internal_token=base.internal_token, rabbitmqctl=base.rabbitmqctl)
     own.setup()
     try:
         yield own
     finally:
         own.teardown()
-
-
-def _rabbitmqctl(*args: str) -> None:
-    binary = shutil.which("rabbitmqctl") or "/usr/sbin/rabbitmqctl"
-    subprocess.run([binary, "-q", *args], check=True, capture_output=True, timeout=60)
 
 
 def reachable(host: str, port: int) -> bool:

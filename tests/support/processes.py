@@ -1,4 +1,5 @@
 """Real service processes for integration and end-to-end tests: gunicorn apps and worker loops."""
+import logging
 import os
 import shutil
 import signal
@@ -6,11 +7,16 @@ import socket
 import subprocess
 import sys
 import time
+import uuid
 from pathlib import Path
 
 import requests
 
+from tests.support.infra import reachable
+
 ROOT = Path(__file__).resolve().parents[2]
+
+log = logging.getLogger(__name__)
 
 
 def free_port() -> int:
@@ -50,6 +56,18 @@ class Process:
 
     def alive(self) -> bool:
         return self.popen is not None and self.popen.poll() is None
+
+    def wait_until(self, ready, timeout: float, what: str) -> None:
+        """Poll ``ready()`` until it is true; raise with the log's tail if the process exits first or
+        ``timeout`` seconds pass (``what`` names what it failed to do)."""
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if not self.alive():
+                raise RuntimeError(f"{self.name} exited during start:\n{self.log_tail()}")
+            if ready():
+                return
+            time.sleep(0.1)
+        raise RuntimeError(f"{self.name} did not {what} within {timeout}s:\n{self.log_tail()}")
 
     def signal(self, sig: int) -> None:
         """Send ``sig`` to the whole process group (gunicorn master and its workers)."""
@@ -93,17 +111,14 @@ class WebService(Process):
 
     def start(self, timeout: float = 30) -> "WebService":
         super().start()
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            if not self.alive():
-                raise RuntimeError(f"{self.name} exited during start:\n{self.log_tail()}")
-            try:
-                if requests.get(f"{self.url}/healthz", timeout=1).status_code == 200:
-                    return self
-            except requests.RequestException:
-                pass
-            time.sleep(0.1)
-        raise RuntimeError(f"{self.name} did not answer /healthz within {timeout}s:\n{self.log_tail()}")
+        self.wait_until(self.healthy, timeout, "answer /healthz")
+        return self
+
+    def healthy(self) -> bool:
+        try:
+            return requests.get(f"{self.url}/healthz", timeout=1).status_code == 200
+        except requests.RequestException:
+            return False
 
 
 class Worker(Process):
@@ -125,11 +140,79 @@ class RedisServer(Process):
 
     def start(self, timeout: float = 10) -> "RedisServer":
         super().start()
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
+        self.wait_until(lambda: reachable("127.0.0.1", self.port), timeout, f"listen on {self.port}")
+        return self
+
+
+# Debian's /usr/sbin wrappers switch to the rabbitmq user, who could not use a private directory; the
+# scripts they call run as anyone. Other installations put those scripts on PATH.
+RABBITMQ_SCRIPTS = Path("/usr/lib/rabbitmq/bin")
+
+
+def _rabbitmq_script(name: str) -> str:
+    if (RABBITMQ_SCRIPTS / name).exists():
+        return str(RABBITMQ_SCRIPTS / name)
+    found = shutil.which(name)
+    if found is None:
+        raise RuntimeError(f"{name} is not installed (Debian: apt-get install rabbitmq-server)")
+    return found
+
+
+class RabbitMQServer(Process):
+    """A private, real RabbitMQ node, so a test can stop and start its broker without touching the
+    machine's: its own node name, AMQP and distribution ports (free ones), configuration, plugins
+    (none), database, logs and Erlang cookie, all in one directory that :meth:`stop` removes (the
+    log stays, in ``log_dir``). :meth:`ctl` runs ``rabbitmqctl`` against this node alone."""
+
+    def __init__(self, log_dir: Path, port: int | None = None):
+        self.port = port or free_port()
+        self.dist_port = free_port()
+        self.node = f"t_{uuid.uuid4().hex[:8]}@localhost"
+        self.url = f"amqp://guest:guest@127.0.0.1:{self.port}"
+        self.home = log_dir / f"rabbitmq-{self.port}"
+        env = {
+            "HOME": str(self.home),  # the node and rabbitmqctl share the cookie written here
+            "RABBITMQ_NODENAME": self.node,
+            "RABBITMQ_DIST_PORT": str(self.dist_port),
+            "RABBITMQ_CONF_ENV_FILE": str(self.home / "rabbitmq-env.conf"),
+            "RABBITMQ_CONFIG_FILE": str(self.home / "rabbitmq.conf"),
+            "RABBITMQ_ADVANCED_CONFIG_FILE": str(self.home / "advanced.config"),
+            "RABBITMQ_ENABLED_PLUGINS_FILE": str(self.home / "enabled_plugins"),
+            "RABBITMQ_MNESIA_BASE": str(self.home / "mnesia"),
+            "RABBITMQ_LOG_BASE": str(self.home / "log"),
+            "RABBITMQ_LOGS": "-",  # to stdout, which is this process's log file
+            "RABBITMQ_SERVER_ADDITIONAL_ERL_ARGS": "-kernel inet_dist_use_interface {127,0,0,1}",
+        }
+        super().__init__(f"rabbitmq-{self.port}", [_rabbitmq_script("rabbitmq-server")], env, log_dir)
+
+    def start(self, timeout: float = 90) -> "RabbitMQServer":
+        """Start the node (the first start creates its files) and return once it serves AMQP."""
+        if not self.home.exists():
+            self.home.mkdir(parents=True)
+            (self.home / "rabbitmq-env.conf").write_text("")
+            (self.home / "enabled_plugins").write_text("[].\n")
+            (self.home / "rabbitmq.conf").write_text(f"listeners.tcp.1 = 127.0.0.1:{self.port}\n")
+        super().start()
+        self.wait_until(lambda: reachable("127.0.0.1", self.port), timeout, f"listen on {self.port} as {self.node}")
+        self.ctl("await_startup", timeout=timeout)
+        return self
+
+    def ctl(self, *args: str, timeout: float = 120) -> str:
+        """``rabbitmqctl -n <this node> <args>``; its output. Raises with rabbitmqctl's message on failure."""
+        done = subprocess.run([_rabbitmq_script("rabbitmqctl"), "-n", self.node, "-q", *args], env=self.env,
+                              cwd=self.home, capture_output=True, text=True, timeout=timeout)
+        if done.returncode != 0:
+            raise RuntimeError(f"rabbitmqctl -n {self.node} {' '.join(args)} exited {done.returncode}:"
+                               f" {(done.stderr or done.stdout).strip()[-500:]}")
+        return done.stdout
+
+    def stop(self, timeout: float = 30) -> None:
+        """Stop the node (``rabbitmqctl stop``, then signals if it does not go) and remove its directory."""
+        if self.alive():
             try:
-                with socket.create_connection(("127.0.0.1", self.port), timeout=0.5):
-                    return self
-            except OSError:
-                time.sleep(0.05)
-        raise RuntimeError(f"redis-server did not listen on {self.port}:\n{self.log_tail()}")
+                self.ctl("stop", timeout=timeout)
+                self.popen.wait(timeout)
+            except (RuntimeError, subprocess.TimeoutExpired) as exc:
+                log.warning("RabbitMQ node %s did not stop cleanly (%s); signalling it", self.node, exc)
+        super().stop(timeout=10)
+        shutil.rmtree(self.home, ignore_errors=True)
