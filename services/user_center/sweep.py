@@ -22,8 +22,7 @@ from collections import Counter
 
 from psycopg_pool import ConnectionPool
 
-from shared.db import create_pool, unit_of_work
-from shared.ledger_client import LedgerClient
+from shared.db import unit_of_work
 
 from user_center.agent_client import AgentClient
 from user_center.holds import HoldReleaser
@@ -85,11 +84,3 @@ class RequestSweeper:
                             row["request_no"], self.orphan_age, outcome,
                             extra={"fields": {"alert": "request-orphan", "request_no": row["request_no"]}})
         return outcomes
-
-
-def build_sweeper(config: dict, pool: ConnectionPool | None = None) -> RequestSweeper:
-    """A sweeper with its own clients (and pool unless one is given)."""
-    pool = pool or create_pool(config, "user-center-sweep", autocommit=True)
-    ledger = LedgerClient(config["LEDGER_URL"], config, config["SERVICE_TIMEOUT_SECONDS"])
-    return RequestSweeper(pool, AgentClient(config["DEPOSITORY_AGENT_URL"], config),
-                          HoldReleaser(pool, ledger, config), config)

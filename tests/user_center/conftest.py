@@ -18,7 +18,7 @@ from tests.support.waiting import wait_for  # noqa: F401 (the tests import it fr
 from tests.user_center.standins import AgentStandIn
 
 from user_center import notifications
-from user_center.app import create_app
+from user_center.bootstrap import create_app, dependencies
 
 COMMISSION = "1.00"
 CALLBACK = "http://127.0.0.1:8001/#/callback"
@@ -158,7 +158,7 @@ def settle(app, ledger):
     ledger_client = LedgerClient(ledger.url, app.config)
 
     def apply(service: str, request_no: str, success: bool = True, amount: str | None = None) -> str:
-        return notifications.apply(app.extensions["db"], ledger_client, app.config["PLATFORM_NO"],
+        return notifications.apply(dependencies(app).pool, ledger_client, app.config["PLATFORM_NO"],
                                    notification(service, request_no, success, amount))
 
     return apply

@@ -11,7 +11,7 @@ from tests.user_center.freezing import frozen, gunicorn_workers, worker_serving
 from tests.user_center.standins import HttpStandIn
 from tests.user_center.test_gateway_notify import WORKER, run_cli
 
-from user_center.app import create_app
+from user_center.bootstrap import create_app, dependencies
 from user_center.holds import HoldReleaser
 
 
@@ -28,8 +28,9 @@ def refunds_fail(infra, ledger, agent):
     app = create_app(infra.config("user_center", LEDGER_URL=ledger.url, DEPOSITORY_AGENT_URL=agent.url,
                                   WITHDRAW_COMMISSION=COMMISSION))
     flaky = ReleasesFail(ledger.url, app.config)
-    app.extensions["ledger"] = flaky
-    app.extensions["holds"] = HoldReleaser(app.extensions["db"], flaky, app.config)
+    deps = dependencies(app)
+    deps.ledger = flaky
+    deps.holds = HoldReleaser(deps.pool, flaky, deps.config)
     return app.test_client()
 
 
@@ -129,7 +130,7 @@ def test_a_deduct_that_reaches_the_ledger_after_its_release_is_refused_for_good(
     busy = procs.web("beanpay_ledger", threaded, workers=2)
     app = withdraw_app(infra, agent, busy.url, timeout=2)
     user = funded_user("100.00")
-    ledger_client = app.extensions["ledger"]
+    ledger_client = dependencies(app).ledger
     ledger_client.balance(user.user_no)  # leaves one kept-alive connection, which the deduct will take
     kept_alive = [conn for conn in ledger_client.client.pool.pool.queue if conn is not None and conn.sock]
     assert len(kept_alive) == 1
@@ -205,6 +206,6 @@ def test_a_404_that_is_not_the_ledgers_answer_leaves_the_deduct_unknown(infra, a
     request_no = latest_withdraw(db, user.user_no)
     assert record_status(db, request_no) == 0
     assert release_row(db, request_no)["released_at"] is None
-    assert app.extensions["holds"].release_now(user.user_no, request_no, 4000, "the real ledger is back")
+    assert dependencies(app).holds.release_now(user.user_no, request_no, 4000, "the real ledger is back")
     assert record_status(db, request_no) == 2 and release_row(db, request_no)["outcome"] == "void"
     assert ledger.balance(user.user_no) == 10000

@@ -1,5 +1,4 @@
 """Request and response schemas; they validate input and make the OpenAPI document real."""
-from flask import current_app
 from marshmallow import EXCLUDE, Schema, ValidationError, fields, validate, validates_schema
 
 from shared.errors import NotFound
@@ -7,6 +6,7 @@ from shared.money import parse_yuan
 from shared.web import FullMatch
 
 from user_center import callback_urls
+from user_center.bootstrap import dependencies
 
 
 MOBILE = FullMatch(r"^1[0-9]{10}$", error="must be an 11-digit mobile number starting with 1")
@@ -27,7 +27,7 @@ class Yuan(fields.String):
         super().__init__(metadata={"description": "yuan, at most two decimals", "example": "100.00"}, **kwargs)
 
     def _deserialize(self, value, attr, data, **kwargs):
-        return parse_yuan(value, attr or "amount", current_app.config["MAX_AMOUNT_FEN"])
+        return parse_yuan(value, attr or "amount", dependencies().config["MAX_AMOUNT_FEN"])
 
 
 def _printable(value: str) -> None:
@@ -38,7 +38,7 @@ def _printable(value: str) -> None:
 
 def _allowed_callback_url(value: str) -> None:
     """Only the configured prefixes, so the bank never sends a user to a stranger's site."""
-    rules = current_app.config["CALLBACK_URL_RULES"]
+    rules = dependencies().config["CALLBACK_URL_RULES"]
     if not callback_urls.allowed(value, rules):
         raise ValidationError("must be a URL starting with " + " or ".join(rule.text for rule in rules))
 
@@ -228,3 +228,12 @@ def either(name: str, *schemas: type[Schema]) -> type[Schema]:
 
 
 ErrorResponse = envelope("ErrorResponse", fields.Raw(allow_none=True, metadata={"nullable": True, "example": None}))
+
+
+def document(api, config: dict) -> None:
+    """What the OpenAPI document needs besides the routes: the two bearer schemes (users' tokens and the
+    service token) and the record pages the dual-purpose GET answers refer to."""
+    api.spec.components.security_scheme("bearerAuth", {"type": "http", "scheme": "bearer"})
+    api.spec.components.security_scheme("serviceToken", {"type": "http", "scheme": "bearer"})
+    for page in (RechargePage, WithdrawPage):
+        api.spec.components.schema(page.__name__, schema=page)
