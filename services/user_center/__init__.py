@@ -1,4 +1,4 @@
-"""user-center: users, tokens, depository accounts, recharge/withdraw records and balances (SPEC section 4)."""
+"""user-center: users, tokens, depository accounts, recharge/withdraw records and balances (docs/user_center.md)."""
 from pathlib import Path
 
 MIGRATIONS_DIR = Path(__file__).parent / "migrations"

@@ -14,10 +14,12 @@ import secrets
 import time
 from dataclasses import dataclass
 
+from shared.contract import USER_NO_PATTERN
+
 COOKIE_NAME = "uc_device"
 COOKIE_PATH = "/tokens"  # only the login reads it
 _VERSION = "v1"
-_SHAPE = re.compile(r"v1\.(USR_[0-9A-F]{32})\.([A-Za-z0-9_-]{22})\.([0-9]{1,12})\.([A-Za-z0-9_-]{43})")
+_SHAPE = re.compile(rf"v1\.({USER_NO_PATTERN})\.([A-Za-z0-9_-]{{22}})\.([0-9]{{1,12}})\.([A-Za-z0-9_-]{{43}})")
 
 
 @dataclass(frozen=True)

@@ -19,6 +19,7 @@ import psycopg
 from psycopg_pool import ConnectionPool, PoolTimeout
 
 from shared.backoff import backoff
+from shared.contract import WITHDRAW
 from shared.db import unit_of_work
 from shared.errors import AppError
 from shared.ledger_client import LedgerClient
@@ -66,7 +67,7 @@ class HoldReleaser:
         a withdraw the bank paid keeps its hold (it is the debit)."""
         try:
             with unit_of_work(self.pool) as conn:
-                if requests.lock(conn, "WITHDRAW", request_no)["callback_status"] == requests.SUCCESS:
+                if requests.lock(conn, WITHDRAW, request_no)["callback_status"] == requests.SUCCESS:
                     holds.mark_released(conn, request_no, KEPT)
                     log.error("withdraw %s: the bank paid it, so its hold of %s fen stays although its release was "
                               "asked", request_no, held,
@@ -74,7 +75,7 @@ class HoldReleaser:
                     return KEPT
                 released = self.ledger.release(user_no, request_no, held)["released"]
                 holds.mark_released(conn, request_no, released)
-                requests.settle(conn, "WITHDRAW", request_no, requests.FAILED)
+                requests.settle(conn, WITHDRAW, request_no, requests.FAILED)
         except AppError as exc:
             self._postpone(request_no, held, attempts, exc.msg)
             return RETRYING

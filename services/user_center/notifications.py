@@ -6,7 +6,8 @@ but before the commit is repaired by the redelivery, because the ledger ignores 
 it has already applied. A duplicate of a money result re-asserts its ledger postings (a replay
 there changes nothing), so re-announcing a result repairs a posting the ledger lost.
 Results that must not be applied are stored as anomalies; a message that can never apply
-(malformed, or for a request user-center does not have) raises :class:`NeverApplies`.
+(for a request user-center does not have) raises :class:`UnknownRequest`; a malformed one never gets
+here (:mod:`user_center.result_message`).
 
 The postings of a result: a successful recharge adds its amount to the user's wallet; a successful
 withdraw keeps its hold (the debit) and adds its commission to the platform's wallet (eid = the
@@ -19,11 +20,11 @@ Under load the consumer applies a run of RECHARGE and WITHDRAW results together
 batch call. Anything unusual there (a ledger refusal, an error) rolls the run back and the
 consumer applies its messages one by one with :func:`apply`.
 """
-import json
 import logging
 
 from psycopg_pool import ConnectionPool
 
+from shared.contract import PERSONAL_REGISTER, RECHARGE, STATUS_SUCCESS, WITHDRAW
 from shared.db import unit_of_work
 from shared.errors import BadRequest, NotFound
 from shared.ledger_client import LedgerClient
@@ -34,42 +35,15 @@ from user_center.repository import anomalies, consumers, requests
 
 log = logging.getLogger(__name__)
 APPLIED, DUPLICATE, ANOMALY = "applied", "duplicate", "anomaly"
-SUCCESS_CODE = "00000"
 
 
 class NeverApplies(Exception):
     """A message that can never be applied, however often it is tried: it goes to the DLQ."""
 
 
-class MalformedMessage(NeverApplies):
-    """Bad JSON, an unknown service, no requestNo or no final status."""
-
-
 class UnknownRequest(NeverApplies):
     """A result for a requestNo user-center has no record of (it commits every record before the agent
     signs the request, so this one will never have one)."""
-
-
-def parse(body: bytes, fallback_service: str = "") -> dict:
-    """The notification JSON with ``serviceName``, ``requestNo`` and an int ``status`` of 1 or 2."""
-    try:
-        payload = json.loads(body)
-    except (UnicodeDecodeError, ValueError):
-        raise MalformedMessage("body is not JSON") from None
-    if not isinstance(payload, dict):
-        raise MalformedMessage("body is not a JSON object")
-    payload.setdefault("serviceName", fallback_service)
-    if payload["serviceName"] not in requests.TABLES:
-        raise MalformedMessage(f"unknown serviceName {str(payload['serviceName'])[:40]!r}")
-    if not isinstance(payload.get("requestNo"), str) or not payload["requestNo"]:
-        raise MalformedMessage("requestNo is missing")
-    status = str(payload.get("status", ""))
-    if status not in ("1", "2"):
-        raise MalformedMessage(f"status must be 1 (success) or 2 (failure), got {status[:10]!r}")
-    payload["status"] = int(status)
-    if payload["status"] == 1 and payload.get("respCode", SUCCESS_CODE) != SUCCESS_CODE:
-        raise MalformedMessage(f"status 1 with respCode {str(payload.get('respCode'))[:20]!r}")
-    return payload
 
 
 def apply(pool: ConnectionPool, ledger: LedgerClient, platform_no: str, payload: dict,
@@ -81,7 +55,7 @@ def apply(pool: ConnectionPool, ledger: LedgerClient, platform_no: str, payload:
     the caller retries the message later.
     """
     service, request_no = payload["serviceName"], payload["requestNo"]
-    success = payload["status"] == 1
+    success = payload["status"] == STATUS_SUCCESS
     with unit_of_work(pool) as conn:
         row = requests.lock(conn, service, request_no)
         verdict, reason = _decide(row, payload)
@@ -91,14 +65,14 @@ def apply(pool: ConnectionPool, ledger: LedgerClient, platform_no: str, payload:
             _post(ledger, operation)  # also for a duplicate: re-asserting an idempotent posting repairs a lost one
         if verdict == DUPLICATE:
             return DUPLICATE
-        if service == "PERSONAL_REGISTER":
+        if service == PERSONAL_REGISTER:
             _apply_register(conn, ledger, row, payload, success)
         requests.settle(conn, service, request_no, _status(success), notified=True)
     log.info("%s %s applied: %s", service, request_no, "success" if success else "failure")
     return APPLIED
 
 
-BATCHED_SERVICES = ("RECHARGE", "WITHDRAW")
+BATCHED_SERVICES = (RECHARGE, WITHDRAW)
 
 
 class BatchRefused(Exception):
@@ -125,7 +99,7 @@ def apply_batch(pool: ConnectionPool, ledger: LedgerClient, platform_no: str,
         operations, settled, never = {}, {service: {} for service in BATCHED_SERVICES}, set()
         for position, (payload, message_id, request_id) in enumerate(messages):
             bind_request_id(request_id)
-            service, success = payload["serviceName"], payload["status"] == 1
+            service, success = payload["serviceName"], payload["status"] == STATUS_SUCCESS
             row = rows.get((service, payload["requestNo"]))
             if row is None:
                 never.add(position)
@@ -158,7 +132,7 @@ def _decide(row: dict | None, payload: dict) -> tuple[str, str | None]:
     ANOMALY with the reason; :class:`UnknownRequest` without a record."""
     if row is None:
         raise UnknownRequest(f"unknown requestNo {payload['requestNo'][:40]!r}")
-    success = payload["status"] == 1
+    success = payload["status"] == STATUS_SUCCESS
     if row["callback_status"] == _status(success):
         return DUPLICATE, None
     if row["callback_status"] != requests.PENDING:
@@ -202,11 +176,11 @@ def _apply_register(conn, ledger: LedgerClient, row: dict, payload: dict, succes
 
 def _ledger_operations(service: str, row: dict, success: bool, platform_no: str) -> list[dict]:
     """The ledger postings a money result means (see the module's docstring)."""
-    if service == "RECHARGE" and success:
+    if service == RECHARGE and success:
         return [{"op": "add", "eid": row["user_no"], "trade_no": row["request_no"], "amount": row["amount"]}]
-    if service == "WITHDRAW" and success and row["commission"]:
+    if service == WITHDRAW and success and row["commission"]:
         return [{"op": "add", "eid": platform_no, "trade_no": row["request_no"], "amount": row["commission"]}]
-    if service == "WITHDRAW" and not success:
+    if service == WITHDRAW and not success:
         return [{"op": "release", "eid": row["user_no"], "trade_no": row["request_no"],
                  "amount": row["amount"] + row["commission"]}]
     return []

@@ -142,7 +142,7 @@ def request_no_of(gateway: dict) -> str:
 
 
 def notification(service: str, request_no: str, success: bool = True, amount: str | None = None) -> dict:
-    """A notification as the agent publishes it (WIRE.md)."""
+    """A result message as the agent publishes it (docs/protocols.md)."""
     body = {"serviceName": service, "requestNo": request_no, "respCode": "00000" if success else "EXPIRED",
             "respMsg": "ok" if success else "failed", "status": 1 if success else 2}
     if service == "PERSONAL_REGISTER":

@@ -1,6 +1,7 @@
 """Request and response schemas; they validate input and make the OpenAPI document real."""
 from marshmallow import EXCLUDE, Schema, ValidationError, fields, validate, validates_schema
 
+from shared.contract import REQUEST_NO_PATTERN, REQUEST_NO_RULE
 from shared.errors import NotFound
 from shared.money import parse_yuan
 from shared.web import FullMatch
@@ -21,7 +22,7 @@ class Input(Schema):
 
 
 class Yuan(fields.String):
-    """A user-facing amount in yuan (``"100.00"``) loaded as integer fen; SPEC section 3 rules."""
+    """A user-facing amount in yuan (``"100.00"``) loaded as integer fen (shared.money.parse_yuan)."""
 
     def __init__(self, **kwargs):
         super().__init__(metadata={"description": "yuan, at most two decimals", "example": "100.00"}, **kwargs)
@@ -104,7 +105,7 @@ class RecordsQuery(Input):
             raise ValidationError("amount and callbackUrl go together", "callbackUrl" if "amount" in data else "amount")
 
 
-REQUEST_NO = FullMatch(r"^REQ_[0-9A-F]{32}$", error="must be REQ_ followed by 32 upper-case hex characters")
+REQUEST_NO = FullMatch(f"^{REQUEST_NO_PATTERN}$", error=f"must be {REQUEST_NO_RULE}")
 def own_request_no(value: str) -> str:
     """A requestNo from a path: one that cannot be a requestNo is unknown (404), like another user's."""
     if REQUEST_NO.regex.fullmatch(value) is None:

@@ -5,11 +5,13 @@ Each has ``request_no`` (unique), ``user_no``, ``callback_status`` (0 pending, 1
 """
 from psycopg import Connection, sql
 
+from shared.contract import PERSONAL_REGISTER, RECHARGE, WITHDRAW
+
 PENDING, SUCCESS, FAILED = 0, 1, 2
 TABLES = {
-    "PERSONAL_REGISTER": "depository_register",
-    "RECHARGE": "recharge_record",
-    "WITHDRAW": "withdraw_record",
+    PERSONAL_REGISTER: "depository_register",
+    RECHARGE: "recharge_record",
+    WITHDRAW: "withdraw_record",
 }
 
 
@@ -78,7 +80,7 @@ def pending_older_than(conn: Connection, service_name: str, seconds: float, skip
     """Pending requests created more than ``seconds`` ago, oldest first, except ``skip``; withdraws only
     while no release of their hold is recorded (those are the hold releaser's)."""
     no_release = sql.SQL(" and not exists (select 1 from withdraw_hold_release h where h.request_no = r.request_no)"
-                         if service_name == "WITHDRAW" else "")
+                         if service_name == WITHDRAW else "")
     return conn.execute(
         sql.SQL("select r.* from {} r where r.callback_status = 0 and r.created_at < now() - make_interval(secs => %s)"
                 " and r.request_no <> all(%s::text[]){} order by r.created_at limit %s")

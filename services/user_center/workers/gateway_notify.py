@@ -40,7 +40,7 @@ from shared.logs import bind_request_id
 from shared.messaging import GATEWAY_NOTIFY_QUEUE, connect, declare_gateway_notify
 from shared.workers import run_worker
 
-from user_center import bootstrap, notifications
+from user_center import bootstrap, notifications, result_message
 from user_center.dead_letters import (ATTEMPT_HEADER, FIRST_FAILURE_HEADER, ROUTING_KEY_HEADER, dead_letter,
                                       publish_to_queue)
 
@@ -171,8 +171,8 @@ class GatewayNotifyConsumer:
                 continue  # the broker redelivers it after the reconnect
             bind_request_id(delivery.request_id)
             try:
-                payload = notifications.parse(delivery.body, delivery.routing_key)
-            except notifications.MalformedMessage as exc:
+                payload = result_message.read(delivery.body, delivery.routing_key)
+            except result_message.MalformedMessage as exc:
                 self._park_never_applies(delivery, f"malformed: {exc}")
                 continue
             if payload["serviceName"] in notifications.BATCHED_SERVICES:
