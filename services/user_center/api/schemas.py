@@ -222,14 +222,13 @@ class WithdrawRecord(RechargeRecord):
     commission = fields.String(metadata={"example": "0.00"})
 
 
-class RechargePage(Schema):
-    total = fields.Integer()
-    records = fields.List(fields.Nested(RechargeRecord))
+def _page(name: str, record: type[Schema]) -> type[Schema]:
+    """``{total, records}``: one page of ``record``s, and how many there are in all."""
+    return Schema.from_dict({"total": fields.Integer(), "records": fields.List(fields.Nested(record))}, name=name)
 
 
-class WithdrawPage(Schema):
-    total = fields.Integer()
-    records = fields.List(fields.Nested(WithdrawRecord))
+RechargePage = _page("RechargePage", RechargeRecord)
+WithdrawPage = _page("WithdrawPage", WithdrawRecord)
 
 
 class InternalRecord(Schema):
@@ -243,9 +242,7 @@ class InternalRecord(Schema):
     updateDate = fields.String()
 
 
-class InternalRecordPage(Schema):
-    total = fields.Integer()
-    records = fields.List(fields.Nested(InternalRecord))
+InternalRecordPage = _page("InternalRecordPage", InternalRecord)
 
 
 class Balance(Schema):

@@ -77,13 +77,7 @@ def claim(conn: Connection, service_name: str, request_no: str, status: int) -> 
 
 def claim_many(conn: Connection, service_name: str, statuses: dict[str, int]) -> None:
     """:func:`claim` for several requests: ``{request_no: status}`` (rows locked by :func:`lock_many`)."""
-    if statuses:
-        conn.execute(
-            sql.SQL("update {} t set applying_status = v.status"
-                    " from unnest(%s::bpchar[], %s::smallint[]) v (request_no, status)"
-                    " where t.request_no = v.request_no and t.callback_status = 0"
-                    " and coalesce(t.applying_status, v.status) = v.status").format(_table(service_name)),
-            (list(statuses), list(statuses.values())))
+    _update_many(conn, service_name, statuses, "applying_status = v.status")
 
 
 def settle(conn: Connection, service_name: str, request_no: str, status: int, notified: bool = False) -> bool:
@@ -114,12 +108,19 @@ def pending_older_than(conn: Connection, service_name: str, seconds: float, skip
 
 def settle_many(conn: Connection, service_name: str, statuses: dict[str, int]) -> None:
     """Settle pending requests by a bank result: ``{request_no: status}`` (as :func:`settle` does)."""
+    _update_many(conn, service_name, statuses,
+                 "callback_status = v.status, applying_status = null, updated_at = now(), notified_at = now()")
+
+
+def _update_many(conn: Connection, service_name: str, statuses: dict[str, int], assignments: str) -> None:
+    """Set ``assignments`` (SQL reading ``v.status``) on the pending requests of ``statuses`` not claimed for
+    another outcome."""
     if statuses:
         conn.execute(
-            sql.SQL("update {} t set callback_status = v.status, applying_status = null, updated_at = now(),"
-                    " notified_at = now() from unnest(%s::bpchar[], %s::smallint[]) v (request_no, status)"
+            sql.SQL("update {} t set {} from unnest(%s::bpchar[], %s::smallint[]) v (request_no, status)"
                     " where t.request_no = v.request_no and t.callback_status = 0"
-                    " and coalesce(t.applying_status, v.status) = v.status").format(_table(service_name)),
+                    " and coalesce(t.applying_status, v.status) = v.status")
+            .format(_table(service_name), sql.SQL(assignments)),
             (list(statuses), list(statuses.values())))
 
 
