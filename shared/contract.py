@@ -4,6 +4,7 @@ The wire formats themselves are described in docs/protocols.md; the partner's en
 :mod:`shared.partner_envelope`, the wanxin and Huifu signatures :mod:`shared.signing`.
 """
 import re
+import secrets
 from dataclasses import dataclass
 
 from shared.config import read_key_file
@@ -17,6 +18,16 @@ REQUEST_NO = re.compile(REQUEST_NO_PATTERN)
 USER_NO = re.compile(USER_NO_PATTERN)
 REQUEST_NO_RULE = "REQ_ followed by 32 upper-case hex characters"
 USER_NO_RULE = "USR_ followed by 32 upper-case hex characters"
+
+
+def new_request_no() -> str:
+    """A fresh requestNo: ``REQ_`` + 32 upper-case hex characters (random)."""
+    return "REQ_" + secrets.token_hex(16).upper()
+
+
+def new_user_no() -> str:
+    """A fresh userNo: ``USR_`` + 32 upper-case hex characters (random)."""
+    return "USR_" + secrets.token_hex(16).upper()
 
 # --- the wanxin depository: services, results and their messages ------------------------------------
 PERSONAL_REGISTER, RECHARGE, WITHDRAW = "PERSONAL_REGISTER", "RECHARGE", "WITHDRAW"

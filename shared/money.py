@@ -11,6 +11,7 @@ from shared.errors import BadRequest
 DEFAULT_MAX_FEN = 100_000_000  # 1,000,000.00 yuan
 _YUAN = re.compile(r"(0|[1-9][0-9]{0,14})(?:\.([0-9]{1,2}))?")
 _FEN = re.compile(r"[1-9][0-9]{0,17}")
+_MAX_YUAN_FEN = 10**17 - 1  # the most _YUAN can spell: fifteen digits and two decimals
 
 
 def parse_yuan(value, field: str = "amount", max_fen: int = DEFAULT_MAX_FEN) -> int:
@@ -35,6 +36,32 @@ def parse_yuan(value, field: str = "amount", max_fen: int = DEFAULT_MAX_FEN) -> 
     if fen > max_fen:
         raise BadRequest(f"{field} must not exceed {format_fen(max_fen)}")
     return fen
+
+
+def yuan_pattern(max_fen: int = DEFAULT_MAX_FEN) -> str:
+    """A regular expression (the same in Python and ECMAScript, as OpenAPI documents want) for the amounts
+    :func:`parse_yuan` accepts up to ``max_fen``, written plainly: digits without a leading zero, at most
+    two decimals, more than zero, at most ``max_fen``."""
+    whole, cents = divmod(min(max_fen, _MAX_YUAN_FEN), 100)
+    if whole == 0:  # below one yuan: the few fractions up to the maximum, spelled out
+        fractions = [f"{fen // 10}" if fen % 10 == 0 else f"{fen:02d}" for fen in range(1, cents + 1)]
+        fractions += [f"{fen:02d}" for fen in range(10, cents + 1, 10)]
+        return rf"^0\.(?:{'|'.join(fractions)})$"
+    decimals = r"(?:\.[0-9]{1,2})?"
+    alternatives = [r"0\.(?:0[1-9]|[1-9][0-9]?)"]  # under one yuan, zero excluded
+    digits = str(whole)
+    if len(digits) > 1:  # fewer digits than the maximum's whole part
+        alternatives.append(rf"[1-9][0-9]{{0,{len(digits) - 2}}}{decimals}")
+    for position, digit in enumerate(digits):  # as many digits, smaller from this position on
+        lowest = 1 if position == 0 else 0
+        if int(digit) > lowest:
+            rest = len(digits) - position - 1
+            alternatives.append(f"{digits[:position]}[{lowest}-{int(digit) - 1}]" + "[0-9]" * rest + decimals)
+    top = [f"[0-{cents // 10}]", f"{cents // 10}[0-{cents % 10}]"]  # one or two decimals, at most ``cents``
+    if cents >= 10:
+        top.append(f"[0-{cents // 10 - 1}][0-9]")
+    alternatives.append(rf"{digits}(?:\.(?:{'|'.join(top)}))?")  # the maximum's whole part
+    return f"^(?:{'|'.join(alternatives)})$"
 
 
 def parse_fen(value, field: str = "amount", max_fen: int = 10**15) -> int:

@@ -1,20 +1,18 @@
 """Users: registration, login, profile and opening the depository (bank) account."""
 from psycopg_pool import ConnectionPool
 
+from shared.contract import OPENED, PERSONAL_REGISTER, new_request_no, new_user_no
 from shared.db import unit_of_work
 from shared.errors import AppError, Conflict, Unauthorized
 
 from user_center import device_cookies
 from user_center.agent_client import AgentClient
 from user_center.device_cookies import Device
-from user_center.identifiers import new_request_no, new_user_no
 from user_center.login_throttle import LoginThrottle
 from user_center.passwords import DUMMY_HASH, hash_password, verify_password
 from user_center.repository import consumers, requests
 from user_center.sweep import fail_unsent
 from user_center.tokens import issue_token
-
-OPENED = "OPENED"
 
 
 def register(pool: ConnectionPool, throttle: LoginThrottle, mobile: str, password: str, username: str | None,
@@ -99,5 +97,5 @@ def open_account(pool: ConnectionPool, agent: AgentClient, user_no: str, form: d
         return agent.personal_register(body)
     except AppError as exc:
         with unit_of_work(pool) as conn:
-            fail_unsent(conn, "PERSONAL_REGISTER", {"request_no": request_no, "user_no": user_no}, exc.msg)
+            fail_unsent(conn, PERSONAL_REGISTER, {"request_no": request_no, "user_no": user_no}, exc.msg)
         raise

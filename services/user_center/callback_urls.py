@@ -98,3 +98,26 @@ def allowed(url: str, rules: tuple[Prefix, ...]) -> bool:
         return False
     return any(url.startswith(rule.text) and place.scheme == rule.place.scheme and place.host == rule.place.host
                and place.port == rule.place.port and _inside(place.path, rule.place.path) for rule in rules)
+
+
+# What may follow a prefix in the documented pattern: path segments of unreserved and sub-delimiter
+# characters (never "%", never only dots), then a query and a fragment of the same and "/" and "?".
+_SEGMENT_CHARACTER = r"[A-Za-z0-9\-_~!$&'()*+,;=:@]"
+_SEGMENT = rf"[A-Za-z0-9\-._~!$&'()*+,;=:@]*{_SEGMENT_CHARACTER}[A-Za-z0-9\-._~!$&'()*+,;=:@]*"
+_PATH = rf"{_SEGMENT}(?:/{_SEGMENT})*/?"
+_QUERY_CHARACTER = r"[A-Za-z0-9\-._~!$&'()*+,;=:@/?]"
+_TAIL = rf"(?:\?{_QUERY_CHARACTER}*)?(?:#{_QUERY_CHARACTER}*)?"
+
+
+def _literal(text: str) -> str:
+    """``text`` as a regular expression literal valid in Python and ECMAScript alike."""
+    return re.sub(r"[.^$*+?()\[\]{}|\\]", lambda special: "\\" + special.group(), text)
+
+
+def documented_pattern(rules: tuple[Prefix, ...]) -> str:
+    """A regular expression for the OpenAPI document: only URLs that :func:`allowed` accepts (a prefix, then
+    plain path segments, a query and a fragment), so that a client generated from the document sends
+    an accepted callbackUrl. It leaves out what the rule also accepts (percent-escapes, ``[``, ``]``)."""
+    shapes = [_literal(rule.text) + (f"(?:{_PATH})?" if rule.text.endswith("/") else f"(?:/(?:{_PATH})?)?")
+              for rule in rules]
+    return f"^(?:{'|'.join(shapes)}){_TAIL}$"

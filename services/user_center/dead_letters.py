@@ -1,10 +1,9 @@
-"""The dead-letter queue of gateway notifications, and the operator commands over it.
+"""The dead-letter queue of gateway notifications: parking a message there, listing and replaying it.
 
-``python -m user_center dlq list`` shows what is parked; ``dlq replay --all`` or
-``dlq replay <message_id>`` moves messages back to ``user-center.gateway-notify`` with a fresh
+The operator commands ``python -m user_center dlq list`` and ``dlq replay --all | <message_id>`` call
+:func:`list_messages` and :func:`replay`, which moves messages back to ``user-center.gateway-notify`` with a fresh
 attempt count and retry window (publisher-confirmed before the DLQ copy is acked, so nothing is lost).
 """
-import argparse
 import time
 
 import pika
@@ -83,28 +82,3 @@ def replay(config: dict, message_id: str | None) -> int:
     finally:
         connection.close()
     return moved
-
-
-def _add_arguments(parser: argparse.ArgumentParser) -> None:
-    sub = parser.add_subparsers(dest="dlq_command", required=True)
-    sub.add_parser("list", help="show the messages parked in user-center.gateway-notify.dlq")
-    replay_parser = sub.add_parser("replay", help="move DLQ messages back to user-center.gateway-notify")
-    which = replay_parser.add_mutually_exclusive_group(required=True)
-    which.add_argument("--all", action="store_true", help="replay every message")
-    which.add_argument("message_id", nargs="?", help="replay the message with this message_id")
-
-
-def _run(config: dict, args: argparse.Namespace) -> int:
-    if args.dlq_command == "list":
-        messages = list_messages(config)
-        for message in messages:
-            print(f"{message['message_id']}\tattempts={message['attempts']}\tat={message['dead_lettered_at']}\t"
-                  f"reason={message['reason']}\tbody={message['body'][:300]}")
-        print(f"{len(messages)} message(s) in {GATEWAY_NOTIFY_DLQ}")
-        return 0
-    moved = replay(config, None if args.all else args.message_id)
-    print(f"replayed {moved} message(s) to {GATEWAY_NOTIFY_QUEUE}")
-    return 0 if moved or args.all else 1
-
-
-DLQ_COMMAND = ("list or replay dead-lettered gateway notifications", _add_arguments, _run)

@@ -14,12 +14,12 @@ import secrets
 import time
 from dataclasses import dataclass
 
-from flask import Request, Response
+from shared.contract import USER_NO_PATTERN
 
 COOKIE_NAME = "uc_device"
 COOKIE_PATH = "/tokens"  # only the login reads it
 _VERSION = "v1"
-_SHAPE = re.compile(r"v1\.(USR_[0-9A-F]{32})\.([A-Za-z0-9_-]{22})\.([0-9]{1,12})\.([A-Za-z0-9_-]{43})")
+_SHAPE = re.compile(rf"v1\.({USER_NO_PATTERN})\.([A-Za-z0-9_-]{{22}})\.([0-9]{{1,12}})\.([A-Za-z0-9_-]{{43}})")
 
 
 @dataclass(frozen=True)
@@ -57,14 +57,3 @@ def read(secret: str, value: str | None, now: float | None = None) -> Device | N
     if not genuine or int(expires) <= (now if now is not None else time.time()):
         return None
     return Device(user_no, device_id)
-
-
-def from_request(secret: str, request: Request) -> Device | None:
-    """The device cookie of ``request``, if it has a valid one."""
-    return read(secret, request.cookies.get(COOKIE_NAME))
-
-
-def attach(response: Response, value: str, ttl_seconds: int, secure: bool) -> None:
-    """Set the cookie: HttpOnly (no script reads it), SameSite=Strict, sent only to the login."""
-    response.set_cookie(COOKIE_NAME, value, max_age=ttl_seconds, path=COOKIE_PATH, secure=secure,
-                        httponly=True, samesite="Strict")

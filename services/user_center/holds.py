@@ -19,6 +19,7 @@ import psycopg
 from psycopg_pool import ConnectionPool, PoolTimeout
 
 from shared.backoff import backoff
+from shared.contract import WITHDRAW
 from shared.db import unit_of_work
 from shared.errors import AppError
 from shared.ledger_client import LedgerClient
@@ -62,19 +63,28 @@ class HoldReleaser:
         return outcomes
 
     def _release(self, request_no: str, user_no: str, held: int, attempts: int) -> str:
-        """Release the hold under the withdraw record's lock, so a bank result applied meanwhile is seen:
-        a withdraw the bank paid keeps its hold (it is the debit)."""
+        """Release the hold, the ledger called with no transaction open.
+
+        First, under the withdraw record's lock in one short transaction: a withdraw the bank paid (or
+        whose payment is being applied) keeps its hold (it is the debit); any other claims the failure
+        (``applying_status``), so that no payment of it can be applied from then on. Then the ledger's
+        release, then the row closed and the record failed in a second transaction. A release that fails
+        leaves the claim: it may have landed, so the withdraw stays decided for failure.
+        """
         try:
             with unit_of_work(self.pool) as conn:
-                if requests.lock(conn, "WITHDRAW", request_no)["callback_status"] == requests.SUCCESS:
+                record = requests.lock(conn, WITHDRAW, request_no)
+                if requests.SUCCESS in (record["callback_status"], record["applying_status"]):
                     holds.mark_released(conn, request_no, KEPT)
                     log.error("withdraw %s: the bank paid it, so its hold of %s fen stays although its release was "
                               "asked", request_no, held,
                               extra={"fields": {"alert": "withdraw-hold-kept", "request_no": request_no}})
                     return KEPT
-                released = self.ledger.release(user_no, request_no, held)["released"]
+                requests.claim(conn, WITHDRAW, request_no, requests.FAILED)
+            released = self.ledger.release(user_no, request_no, held)["released"]
+            with unit_of_work(self.pool) as conn:
                 holds.mark_released(conn, request_no, released)
-                requests.settle(conn, "WITHDRAW", request_no, requests.FAILED)
+                requests.settle(conn, WITHDRAW, request_no, requests.FAILED)
         except AppError as exc:
             self._postpone(request_no, held, attempts, exc.msg)
             return RETRYING

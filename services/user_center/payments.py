@@ -1,15 +1,15 @@
 """Recharge and withdraw requests, the user's records, and the wallet balance."""
 from psycopg_pool import ConnectionPool
 
+from shared.contract import OPENED, RECHARGE, WITHDRAW, new_request_no
 from shared.db import unit_of_work
 from shared.errors import AppError, Conflict, NotFound, Unprocessable
 from shared.ledger_client import LedgerClient
 from shared.money import format_fen
 
-from user_center.accounts import OPENED, load_consumer
+from user_center.accounts import load_consumer
 from user_center.agent_client import AgentClient
 from user_center.holds import HoldReleaser
-from user_center.identifiers import new_request_no
 from user_center.repository import requests
 from user_center.sweep import fail_unsent
 
@@ -36,7 +36,7 @@ def recharge(pool: ConnectionPool, agent: AgentClient, user_no: str, amount: int
                                "callbackUrl": callback_url})
     except AppError as exc:
         with unit_of_work(pool) as conn:
-            fail_unsent(conn, "RECHARGE", {"request_no": request_no, "user_no": user_no}, exc.msg)
+            fail_unsent(conn, RECHARGE, {"request_no": request_no, "user_no": user_no}, exc.msg)
         raise
 
 
@@ -57,7 +57,7 @@ def withdraw(pool: ConnectionPool, agent: AgentClient, ledger: LedgerClient, rel
         ledger.deduct(user_no, request_no, held)
     except (Unprocessable, NotFound):  # the ledger's answer: nothing was held
         with unit_of_work(pool) as conn:
-            requests.delete_pending(conn, "WITHDRAW", request_no)
+            requests.delete_pending(conn, WITHDRAW, request_no)
         raise Unprocessable(f"insufficient balance for {format_fen(amount)} plus commission "
                             f"{format_fen(commission)}") from None
     except AppError as exc:  # no answer (or a refusal): the deduct may still land, so release it for good

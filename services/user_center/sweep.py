@@ -22,8 +22,8 @@ from collections import Counter
 
 from psycopg_pool import ConnectionPool
 
-from shared.db import create_pool, unit_of_work
-from shared.ledger_client import LedgerClient
+from shared.contract import GATEWAY_SERVICES, PERSONAL_REGISTER, WITHDRAW
+from shared.db import unit_of_work
 
 from user_center.agent_client import AgentClient
 from user_center.holds import HoldReleaser
@@ -31,16 +31,15 @@ from user_center.repository import consumers, holds, requests
 
 log = logging.getLogger(__name__)
 FAILED, ADOPTED = "failed", "adopted"
-SERVICES = tuple(requests.TABLES)
 
 
 def fail_unsent(conn, service_name: str, row: dict, reason: str) -> str:
     """Settle a request that never reached the bank (``row`` has ``request_no, user_no`` and, for a
     withdraw, ``amount, commission``): FAILED, or ADOPTED for a withdraw whose hold must be released."""
-    if service_name == "WITHDRAW":  # the hold releaser refunds it, then fails the record
+    if service_name == WITHDRAW:  # the hold releaser refunds it, then fails the record
         holds.record(conn, row["request_no"], row["user_no"], row["amount"] + row["commission"], reason)
         return ADOPTED
-    if requests.settle(conn, service_name, row["request_no"], requests.FAILED) and service_name == "PERSONAL_REGISTER":
+    if requests.settle(conn, service_name, row["request_no"], requests.FAILED) and service_name == PERSONAL_REGISTER:
         consumers.mark_failed(conn, row["user_no"], row["request_no"])
     return FAILED
 
@@ -56,16 +55,16 @@ class RequestSweeper:
         self.batch = config["HOLD_SWEEP_BATCH"]
         self.agent_knows: dict[str, float] = {}  # candidates the agent has: not asked again until then
 
-    def sweep(self, services: tuple[str, ...] = SERVICES, now_all: bool = False) -> Counter:
+    def sweep(self, services: tuple[str, ...] = GATEWAY_SERVICES, now_all: bool = False) -> Counter:
         """One pass over ``services``' orphans, then the due hold releases (every waiting one with
         ``now_all``); counts FAILED, ADOPTED, and the releaser's outcomes. Raises ``Unavailable``
         while the agent cannot be asked."""
         outcomes = self.settle_orphans(services)
-        if "WITHDRAW" in services:
+        if WITHDRAW in services:
             outcomes.update(self.releaser.release_due(now_all))
         return outcomes
 
-    def settle_orphans(self, services: tuple[str, ...] = SERVICES) -> Counter:
+    def settle_orphans(self, services: tuple[str, ...] = GATEWAY_SERVICES) -> Counter:
         """Settle the old pending requests of ``services`` that the agent does not know."""
         outcomes = Counter()
         now = time.monotonic()
@@ -85,11 +84,3 @@ class RequestSweeper:
                             row["request_no"], self.orphan_age, outcome,
                             extra={"fields": {"alert": "request-orphan", "request_no": row["request_no"]}})
         return outcomes
-
-
-def build_sweeper(config: dict, pool: ConnectionPool | None = None) -> RequestSweeper:
-    """A sweeper with its own clients (and pool unless one is given)."""
-    pool = pool or create_pool(config, "user-center-sweep", autocommit=True)
-    ledger = LedgerClient(config["LEDGER_URL"], config, config["SERVICE_TIMEOUT_SECONDS"])
-    return RequestSweeper(pool, AgentClient(config["DEPOSITORY_AGENT_URL"], config),
-                          HoldReleaser(pool, ledger, config), config)

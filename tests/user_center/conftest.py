@@ -18,7 +18,7 @@ from tests.support.waiting import wait_for  # noqa: F401 (the tests import it fr
 from tests.user_center.standins import AgentStandIn
 
 from user_center import notifications
-from user_center.app import create_app
+from user_center.bootstrap import create_app, dependencies
 
 COMMISSION = "1.00"
 CALLBACK = "http://127.0.0.1:8001/#/callback"
@@ -142,7 +142,7 @@ def request_no_of(gateway: dict) -> str:
 
 
 def notification(service: str, request_no: str, success: bool = True, amount: str | None = None) -> dict:
-    """A notification as the agent publishes it (docs/protocols.md)."""
+    """A result message as the agent publishes it (docs/protocols.md)."""
     body = {"serviceName": service, "requestNo": request_no, "respCode": "00000" if success else "EXPIRED",
             "respMsg": "ok" if success else "failed", "status": 1 if success else 2}
     if service == "PERSONAL_REGISTER":
@@ -158,7 +158,7 @@ def settle(app, ledger):
     ledger_client = LedgerClient(ledger.url, app.config)
 
     def apply(service: str, request_no: str, success: bool = True, amount: str | None = None) -> str:
-        return notifications.apply(app.extensions["db"], ledger_client, app.config["PLATFORM_NO"],
+        return notifications.apply(dependencies(app).pool, ledger_client, app.config["PLATFORM_NO"],
                                    notification(service, request_no, success, amount))
 
     return apply

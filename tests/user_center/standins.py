@@ -37,7 +37,7 @@ class HttpStandIn:
 
 
 class LedgerStandIn(HttpStandIn):
-    """beanpay-ledger's account/balance contract (docs/protocols.md) in memory, idempotent by trade_no."""
+    """beanpay-ledger's account/balance API (docs/protocols.md) in memory, idempotent by trade_no."""
 
     def __init__(self, token: str, port: int | None = None):
         self.token = token

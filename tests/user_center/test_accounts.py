@@ -13,7 +13,7 @@ from shared.errors import AppError
 from tests.user_center.conftest import CALLBACK, new_mobile, open_form, request_no_of
 
 from user_center import device_cookies
-from user_center.app import create_app
+from user_center.bootstrap import create_app
 from user_center.tokens import issue_token, verify_token
 
 MY_ENDPOINTS = [("GET", "/my/consumers"), ("POST", "/my/consumers"), ("GET", "/my/recharge-records"),

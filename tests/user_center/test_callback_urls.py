@@ -10,7 +10,7 @@ from hypothesis import strategies as st
 
 from tests.user_center.conftest import CALLBACK, open_form
 
-from user_center.app import create_app
+from user_center.bootstrap import create_app
 from user_center.callback_urls import allowed, parse_prefixes
 
 PREFIX = "http://127.0.0.1:8001/"

@@ -388,3 +388,22 @@ def test_a_paid_withdraw_credits_its_commission_to_the_platform_wallet_once(proc
     assert ledger.balance(platform) == 300 and sorted(ledger.trade_nos(platform, 1)) == sorted(paid)
     assert ledger.balance(user.user_no) == 50000 - (1000 + 2000 + 3000) - 300  # paid holds stand, the refused one back
     assert ledger.trade_nos(user.user_no, 3) == [refused] and anomalies(db, *paid, refused) == []
+
+
+def test_a_result_waiting_on_a_frozen_ledger_holds_no_row_lock(procs, worker_env, publisher, opened_user, db, infra,
+                                                               ledger):
+    stalled = procs.web("beanpay_ledger", infra.service_env("beanpay_ledger"), workers=1)
+    procs.worker(WORKER, worker_env(stalled.url, SERVICE_TIMEOUT_SECONDS=30))
+    user = opened_user()
+    request_no, = recharges(user, "8.00")
+    with frozen(gunicorn_workers(stalled)):  # the add waits in the frozen ledger
+        publisher.publish(notification("RECHARGE", request_no, True, "8.00"))
+        wait_for(lambda: db.execute("select applying_status from recharge_record where request_no = %s",
+                                    (request_no,)).fetchone()["applying_status"] == 1,
+                 what="the outcome claimed before the ledger call")
+        with db.transaction():  # nothing holds the row: a writer would not wait
+            db.execute("select 1 from recharge_record where request_no = %s for update nowait", (request_no,))
+        assert status(db, "recharge_record", request_no) == 0
+        assert user.get(f"/my/recharge-records/{request_no}").json["result"]["callbackStatus"] == 0
+    wait_for(lambda: status(db, "recharge_record", request_no) == 1, what="applied once the ledger answers")
+    assert ledger.trade_nos(user.user_no, 1) == [request_no] and ledger.balance(user.user_no) == 800

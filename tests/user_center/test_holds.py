@@ -1,17 +1,22 @@
 """Withdraw holds: a hold whose deduct's outcome is unknown is released for good, whatever the order in which
 the deduct and its release reach the ledger; a release that failed is recorded and retried until the ledger
-confirms it."""
+confirms it; neither a release nor a payment waiting on the ledger holds the record's lock, and the one that
+claimed the withdraw first excludes the other."""
+from concurrent.futures import ThreadPoolExecutor
+
+import psycopg
 import pytest
 from flask import Flask
 
 from shared.errors import Unavailable
 from shared.ledger_client import LedgerClient
-from tests.user_center.conftest import CALLBACK, COMMISSION, request_no_of, wait_for
+from tests.user_center.conftest import CALLBACK, COMMISSION, notification, request_no_of, wait_for
 from tests.user_center.freezing import frozen, gunicorn_workers, worker_serving
 from tests.user_center.standins import HttpStandIn
-from tests.user_center.test_gateway_notify import WORKER, run_cli
+from tests.user_center.test_gateway_notify import PLATFORM, WORKER, run_cli
 
-from user_center.app import create_app
+from user_center import notifications
+from user_center.bootstrap import create_app, dependencies
 from user_center.holds import HoldReleaser
 
 
@@ -28,8 +33,9 @@ def refunds_fail(infra, ledger, agent):
     app = create_app(infra.config("user_center", LEDGER_URL=ledger.url, DEPOSITORY_AGENT_URL=agent.url,
                                   WITHDRAW_COMMISSION=COMMISSION))
     flaky = ReleasesFail(ledger.url, app.config)
-    app.extensions["ledger"] = flaky
-    app.extensions["holds"] = HoldReleaser(app.extensions["db"], flaky, app.config)
+    deps = dependencies(app)
+    deps.ledger = flaky
+    deps.holds = HoldReleaser(deps.pool, flaky, deps.config)
     return app.test_client()
 
 
@@ -129,7 +135,7 @@ def test_a_deduct_that_reaches_the_ledger_after_its_release_is_refused_for_good(
     busy = procs.web("beanpay_ledger", threaded, workers=2)
     app = withdraw_app(infra, agent, busy.url, timeout=2)
     user = funded_user("100.00")
-    ledger_client = app.extensions["ledger"]
+    ledger_client = dependencies(app).ledger
     ledger_client.balance(user.user_no)  # leaves one kept-alive connection, which the deduct will take
     kept_alive = [conn for conn in ledger_client.client.pool.pool.queue if conn is not None and conn.sock]
     assert len(kept_alive) == 1
@@ -205,6 +211,69 @@ def test_a_404_that_is_not_the_ledgers_answer_leaves_the_deduct_unknown(infra, a
     request_no = latest_withdraw(db, user.user_no)
     assert record_status(db, request_no) == 0
     assert release_row(db, request_no)["released_at"] is None
-    assert app.extensions["holds"].release_now(user.user_no, request_no, 4000, "the real ledger is back")
+    assert dependencies(app).holds.release_now(user.user_no, request_no, 4000, "the real ledger is back")
     assert record_status(db, request_no) == 2 and release_row(db, request_no)["outcome"] == "void"
     assert ledger.balance(user.user_no) == 10000
+
+
+def locked(db, request_no: str) -> bool:
+    """Whether a transaction holds the withdraw record's row lock (nobody waits: NOWAIT)."""
+    try:
+        with db.transaction():
+            db.execute("select 1 from withdraw_record where request_no = %s for update nowait", (request_no,))
+    except psycopg.errors.LockNotAvailable:
+        return True
+    return False
+
+
+def applying_status(db, request_no: str) -> int | None:
+    return db.execute("select applying_status from withdraw_record where request_no = %s",
+                      (request_no,)).fetchone()["applying_status"]
+
+
+@pytest.fixture
+def frozen_ledger(infra, procs):
+    """A one-worker ledger process on the run's ledger database, to freeze while a call waits in it."""
+    return procs.web("beanpay_ledger", infra.service_env("beanpay_ledger"), workers=1)
+
+
+def test_a_release_waiting_on_a_frozen_ledger_holds_no_lock_and_no_payment_slips_in(app, funded_user, settle, db,
+                                                                                    ledger, frozen_ledger):
+    user = funded_user("100.00")
+    request_no = request_no_of(user.post("/my/withdraw-records", {"amount": "40.00", "callbackUrl": CALLBACK})
+                               .json["result"])
+    deps = dependencies(app)
+    releaser = HoldReleaser(deps.pool, LedgerClient(frozen_ledger.url, deps.config, 60), deps.config)
+    with ThreadPoolExecutor(1) as pool, frozen(gunicorn_workers(frozen_ledger)):
+        releasing = pool.submit(releaser.release_now, user.user_no, request_no, 4100, "the agent call failed")
+        wait_for(lambda: applying_status(db, request_no) == 2, what="the failure claimed before the ledger call")
+        assert not releasing.done() and not locked(db, request_no)  # the release waits with no row lock
+        # the bank's payment of the same withdraw arrives meanwhile: it is not applied
+        assert settle("WITHDRAW", request_no, True, "40.00") == notifications.ANOMALY
+        assert record_status(db, request_no) == 0
+    assert releasing.result(timeout=30) is True  # thawed: the release lands
+    assert record_status(db, request_no) == 2 and applying_status(db, request_no) is None
+    assert release_row(db, request_no)["outcome"] == "refund"
+    assert ledger.balance(user.user_no) == 10000 and ledger.trade_nos(user.user_no, 3) == [request_no]
+    assert ledger.trade_nos(PLATFORM, 1).count(request_no) == 0  # no commission for a failed withdraw
+
+
+def test_a_payment_waiting_on_a_frozen_ledger_holds_no_lock_and_keeps_its_hold(app, funded_user, db, ledger,
+                                                                               frozen_ledger):
+    user = funded_user("100.00")
+    request_no = request_no_of(user.post("/my/withdraw-records", {"amount": "40.00", "callbackUrl": CALLBACK})
+                               .json["result"])
+    deps = dependencies(app)
+    slow = LedgerClient(frozen_ledger.url, deps.config, 60)
+    paid = notification("WITHDRAW", request_no, True, "40.00")
+    with ThreadPoolExecutor(1) as pool, frozen(gunicorn_workers(frozen_ledger)):
+        # the commission's add waits in the frozen ledger
+        applying = pool.submit(notifications.apply, deps.pool, slow, deps.config["PLATFORM_NO"], paid)
+        wait_for(lambda: applying_status(db, request_no) == 1, what="the payment claimed before the ledger call")
+        assert not applying.done() and not locked(db, request_no)
+        # a release of the same hold is asked meanwhile: the hold is the payment's debit, so it stays
+        assert deps.holds.release_now(user.user_no, request_no, 4100, "the agent call failed") is False
+        assert release_row(db, request_no)["outcome"] == "kept"
+    assert applying.result(timeout=30) == notifications.APPLIED
+    assert record_status(db, request_no) == 1 and applying_status(db, request_no) is None
+    assert ledger.balance(user.user_no) == 10000 - 4100 and ledger.trade_nos(user.user_no, 3) == []

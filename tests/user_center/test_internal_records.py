@@ -9,6 +9,7 @@ from tests.user_center.conftest import CALLBACK, notification, request_no_of
 from tests.user_center.standins import LedgerStandIn
 
 from user_center import notifications
+from user_center.bootstrap import dependencies
 
 
 @pytest.fixture(scope="module")
@@ -84,7 +85,7 @@ def test_a_duplicate_result_re_asserts_a_lost_ledger_posting(app, infra, opened_
         message = notification("RECHARGE", request_no, True, "30.00")
 
         def apply() -> str:
-            return notifications.apply(app.extensions["db"], ledger, app.config["PLATFORM_NO"], dict(message))
+            return notifications.apply(dependencies(app).pool, ledger, app.config["PLATFORM_NO"], dict(message))
 
         assert apply() == notifications.APPLIED
         standin.records.clear()

@@ -13,7 +13,7 @@ from tests.support.processes import free_port
 from tests.user_center.conftest import new_mobile
 
 from user_center import device_cookies
-from user_center.app import create_app
+from user_center.bootstrap import create_app
 from user_center.tokens import verify_token
 
 PASSWORD = "secret-pass-1"

@@ -11,7 +11,7 @@ from tests.support.metrics import key, scrape, value
 from tests.user_center.conftest import CALLBACK, User, new_mobile, notification, open_form, request_no_of
 
 from user_center import MIGRATIONS_DIR, notifications
-from user_center.app import create_app
+from user_center.bootstrap import create_app, dependencies
 
 
 @pytest.fixture(scope="module")
@@ -22,7 +22,7 @@ def fresh(infra, ledger, agent):
     app = create_app(infra.config("user_center", DATABASE_URL=url, LEDGER_URL=ledger.url,
                                   DEPOSITORY_AGENT_URL=agent.url))
     yield app
-    app.extensions["db"].close()
+    dependencies(app).pool.close()
     drop_database(url)
 
 
@@ -33,7 +33,7 @@ def gauges(client) -> dict:
 
 def test_gauges_count_requests_anomalies_holds_and_queues(fresh, agent, ledger, publisher):
     client = fresh.test_client()
-    pool = fresh.extensions["db"]
+    pool = dependencies(fresh).pool
     ledger_client = LedgerClient(ledger.url, fresh.config)
 
     def apply(service: str, request_no: str, success: bool = True, amount: str | None = None) -> str:
@@ -100,4 +100,4 @@ def test_with_rabbitmq_unreachable_the_other_gauges_remain(infra, ledger, agent)
     assert key("user_center_withdraw_holds_waiting") in samples
     assert value(samples, "user_center_withdraw_holds_waiting") >= 0
     assert key("user_center_requests", kind="RECHARGE", status="pending") in samples
-    app.extensions["db"].close()
+    dependencies(app).pool.close()

@@ -72,7 +72,7 @@ def test_missing_or_bad_fields_are_400(idle_user, agent, db, body):
 
 
 def test_amount_above_the_configured_maximum_is_400(opened_user, infra, ledger, agent):
-    from user_center.app import create_app
+    from user_center.bootstrap import create_app
 
     small = create_app(infra.config("user_center", LEDGER_URL=ledger.url, DEPOSITORY_AGENT_URL=agent.url,
                                     MAX_AMOUNT="500.00")).test_client()

@@ -6,7 +6,7 @@ import pytest
 
 from tests.user_center.conftest import new_mobile
 
-from user_center.app import create_app
+from user_center.bootstrap import create_app
 
 PASSWORD = "secret-pass-1"
 

@@ -1,9 +1,10 @@
 """User authentication of ``/my/`` endpoints: a valid bearer token names the only user they serve."""
-from flask import current_app, g
+from flask import g
 
 from shared.auth import bearer_token
 from shared.errors import Unauthorized
 
+from user_center.bootstrap import dependencies
 from user_center.tokens import verify_token
 
 BEARER = [{"bearerAuth": []}]
@@ -14,7 +15,7 @@ def authenticate_user() -> None:
     token = bearer_token()
     if not token:
         raise Unauthorized("log in first: Authorization: Bearer <access_token> is required")
-    g.user_no = verify_token(current_app.config["TOKEN_SECRET"], token)
+    g.user_no = verify_token(dependencies().config["TOKEN_SECRET"], token)
 
 
 def current_user_no() -> str:

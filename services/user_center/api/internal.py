@@ -1,12 +1,11 @@
 """Endpoints for the platform's other services (service token): reconciliation reads records here."""
-from flask import current_app
-
 from shared.auth import require_service_token
 from shared.web import Blueprint
 
 from user_center import reconciliation
 from user_center.api.responses import ok
 from user_center.api.schemas import ErrorResponse, InternalRecordPage, InternalRecordsQuery, envelope
+from user_center.bootstrap import dependencies
 
 bp = Blueprint("internal", __name__, url_prefix="/internal",
                description="records for the platform's own services (service token required)")
@@ -21,7 +20,7 @@ bp.before_request(require_service_token)
 @bp.doc(security=[{"serviceToken": []}])
 def records(args):
     """Recharge and withdraw records by ``requestNo`` (repeatable) or created/updated in ``[from, to)``."""
-    pool = current_app.extensions["db"]
+    pool = dependencies().pool
     if args.get("requestNo"):
         return ok(reconciliation.by_request_nos(pool, args["requestNo"]))
     return ok(reconciliation.between(pool, args["start"], args["end"], args["page"], args["size"]))

@@ -1,7 +1,7 @@
 """The signed-in user's own endpoints under ``/my/``; every query is filtered by the token's userNo."""
-from flask import current_app
 from flask.views import MethodView
 
+from shared.contract import RECHARGE, WITHDRAW
 from shared.web import Blueprint
 
 from user_center import accounts, payments
@@ -10,6 +10,7 @@ from user_center.api.responses import ok
 from user_center.api.schemas import (AmountIn, Balance, ErrorResponse, GatewayRequest, OpenAccountIn, Profile,
                                      RechargePage, RechargeRecord, RecordsQuery, WithdrawPage, WithdrawRecord, either,
                                      envelope, own_request_no)
+from user_center.bootstrap import dependencies
 
 bp = Blueprint("my", __name__, description="the signed-in user's profile, account, records and balance")
 bp.before_request(authenticate_user)
@@ -25,23 +26,21 @@ def _documented_errors(view):
     return bp.doc(security=BEARER)(view)
 
 
-def _db():
-    return current_app.extensions["db"]
-
-
 def _gateway_request(service_name: str, args: dict) -> dict:
     """A RECHARGE or WITHDRAW GatewayRequest for the current user."""
-    extensions = current_app.extensions
-    if service_name == "RECHARGE":
-        return payments.recharge(_db(), extensions["agent"], current_user_no(), args["amount"], args["callback_url"])
-    return payments.withdraw(_db(), extensions["agent"], extensions["ledger"], extensions["holds"], current_user_no(),
-                             args["amount"], current_app.config["WITHDRAW_COMMISSION_FEN"], args["callback_url"])
+    deps = dependencies()
+    if service_name == RECHARGE:
+        return payments.recharge(deps.pool, deps.agent, current_user_no(), args["amount"], args["callback_url"])
+    return payments.withdraw(deps.pool, deps.agent, deps.ledger, deps.holds, current_user_no(), args["amount"],
+                             deps.config["WITHDRAW_COMMISSION_FEN"], args["callback_url"])
 
 
 def _records_or_request(service_name: str, args: dict) -> dict:
+    """The dual GET: with ``amount`` (and ``callbackUrl``) the original API's GET form of a new request,
+    without it the user's own records."""
     if "amount" in args:
         return ok(_gateway_request(service_name, args))
-    return ok(payments.list_records(_db(), service_name, current_user_no(), args["page"], args["size"]))
+    return ok(payments.list_records(dependencies().pool, service_name, current_user_no(), args["page"], args["size"]))
 
 
 @bp.route("/my/consumers")
@@ -50,14 +49,15 @@ class MyConsumer(MethodView):
     @bp.response(200, envelope("ProfileResponse", Profile))
     def get(self):
         """The user's own profile; the bank card is masked."""
-        return ok(accounts.profile(_db(), current_user_no()))
+        return ok(accounts.profile(dependencies().pool, current_user_no()))
 
     @_documented_errors
     @bp.arguments(OpenAccountIn())
     @bp.response(200, GatewayResponse)
     def post(self, args):
         """Open the depository account: the PERSONAL_REGISTER GatewayRequest for the browser."""
-        return ok(accounts.open_account(_db(), current_app.extensions["agent"], current_user_no(), args))
+        deps = dependencies()
+        return ok(accounts.open_account(deps.pool, deps.agent, current_user_no(), args))
 
 
 @bp.route("/my/recharge-records")
@@ -67,14 +67,14 @@ class RechargeRecords(MethodView):
     @bp.response(200, either("RechargeRecordsResponse", RechargePage, GatewayRequest))
     def get(self, args):
         """Own recharge records, newest first; with ``amount`` and ``callbackUrl``, a new RECHARGE request."""
-        return _records_or_request("RECHARGE", args)
+        return _records_or_request(RECHARGE, args)
 
     @_documented_errors
     @bp.arguments(AmountIn())
     @bp.response(200, GatewayResponse)
     def post(self, args):
         """A RECHARGE GatewayRequest; the pending record is stored first."""
-        return ok(_gateway_request("RECHARGE", args))
+        return ok(_gateway_request(RECHARGE, args))
 
 
 @bp.route("/my/withdraw-records")
@@ -85,7 +85,7 @@ class WithdrawRecords(MethodView):
     @bp.alt_response(422, schema=ErrorResponse, description="insufficient balance")
     def get(self, args):
         """Own withdraw records, newest first; with ``amount`` and ``callbackUrl``, a new WITHDRAW request."""
-        return _records_or_request("WITHDRAW", args)
+        return _records_or_request(WITHDRAW, args)
 
     @_documented_errors
     @bp.arguments(AmountIn())
@@ -93,23 +93,25 @@ class WithdrawRecords(MethodView):
     @bp.alt_response(422, schema=ErrorResponse, description="insufficient balance")
     def post(self, args):
         """A WITHDRAW GatewayRequest; amount + commission is held in the ledger first."""
-        return ok(_gateway_request("WITHDRAW", args))
+        return ok(_gateway_request(WITHDRAW, args))
 
 
-def _add_own_record_view(kind: str, service_name: str, schema) -> None:
-    """``GET /my/<kind>-records/<requestNo>``: one of the user's own records, which the result page polls."""
-
-    def view(request_no):
-        return ok(payments.find_record(_db(), service_name, current_user_no(), own_request_no(request_no)))
-
-    view.__doc__ = f"One of the user's own {kind} records, by requestNo (what the result page shows)."
-    view = bp.alt_response(404, schema=ErrorResponse, description=f"no such {kind} among the user's own")(view)
-    view = bp.response(200, envelope(f"{kind.capitalize()}RecordResponse", schema))(view)
-    bp.get(f"/my/{kind}-records/<request_no>", endpoint=f"{kind}_record")(_documented_errors(view))
+@bp.get("/my/recharge-records/<request_no>")
+@_documented_errors
+@bp.response(200, envelope("RechargeRecordResponse", RechargeRecord))
+@bp.alt_response(404, schema=ErrorResponse, description="no such recharge among the user's own")
+def recharge_record(request_no):
+    """One of the user's own recharge records, by requestNo (what the result page shows)."""
+    return ok(payments.find_record(dependencies().pool, RECHARGE, current_user_no(), own_request_no(request_no)))
 
 
-_add_own_record_view("recharge", "RECHARGE", RechargeRecord)
-_add_own_record_view("withdraw", "WITHDRAW", WithdrawRecord)
+@bp.get("/my/withdraw-records/<request_no>")
+@_documented_errors
+@bp.response(200, envelope("WithdrawRecordResponse", WithdrawRecord))
+@bp.alt_response(404, schema=ErrorResponse, description="no such withdraw among the user's own")
+def withdraw_record(request_no):
+    """One of the user's own withdraw records, by requestNo (what the result page shows)."""
+    return ok(payments.find_record(dependencies().pool, WITHDRAW, current_user_no(), own_request_no(request_no)))
 
 
 @bp.get("/my/balances")
@@ -117,4 +119,5 @@ _add_own_record_view("withdraw", "WITHDRAW", WithdrawRecord)
 @bp.response(200, envelope("BalanceResponse", Balance))
 def balances():
     """The wallet balance from the ledger (``"0.00"`` before the account is opened)."""
-    return ok(payments.balance(_db(), current_app.extensions["ledger"], current_user_no()))
+    deps = dependencies()
+    return ok(payments.balance(deps.pool, deps.ledger, current_user_no()))

@@ -1,33 +1,66 @@
-"""Request and response schemas; they validate input and make the OpenAPI document real."""
-from flask import current_app
+"""Request and response schemas; they validate input and make the OpenAPI document real.
+
+The document states every rule the inputs are checked by, as patterns where a validator is code, so a
+client generated from it sends what the API accepts: printable text, passwords without NUL (and a new
+one without surrounding whitespace), the amount up to MAX_AMOUNT and the callbackUrl inside
+CALLBACK_URL_PREFIXES (both from the configuration: :func:`document`), and no fields beyond those listed.
+"""
+from apispec import BasePlugin
 from marshmallow import EXCLUDE, Schema, ValidationError, fields, validate, validates_schema
 
+from shared.contract import REQUEST_NO_PATTERN, REQUEST_NO_RULE
 from shared.errors import NotFound
-from shared.money import parse_yuan
+from shared.money import format_fen, parse_yuan, yuan_pattern
 from shared.web import FullMatch
 
 from user_center import callback_urls
+from user_center.bootstrap import dependencies
 
 
 MOBILE = FullMatch(r"^1[0-9]{10}$", error="must be an 11-digit mobile number starting with 1")
 MAX_URL_LENGTH = 512
 
 
+def _character_class(keep, last: int = 0xFFFF) -> str:
+    """The characters up to ``last`` (surrogates aside) for which ``keep(character)`` holds, as the inside of a
+    regular expression's character class (``\\uXXXX`` ranges, the same in Python and ECMAScript)."""
+    ranges, start = [], None
+    for code in range(last + 2):
+        kept = code <= last and not 0xD800 <= code <= 0xDFFF and keep(chr(code))
+        if kept and start is None:
+            start = code
+        elif not kept and start is not None:
+            ranges.append(f"\\u{start:04x}" + (f"-\\u{code - 1:04x}" if code - 1 > start else ""))
+            start = None
+    return "".join(ranges)
+
+
+# What _printable accepts, in the basic multilingual plane (the document leaves out the rarer planes).
+PRINTABLE_TEXT = f"^[{_character_class(str.isprintable)}]*$"
+_SPACE = _character_class(str.isspace)
+# Any text without NUL (which no JSON string may carry here: shared.inputs); a new password also
+# neither begins nor ends with whitespace (_no_surrounding_whitespace).
+PASSWORD_TEXT = r"^[^\x00]*$"
+NEW_PASSWORD_TEXT = rf"^[^{_SPACE}\x00](?:[^\x00]*[^{_SPACE}\x00])?$"
+
+
 class Input(Schema):
-    """Inputs ignore unknown fields (clients add their own parameters)."""
+    """Inputs ignore unknown fields (clients add their own parameters); the document lists none beyond
+    their own (:class:`_ListedFieldsOnly`)."""
 
     class Meta:
         unknown = EXCLUDE
 
 
 class Yuan(fields.String):
-    """A user-facing amount in yuan (``"100.00"``) loaded as integer fen; docs/protocols.md rules."""
+    """A user-facing amount in yuan (``"100.00"``) loaded as integer fen (shared.money.parse_yuan)."""
 
-    def __init__(self, **kwargs):
-        super().__init__(metadata={"description": "yuan, at most two decimals", "example": "100.00"}, **kwargs)
+    def __init__(self, metadata: dict | None = None, **kwargs):
+        metadata = {"description": "yuan, at most two decimals, above zero, at most MAX_AMOUNT", **(metadata or {})}
+        super().__init__(metadata=metadata, **kwargs)
 
     def _deserialize(self, value, attr, data, **kwargs):
-        return parse_yuan(value, attr or "amount", current_app.config["MAX_AMOUNT_FEN"])
+        return parse_yuan(value, attr or "amount", dependencies().config["MAX_AMOUNT_FEN"])
 
 
 def _printable(value: str) -> None:
@@ -38,13 +71,14 @@ def _printable(value: str) -> None:
 
 def _allowed_callback_url(value: str) -> None:
     """Only the configured prefixes, so the bank never sends a user to a stranger's site."""
-    rules = current_app.config["CALLBACK_URL_RULES"]
+    rules = dependencies().config["CALLBACK_URL_RULES"]
     if not callback_urls.allowed(value, rules):
         raise ValidationError("must be a URL starting with " + " or ".join(rule.text for rule in rules))
 
 
 CALLBACK_URL = {"required": True, "validate": [validate.Length(max=MAX_URL_LENGTH), _allowed_callback_url],
-                "metadata": {"description": "where the bank sends the browser back", "example": "http://127.0.0.1:8001/#/callback"}}
+                "metadata": {"description": "where the bank sends the browser back: inside CALLBACK_URL_PREFIXES",
+                             "callback_url": True}}
 
 
 def _no_surrounding_whitespace(value: str) -> None:
@@ -61,17 +95,20 @@ def _no_surrounding_whitespace(value: str) -> None:
 class RegisterIn(Input):
     mobile = fields.String(required=True, validate=MOBILE, metadata={"example": "13800138000"})
     password = fields.String(required=True, validate=[validate.Length(8, 64), _no_surrounding_whitespace],
-                             load_only=True)
-    username = fields.String(load_default=None, allow_none=True, validate=[validate.Length(1, 32), _printable])
+                             load_only=True, metadata={"pattern": NEW_PASSWORD_TEXT})
+    username = fields.String(load_default=None, allow_none=True, validate=[validate.Length(1, 32), _printable],
+                             metadata={"pattern": PRINTABLE_TEXT})
 
 
 class TokenIn(Input):
     mobile = fields.String(required=True, validate=MOBILE)
-    password = fields.String(required=True, validate=validate.Length(1, 128), load_only=True)
+    password = fields.String(required=True, validate=validate.Length(1, 128), load_only=True,
+                             metadata={"pattern": PASSWORD_TEXT})
 
 
 class OpenAccountIn(Input):
-    fullname = fields.String(required=True, validate=[validate.Length(1, 50), _printable])
+    fullname = fields.String(required=True, validate=[validate.Length(1, 50), _printable],
+                             metadata={"pattern": PRINTABLE_TEXT})
     idNumber = fields.String(required=True, data_key="idNumber", attribute="id_number",
                              validate=FullMatch(r"^([0-9]{17}[0-9Xx]|[0-9]{15})$",
                                                       error="must be a 15- or 18-character ID number"))
@@ -95,7 +132,7 @@ class RecordsQuery(Input):
 
     page = fields.Integer(load_default=1, validate=validate.Range(min=1, max=10**6))
     size = fields.Integer(load_default=10, validate=validate.Range(1, 100))
-    amount = Yuan()
+    amount = Yuan(metadata={"description": "with callbackUrl (both or neither): a new request instead of the list"})
     callbackUrl = fields.String(attribute="callback_url", **{**CALLBACK_URL, "required": False})
 
     @validates_schema
@@ -104,7 +141,7 @@ class RecordsQuery(Input):
             raise ValidationError("amount and callbackUrl go together", "callbackUrl" if "amount" in data else "amount")
 
 
-REQUEST_NO = FullMatch(r"^REQ_[0-9A-F]{32}$", error="must be REQ_ followed by 32 upper-case hex characters")
+REQUEST_NO = FullMatch(f"^{REQUEST_NO_PATTERN}$", error=f"must be {REQUEST_NO_RULE}")
 def own_request_no(value: str) -> str:
     """A requestNo from a path: one that cannot be a requestNo is unknown (404), like another user's."""
     if REQUEST_NO.regex.fullmatch(value) is None:
@@ -120,9 +157,12 @@ MAX_INTERNAL_PAGE = 500
 class InternalRecordsQuery(Input):
     """Either ``requestNo`` (repeated, at most 80) or a ``[from, to)`` window with ``page`` and ``size``."""
 
-    requestNo = fields.List(fields.String(validate=REQUEST_NO), validate=validate.Length(1, MAX_REQUEST_NOS))
-    start = fields.AwareDateTime(data_key="from", metadata={"description": "ISO 8601 with offset, inclusive"})
-    end = fields.AwareDateTime(data_key="to", metadata={"description": "ISO 8601 with offset, exclusive"})
+    requestNo = fields.List(fields.String(validate=REQUEST_NO), validate=validate.Length(1, MAX_REQUEST_NOS),
+                            metadata={"description": "the records of these requests; without from and to"})
+    start = fields.AwareDateTime(data_key="from", metadata={
+        "description": "ISO 8601 with offset, inclusive; with to, before it, and without requestNo"})
+    end = fields.AwareDateTime(data_key="to", metadata={
+        "description": "ISO 8601 with offset, exclusive; with from, after it, and without requestNo"})
     page = fields.Integer(load_default=1, validate=validate.Range(min=1, max=10**6))
     size = fields.Integer(load_default=100, validate=validate.Range(1, MAX_INTERNAL_PAGE))
 
@@ -182,14 +222,13 @@ class WithdrawRecord(RechargeRecord):
     commission = fields.String(metadata={"example": "0.00"})
 
 
-class RechargePage(Schema):
-    total = fields.Integer()
-    records = fields.List(fields.Nested(RechargeRecord))
+def _page(name: str, record: type[Schema]) -> type[Schema]:
+    """``{total, records}``: one page of ``record``s, and how many there are in all."""
+    return Schema.from_dict({"total": fields.Integer(), "records": fields.List(fields.Nested(record))}, name=name)
 
 
-class WithdrawPage(Schema):
-    total = fields.Integer()
-    records = fields.List(fields.Nested(WithdrawRecord))
+RechargePage = _page("RechargePage", RechargeRecord)
+WithdrawPage = _page("WithdrawPage", WithdrawRecord)
 
 
 class InternalRecord(Schema):
@@ -203,9 +242,7 @@ class InternalRecord(Schema):
     updateDate = fields.String()
 
 
-class InternalRecordPage(Schema):
-    total = fields.Integer()
-    records = fields.List(fields.Nested(InternalRecord))
+InternalRecordPage = _page("InternalRecordPage", InternalRecord)
 
 
 class Balance(Schema):
@@ -228,3 +265,41 @@ def either(name: str, *schemas: type[Schema]) -> type[Schema]:
 
 
 ErrorResponse = envelope("ErrorResponse", fields.Raw(allow_none=True, metadata={"nullable": True, "example": None}))
+
+
+class _ListedFieldsOnly(BasePlugin):
+    """The document's request bodies take only the fields they list (``additionalProperties: false``): the API
+    ignores others, but a field it does not read can still be refused (NUL, deep nesting: shared.inputs)."""
+
+    def schema_helper(self, name, definition, **kwargs):
+        schema = kwargs.get("schema")
+        schema_class = schema if isinstance(schema, type) else type(schema)
+        return {"additionalProperties": False} if issubclass(schema_class, Input) else None
+
+
+def document(api, config: dict) -> None:
+    """What the OpenAPI document needs besides the routes; call it before registering them.
+
+    The two bearer schemes (users' tokens and the service token), the record pages the dual-purpose GET
+    answers refer to, bodies closed to unlisted fields, and the rules that come from the configuration:
+    the amount's pattern up to MAX_AMOUNT and the callbackUrl's inside CALLBACK_URL_PREFIXES, each with
+    an example this deployment accepts.
+    """
+    api.spec.components.security_scheme("bearerAuth", {"type": "http", "scheme": "bearer"})
+    api.spec.components.security_scheme("serviceToken", {"type": "http", "scheme": "bearer"})
+    for page in (RechargePage, WithdrawPage):
+        api.spec.components.schema(page.__name__, schema=page)
+    closed = _ListedFieldsOnly()
+    closed.init_spec(api.spec)
+    api.spec.plugins.append(closed)
+    amount = {"pattern": yuan_pattern(config["MAX_AMOUNT_FEN"]),
+              "example": format_fen(min(10000, config["MAX_AMOUNT_FEN"]))}
+    rules = config["CALLBACK_URL_RULES"]
+    callback_url = {"pattern": callback_urls.documented_pattern(rules), "example": rules[0].text + "#/callback"}
+
+    def configured_rules(converter, field, **kwargs) -> dict:
+        if isinstance(field, Yuan):
+            return amount
+        return callback_url if field.metadata.get("callback_url") else {}
+
+    api.ma_plugin.converter.add_attribute_function(configured_rules)

@@ -1,15 +1,18 @@
 """The three request tables whose rows wait for a bank result: account opening, recharge, withdraw.
 
 Each has ``request_no`` (unique), ``user_no``, ``callback_status`` (0 pending, 1 success,
-2 failed) and timestamps; the table is chosen by the gateway service name.
+2 failed), ``applying_status`` (the outcome claimed while its ledger calls are made, migration 006)
+and timestamps; the table is chosen by the gateway service name.
 """
 from psycopg import Connection, sql
 
+from shared.contract import PERSONAL_REGISTER, RECHARGE, WITHDRAW
+
 PENDING, SUCCESS, FAILED = 0, 1, 2
 TABLES = {
-    "PERSONAL_REGISTER": "depository_register",
-    "RECHARGE": "recharge_record",
-    "WITHDRAW": "withdraw_record",
+    PERSONAL_REGISTER: "depository_register",
+    RECHARGE: "recharge_record",
+    WITHDRAW: "withdraw_record",
 }
 
 
@@ -62,13 +65,30 @@ def lock_many(conn: Connection, service_name: str, request_nos: list[str]) -> li
         .format(_table(service_name)), (request_nos,)).fetchall()
 
 
-def settle(conn: Connection, service_name: str, request_no: str, status: int, notified: bool = False) -> bool:
-    """Move a pending request to ``status`` (``notified``: by a bank result); False when it was already final."""
+def claim(conn: Connection, service_name: str, request_no: str, status: int) -> bool:
+    """Decide a pending request for ``status`` before its ledger calls are made (``applying_status``); False
+    when it is final or already claimed for the other outcome. Call it under the row's lock (:func:`lock`)."""
     cursor = conn.execute(
-        sql.SQL("update {} set callback_status = %s, updated_at = now(),"
-                " notified_at = case when %s then now() end"
-                " where request_no = %s and callback_status = 0").format(_table(service_name)),
-        (status, notified, request_no),
+        sql.SQL("update {} set applying_status = %(status)s where request_no = %(request_no)s"
+                " and callback_status = 0 and coalesce(applying_status, %(status)s) = %(status)s")
+        .format(_table(service_name)), {"status": status, "request_no": request_no})
+    return cursor.rowcount == 1
+
+
+def claim_many(conn: Connection, service_name: str, statuses: dict[str, int]) -> None:
+    """:func:`claim` for several requests: ``{request_no: status}`` (rows locked by :func:`lock_many`)."""
+    _update_many(conn, service_name, statuses, "applying_status = v.status")
+
+
+def settle(conn: Connection, service_name: str, request_no: str, status: int, notified: bool = False) -> bool:
+    """Move a pending request to ``status`` (``notified``: by a bank result); False when it was already final
+    or is claimed for the other outcome."""
+    cursor = conn.execute(
+        sql.SQL("update {} set callback_status = %(status)s, applying_status = null, updated_at = now(),"
+                " notified_at = case when %(notified)s then now() end"
+                " where request_no = %(request_no)s and callback_status = 0"
+                " and coalesce(applying_status, %(status)s) = %(status)s").format(_table(service_name)),
+        {"status": status, "notified": notified, "request_no": request_no},
     )
     return cursor.rowcount == 1
 
@@ -78,7 +98,7 @@ def pending_older_than(conn: Connection, service_name: str, seconds: float, skip
     """Pending requests created more than ``seconds`` ago, oldest first, except ``skip``; withdraws only
     while no release of their hold is recorded (those are the hold releaser's)."""
     no_release = sql.SQL(" and not exists (select 1 from withdraw_hold_release h where h.request_no = r.request_no)"
-                         if service_name == "WITHDRAW" else "")
+                         if service_name == WITHDRAW else "")
     return conn.execute(
         sql.SQL("select r.* from {} r where r.callback_status = 0 and r.created_at < now() - make_interval(secs => %s)"
                 " and r.request_no <> all(%s::text[]){} order by r.created_at limit %s")
@@ -87,12 +107,20 @@ def pending_older_than(conn: Connection, service_name: str, seconds: float, skip
 
 
 def settle_many(conn: Connection, service_name: str, statuses: dict[str, int]) -> None:
-    """Settle pending requests by a bank result: ``{request_no: status}``."""
+    """Settle pending requests by a bank result: ``{request_no: status}`` (as :func:`settle` does)."""
+    _update_many(conn, service_name, statuses,
+                 "callback_status = v.status, applying_status = null, updated_at = now(), notified_at = now()")
+
+
+def _update_many(conn: Connection, service_name: str, statuses: dict[str, int], assignments: str) -> None:
+    """Set ``assignments`` (SQL reading ``v.status``) on the pending requests of ``statuses`` not claimed for
+    another outcome."""
     if statuses:
         conn.execute(
-            sql.SQL("update {} t set callback_status = v.status, updated_at = now(), notified_at = now()"
-                    " from unnest(%s::bpchar[], %s::smallint[]) v (request_no, status)"
-                    " where t.request_no = v.request_no and t.callback_status = 0").format(_table(service_name)),
+            sql.SQL("update {} t set {} from unnest(%s::bpchar[], %s::smallint[]) v (request_no, status)"
+                    " where t.request_no = v.request_no and t.callback_status = 0"
+                    " and coalesce(t.applying_status, v.status) = v.status")
+            .format(_table(service_name), sql.SQL(assignments)),
             (list(statuses), list(statuses.values())))
 
 

@@ -25,7 +25,7 @@ cleanly on SIGTERM, after applying what it holds.
 """
 import functools
 import logging
-import signal
+import threading
 import time
 from dataclasses import dataclass
 
@@ -35,18 +35,16 @@ import psycopg
 from psycopg_pool import PoolTimeout
 
 from shared.backoff import backoff
-from shared.db import create_pool
 from shared.errors import Unavailable
-from shared.ledger_client import LedgerClient
-from shared.logs import bind_request_id, configure_logging
+from shared.logs import bind_request_id
 from shared.messaging import GATEWAY_NOTIFY_QUEUE, connect, declare_gateway_notify
+from shared.workers import run_worker
 
-from user_center import config as user_center_config
-from user_center import notifications
+from user_center import bootstrap, notifications, result_message
 from user_center.dead_letters import (ATTEMPT_HEADER, FIRST_FAILURE_HEADER, ROUTING_KEY_HEADER, dead_letter,
                                       publish_to_queue)
-from user_center.sweep import build_sweeper
 
+NAME = "user-center-gateway-notify"
 log = logging.getLogger("user_center.gateway_notify")
 REQUEST_ID_HEADER = "x-request-id"
 # Failures that mean a dependency is down rather than that this one message is refused.
@@ -89,24 +87,25 @@ class Delivery:
 
 
 class GatewayNotifyConsumer:
-    """The consume loop; ``stop()`` (the SIGTERM handler) makes ``run()`` return."""
+    """The consume loop over the process's dependencies; setting ``stop`` (SIGTERM) makes ``run()`` return."""
 
-    def __init__(self, config: dict):
-        self.config = config
-        self.pool = create_pool(config, "user-center-gateway-notify", autocommit=True)
-        self.ledger = LedgerClient(config["LEDGER_URL"], config, config["SERVICE_TIMEOUT_SECONDS"])
-        self.platform_no = config["PLATFORM_NO"]
-        self.stopping = False
+    def __init__(self, deps: bootstrap.Dependencies, stop: threading.Event):
+        self.config = deps.config
+        self.pool = deps.pool
+        self.ledger = deps.ledger
+        self.sweeper = deps.sweeper
+        self.platform_no = deps.config["PLATFORM_NO"]
+        self.stop = stop
         self.connection = None
         # after a transient failure, hold further messages back until the back-off ends, so a
         # dead ledger or database is not hit by every prefetched message in turn
         self.paused_until = 0.0
         self.received: list[Delivery] = []
-        self.sweeper = build_sweeper(config, self.pool)
         self.next_sweep = 0.0
 
-    def stop(self, *_signal) -> None:
-        self.stopping = True
+    @property
+    def stopping(self) -> bool:
+        return self.stop.is_set()
 
     def run(self) -> None:
         """Consume until stopped, reconnecting with back-off whenever the broker goes away."""
@@ -119,13 +118,7 @@ class GatewayNotifyConsumer:
                 failures += 1
                 delay = backoff(failures, 0.5, self.config["RECONNECT_MAX_SECONDS"])
                 log.warning("RabbitMQ connection lost (%s); reconnecting in %.1fs", exc.__class__.__name__, delay)
-                self._sleep(delay)
-        self.pool.close()
-
-    def _sleep(self, seconds: float) -> None:
-        deadline = time.monotonic() + seconds
-        while not self.stopping and time.monotonic() < deadline:
-            time.sleep(min(0.2, deadline - time.monotonic()))
+                self.stop.wait(delay)
 
     def _consume(self) -> None:
         self.connection = connect(self.config["AMQP_URL"], "user-center-gateway-notify")
@@ -178,8 +171,8 @@ class GatewayNotifyConsumer:
                 continue  # the broker redelivers it after the reconnect
             bind_request_id(delivery.request_id)
             try:
-                payload = notifications.parse(delivery.body, delivery.routing_key)
-            except notifications.MalformedMessage as exc:
+                payload = result_message.read(delivery.body, delivery.routing_key)
+            except result_message.MalformedMessage as exc:
                 self._park_never_applies(delivery, f"malformed: {exc}")
                 continue
             if payload["serviceName"] in notifications.BATCHED_SERVICES:
@@ -281,14 +274,12 @@ def _int(value, default: int) -> int:
 
 
 def main() -> None:
-    """Run the consumer until SIGTERM or SIGINT."""
-    config = user_center_config.load()
-    configure_logging("user-center-gateway-notify", config["LOG_LEVEL"])
-    consumer = GatewayNotifyConsumer(config)
-    signal.signal(signal.SIGTERM, consumer.stop)
-    signal.signal(signal.SIGINT, consumer.stop)
-    consumer.run()
-    log.info("stopped")
+    """Run the consumer until SIGTERM or SIGINT, on the dependencies :func:`user_center.bootstrap.build` makes."""
+    deps = bootstrap.build(name=NAME)
+    try:
+        run_worker(NAME, deps.config, lambda config, stop: GatewayNotifyConsumer(deps, stop).run())
+    finally:
+        deps.close()
 
 
 if __name__ == "__main__":
