@@ -47,7 +47,7 @@ QUERY_UNKNOWN_CODE = 908
 AMOUNT_PATTERN = r"(0|[1-9][0-9]{0,14})\.[0-9]{2}"
 AMOUNT = re.compile(AMOUNT_PATTERN)
 # The agent publishes every final bank result here, routing key = serviceName; user-center's queue
-# (bound with "#") and its dead-letter queue.
+# (bound to the gateway services' keys only) and its dead-letter queue.
 GATEWAY_NOTIFY_EXCHANGE = "depository.gateway-notify"
 GATEWAY_NOTIFY_QUEUE = "user-center.gateway-notify"
 GATEWAY_NOTIFY_DLQ = "user-center.gateway-notify.dlq"

@@ -7,7 +7,7 @@ messages are described in docs/protocols.md.
 import pika
 import pika.exceptions
 
-from shared.contract import GATEWAY_NOTIFY_DLQ, GATEWAY_NOTIFY_EXCHANGE, GATEWAY_NOTIFY_QUEUE
+from shared.contract import GATEWAY_NOTIFY_DLQ, GATEWAY_NOTIFY_EXCHANGE, GATEWAY_NOTIFY_QUEUE, GATEWAY_SERVICES
 
 __all__ = ["GATEWAY_NOTIFY_DLQ", "GATEWAY_NOTIFY_EXCHANGE", "GATEWAY_NOTIFY_QUEUE", "QUORUM", "connect",
            "declare_gateway_notify", "ping", "queue_depths"]
@@ -32,7 +32,11 @@ def declare_gateway_notify(channel) -> None:
     """The topic exchange the agent publishes bank results to, and user-center's queue and DLQ."""
     channel.exchange_declare(GATEWAY_NOTIFY_EXCHANGE, exchange_type="topic", durable=True)
     channel.queue_declare(GATEWAY_NOTIFY_QUEUE, durable=True, arguments=QUORUM)
-    channel.queue_bind(GATEWAY_NOTIFY_QUEUE, GATEWAY_NOTIFY_EXCHANGE, routing_key="#")
+    # user-center applies the gateway services' results only; lending binds its own queue to the
+    # transaction services'. A binding to every key ("#", made by earlier versions) is removed.
+    for service_name in GATEWAY_SERVICES:
+        channel.queue_bind(GATEWAY_NOTIFY_QUEUE, GATEWAY_NOTIFY_EXCHANGE, routing_key=service_name)
+    channel.queue_unbind(GATEWAY_NOTIFY_QUEUE, GATEWAY_NOTIFY_EXCHANGE, routing_key="#")
     channel.queue_declare(GATEWAY_NOTIFY_DLQ, durable=True, arguments=QUORUM)
 
 

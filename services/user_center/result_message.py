@@ -1,38 +1,21 @@
-"""The agent's result message, as user-center reads it: the one place its fields are validated.
+"""The agent's result message, as user-center reads it: validated by the contract both sides share.
 
 The depository agent publishes every final bank result on exchange ``depository.gateway-notify``
-(routing key = serviceName, message id ``<serviceName>:<requestNo>``; docs/protocols.md, "messages").
-The GatewayNotifyConsumer reads each body with :func:`read`; a body it refuses can never be applied
-and goes to the DLQ at once.
+(routing key = serviceName, message id ``<serviceName>:<requestNo>``; docs/protocols.md, "messages"),
+after checking it with :func:`shared.contract.check_result`. The GatewayNotifyConsumer reads each body
+with :func:`read`, which applies the very same check (:func:`shared.contract.parse_message`); a body it
+refuses can never be applied and goes to the DLQ at once.
 """
-import json
-
-from shared.contract import GATEWAY_SERVICES, STATUS_FAILURE, STATUS_SUCCESS, SUCCESS_CODE
+from shared.contract import InvalidResult, parse_message
 
 
 class MalformedMessage(ValueError):
-    """Bad JSON, an unknown service, no requestNo, no final status, or a success with another respCode."""
+    """A message that is not exactly one valid gateway result (the text names the field and the rule)."""
 
 
-def read(body: bytes, routing_key: str = "") -> dict:
-    """The message's JSON object with ``serviceName`` (the routing key when the body has none),
-    ``requestNo`` and an int ``status``: 1 (success, respCode ``00000`` when present) or 2 (failure)."""
+def read(body: bytes) -> dict:
+    """The message's JSON object: the result's fields plus ``serviceName``, ``status`` the number 1 or 2."""
     try:
-        payload = json.loads(body)
-    except (UnicodeDecodeError, ValueError):
-        raise MalformedMessage("body is not JSON") from None
-    if not isinstance(payload, dict):
-        raise MalformedMessage("body is not a JSON object")
-    payload.setdefault("serviceName", routing_key)
-    if payload["serviceName"] not in GATEWAY_SERVICES:
-        raise MalformedMessage(f"unknown serviceName {str(payload['serviceName'])[:40]!r}")
-    if not isinstance(payload.get("requestNo"), str) or not payload["requestNo"]:
-        raise MalformedMessage("requestNo is missing")
-    status = str(payload.get("status", ""))
-    if status not in (str(STATUS_SUCCESS), str(STATUS_FAILURE)):
-        raise MalformedMessage(f"status must be {STATUS_SUCCESS} (success) or {STATUS_FAILURE} (failure), "
-                               f"got {status[:10]!r}")
-    payload["status"] = int(status)
-    if payload["status"] == STATUS_SUCCESS and payload.get("respCode", SUCCESS_CODE) != SUCCESS_CODE:
-        raise MalformedMessage(f"status {STATUS_SUCCESS} with respCode {str(payload.get('respCode'))[:20]!r}")
-    return payload
+        return parse_message(body).message_body()
+    except InvalidResult as exc:
+        raise MalformedMessage(str(exc)) from None

@@ -171,7 +171,7 @@ class GatewayNotifyConsumer:
                 continue  # the broker redelivers it after the reconnect
             bind_request_id(delivery.request_id)
             try:
-                payload = result_message.read(delivery.body, delivery.routing_key)
+                payload = result_message.read(delivery.body)
             except result_message.MalformedMessage as exc:
                 self._park_never_applies(delivery, f"malformed: {exc}")
                 continue
