@@ -23,7 +23,6 @@ venv: $(VENV)/.installed
 
 keys: venv
 	$(PY) -m shared.devkeys deploy/keys
-	KEYS_DIR=deploy/keys $(PY) -m lending keys
 
 servers:
 	bash deploy/ensure-servers.sh

@@ -11,8 +11,9 @@ from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
 
 KEY_PAIRS = ("platform", "bank", "huifu")
-# internal_token: the service token every local service accepts; token_secret: signs user tokens.
-SECRETS = ("internal_token", "token_secret")
+# internal_token: the service token every local service accepts; token_secret: signs user tokens;
+# rongshu_secret: the lending partner's shared secret (the envelope's MD5 key).
+SECRETS = ("internal_token", "token_secret", "rongshu_secret")
 
 
 def generate(folder: str, bits: int = 2048) -> list[str]:
@@ -36,17 +37,6 @@ def generate(folder: str, bits: int = 2048) -> list[str]:
             _write(secret_path, secrets.token_urlsafe(32).encode())
             made.append(secret_path)
     return made
-
-
-def generate_secret(folder: str, name: str) -> list[str]:
-    """Create the random secret ``folder/name`` unless it exists (e.g. a lending partner's shared
-    ``rongshu_secret``); return the path made, if any."""
-    os.makedirs(folder, mode=0o700, exist_ok=True)
-    path = os.path.join(folder, name)
-    if os.path.exists(path):
-        return []
-    _write(path, secrets.token_urlsafe(32).encode())
-    return [path]
 
 
 def _write(path: str, data: bytes) -> None:

@@ -76,7 +76,7 @@ def create_app(config: dict | None = None) -> "Flask":
     from shared.db import ping
     from shared.web import add_ready_check, create_base_app
 
-    from depository_agent import metrics
+    from depository_agent.api import metrics
     from depository_agent.api import gateway, requests, schemas
 
     deps = build(config)

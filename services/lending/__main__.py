@@ -4,9 +4,7 @@ import argparse
 import json
 
 from shared.cli import build_cli, run
-from shared.contract import RONGSHU_SECRET_FILE
 from shared.db import unit_of_work
-from shared.devkeys import generate, generate_secret
 from shared.errors import AppError
 
 from lending import DATABASE, MIGRATIONS_DIR, call_settlement, disbursement, overdue
@@ -68,12 +66,6 @@ def _anomalies(deps, args) -> int:
     return 0
 
 
-def _keys(config: dict, args) -> int:
-    made = generate(config["KEYS_DIR"]) + generate_secret(config["KEYS_DIR"], RONGSHU_SECRET_FILE)
-    print(f"{config['KEYS_DIR']}: " + (", ".join(made) if made else "every development key already there"))
-    return 0
-
-
 def _borrow_arguments(parser) -> None:
     sub = parser.add_subparsers(dest="action", required=True)
     reject = sub.add_parser("reject", help="refuse a borrow that cannot be disbursed (10, 20 or 31 -> 27)")
@@ -104,8 +96,6 @@ def _anomaly_arguments(parser) -> None:
 
 
 COMMANDS = {
-    "keys": ("generate missing development keys and secrets (rongshu_secret too) into KEYS_DIR (never for production)",
-             lambda parser: None, _keys),
     "borrows": ("refuse a borrow that cannot be disbursed: borrows reject <borrowNo|orderNo> [--reason]",
                 _borrow_arguments, _with_deps(_reject)),
     "penalties": ("waive a penalty: penalties waive <orderNo> [--period N]", _penalty_arguments, _with_deps(_waive)),

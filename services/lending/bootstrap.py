@@ -10,7 +10,7 @@ from shared.metrics import add_gauge
 from shared.web import add_ready_check, create_base_app
 
 from lending import config as lending_config
-from lending import metrics
+from lending.api import metrics
 from lending.call_settlement import DepositoryAgent
 from lending.credit_application import CreditData
 from lending.credit_engine import CreditRules

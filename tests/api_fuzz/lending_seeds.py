@@ -15,7 +15,6 @@ from pathlib import Path
 from hypothesis import strategies as st
 
 from shared.contract import ALL_PERIODS, CALLBACK_EVENTS, RONGSHU_APP_ID, RONGSHU_SECRET_FILE, PartnerCall
-from shared.devkeys import generate_secret
 from shared.ledger_client import LedgerClient
 from shared.partner_envelope import seal
 from tests.api_fuzz.signed import HOSTILE, _valid_or_mutated
@@ -55,7 +54,6 @@ class LendingStack:
 
 def start_lending_stack(infra, ledger_url: str, log_dir: Path) -> LendingStack:
     """lending and partner-sandbox wired to each other, to the ledger at ``ledger_url`` and to the stand-ins."""
-    generate_secret(infra.keys_dir, RONGSHU_SECRET_FILE)
     secret = (Path(infra.keys_dir) / RONGSHU_SECRET_FILE).read_text().strip()
     ledger = LedgerClient(ledger_url, {"INTERNAL_TOKEN": infra.internal_token})
     bank = DepositoryStandIn(infra.internal_token, infra.amqp_url).start()

@@ -24,6 +24,10 @@ class RecordingChannel:
         self.bindings.append({"source": exchange, "vhost": "/", "destination": queue, "destination_type": "queue",
                               "routing_key": routing_key, "arguments": {}})
 
+    def queue_unbind(self, queue, exchange, routing_key):
+        self.bindings = [binding for binding in self.bindings if (binding["destination"], binding["source"],
+                                                                   binding["routing_key"]) != (queue, exchange, routing_key)]
+
 
 def test_definitions_match_the_declared_topology():
     definitions = json.loads((REPO / "deploy" / "rabbitmq" / "definitions.json").read_text())

@@ -15,7 +15,6 @@ import requests
 from psycopg.rows import dict_row
 
 from shared.contract import AUDIT_REQUEST, CREDIT_REQUEST
-from shared.devkeys import generate_secret
 from shared.ledger_client import LedgerClient
 from shared.partner_envelope import seal
 from tests.lending.standins import PLATFORM_NO, DepositoryStandIn, UserCenterStandIn, recharge
@@ -38,7 +37,6 @@ FAST = {"JOB_POLL_MS": 100, "STATE_CHECK_SECONDS": 1, "CALL_RESEND_SECONDS": 2, 
 def lending_infra(infra):
     """Databases of lending's own (lending, the ledger, partner-sandbox), so that the platform account and
     every balance compared here move only by what these tests do."""
-    generate_secret(infra.keys_dir, "rongshu_secret")
     with separate_infra(infra) as own:
         yield own
 

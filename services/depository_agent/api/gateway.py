@@ -6,7 +6,7 @@ from marshmallow import ValidationError
 from shared.errors import AppError, BadRequest
 from shared.web import Blueprint, request_data
 
-from depository_agent import metrics
+from depository_agent.api import metrics
 from depository_agent.api import refusals, schemas
 from depository_agent.bootstrap import current
 from depository_agent.notifications import NOTIFICATION

@@ -7,12 +7,12 @@ from user_center.api.responses import ok
 from user_center.api.schemas import ErrorResponse, InternalRecordPage, InternalRecordsQuery, envelope
 from user_center.bootstrap import dependencies
 
-bp = Blueprint("internal", __name__, url_prefix="/internal",
+bp = Blueprint("internal", __name__,
                description="records for the platform's own services (service token required)")
 bp.before_request(require_service_token)
 
 
-@bp.get("/records")
+@bp.get("/internal/records")
 @bp.arguments(InternalRecordsQuery(), location="query")
 @bp.response(200, envelope("InternalRecordsResponse", InternalRecordPage))
 @bp.alt_response(400, schema=ErrorResponse, description="neither requestNo nor from/to, or too many")
