@@ -11,7 +11,9 @@ from shared.signing import decode_wanxin, encode_wanxin, load_key, wanxin_time
 
 from bank_sandbox.bootstrap import create_app, dependencies
 from bank_sandbox.config import load
+from tests.bank_sandbox.bank_client import BankClient
 from tests.bank_sandbox.receiver import Receiver
+from tests.support.processes import WebService
 
 FAST = {
     "NOTIFIER_BACKOFF_BASE_SECONDS": "0.05",
@@ -182,3 +184,19 @@ def fetch_one(pool, sql: str, *params):
 def fetch_all(pool, sql: str, *params):
     with pool.connection() as conn:
         return conn.execute(sql, params).fetchall()
+
+
+@pytest.fixture(scope="session")
+def http_bank(infra, settings, receiver, tmp_path_factory) -> WebService:
+    """The sandbox as a real gunicorn process (two workers) on the run's database."""
+    env = infra.service_env("bank_sandbox", DEPOSITORY_AGENT_URL=receiver.url, BANK_CALLBACK_URL=receiver.url,
+                            SANDBOX_SCRYPT_N=1024)
+    service = WebService("bank_sandbox", env, tmp_path_factory.mktemp("http-bank"), workers=2).start()
+    yield service
+    service.stop()
+
+
+@pytest.fixture
+def sandbox(http_bank, platform) -> BankClient:
+    """The platform's calls to the real sandbox over HTTP."""
+    return BankClient(http_bank.url, platform, PASSWORD)
