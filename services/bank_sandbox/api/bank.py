@@ -19,10 +19,13 @@ bp = Blueprint("bank", __name__, url_prefix="", description="Transaction service
 @bp.arguments(schemas.ServiceForm, location="form")
 @bp.response(200, schemas.SignedAnswer, description="the result the bank recorded for this requestNo (status 1 "
                                                     "success, 2 failure), also for a repeat of the same request")
-@bp.alt_response(400, schema=schemas.SignedAnswer,
-                 description="signed, recorded nowhere: 20007 expired, 00003 malformed; unsigned {code, msg} when "
-                             "it is not the platform's request for serviceName (platformNo, signature, field set)")
+@bp.alt_response(400, schema=schemas.ServiceRefusal,
+                 description="signed {respData, signature}, recorded nowhere: 20007 expired, 00003 malformed; "
+                             "unsigned {code, msg} when it is not the platform's request for serviceName "
+                             "(platformNo, signature, field set)")
 @bp.alt_response(409, schema=schemas.SignedAnswer, description="20008: the requestNo was used for another request")
+@bp.alt_response(502, schema=schemas.ErrorReply, description="only with the fault knob serviceLoseAnswer: the "
+                                                             "result was committed, its answer lost")
 def service(form):
     """A transaction service (CREATE_PROJECT ... CONFIRM_REPAYMENT), answered at once and signed."""
     deps = dependencies()

@@ -158,6 +158,13 @@ class SignedAnswer(Schema):
         "description": "standard Base64 of the bank's RSA signature over respData's bytes"})
 
 
+class ServiceRefusal(Schema):
+    respData = fields.String(metadata={"description": "signed refusals (20007, 00003): as in the 200 answer"})
+    signature = fields.String()
+    code = fields.Integer(metadata={"description": "unsigned refusals: not the platform's request for serviceName"})
+    msg = fields.String()
+
+
 class SignedUnknown(SignedAnswer):
     code = fields.Integer(metadata={"description": "908, unsigned: only for callers that do not verify the answer"})
     msg = fields.String()
