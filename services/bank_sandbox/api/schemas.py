@@ -147,7 +147,7 @@ class ServiceQuery(Schema):
 class ServiceForm(Schema):
     serviceName = fields.String(required=True, validate=validate.OneOf(contract.TRANSACTION_SERVICES))
     platformNo = _platform_no()
-    reqData = _base64(60000, "standard Base64 of the request's JSON, signed by the platform")
+    reqData = _base64(32768, "standard Base64 of the request's JSON, signed by the platform")
     signature = _base64(2048, "standard Base64 of the platform's RSA signature over reqData's bytes")
 
 
