@@ -18,7 +18,8 @@ def balance(pool, config: dict, user_no: str) -> dict:
         user = users.get(conn, user_no)
     if user is None:
         raise NotFound(f"unknown bank user {user_no[:64]}")
-    return {"userNo": user_no, "balance": format_fen(user["bank_balance"]), "frozen": format_fen(user["frozen_balance"])}
+    return {"userNo": user_no, "balance": format_fen(user["bank_balance"]),
+            "frozen": format_fen(user["frozen_balance"])}
 
 
 def totals(pool, config: dict) -> dict:

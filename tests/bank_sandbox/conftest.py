@@ -133,7 +133,8 @@ class Platform:
         """``details``: [(userNo, amount, interest)]."""
         return {"requestNo": self.request_no(), "preRequestNo": pre_request_no, "projectNo": project_no,
                 "commission": commission,
-                "details": [{"userNo": user, "amount": amount, "interest": interest} for user, amount, interest in details],
+                "details": [{"userNo": user, "amount": amount, "interest": interest}
+                            for user, amount, interest in details],
                 **request_times(), **changes}
 
     def gateway_params(self, service_name: str, payload: dict, key=None) -> dict:

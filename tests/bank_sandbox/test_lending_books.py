@@ -14,7 +14,8 @@ from datetime import datetime, timezone
 
 import pytest
 from hypothesis import HealthCheck, event, settings as hypothesis_settings, strategies as st
-from hypothesis.stateful import RuleBasedStateMachine, initialize, invariant, precondition, rule, run_state_machine_as_test
+from hypothesis.stateful import (RuleBasedStateMachine, initialize, invariant, precondition, rule,
+                                 run_state_machine_as_test)
 
 from tests.bank_sandbox.bank_client import PLATFORM_NO, BankClient, line_effects, yuan
 from tests.bank_sandbox.conftest import request_times
