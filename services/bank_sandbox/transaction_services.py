@@ -2,18 +2,20 @@
 "Transaction services").
 
 One transaction per request, serialized per requestNo: a requestNo the bank has recorded is answered
-with its recorded result (the same content again: the same answer and nothing more moves; other content:
-20008), even after the request's expiry, so the bank never gives two results for one requestNo. A new
-request is then checked at the database's clock (20007 once expired, 00003 malformed: answered signed,
-recorded nowhere), recorded, and run by its service inside a savepoint: a refusal rolls back whatever
-the service had done, and the request is recorded with its result, success or failure, in the same
-transaction. The fault knobs for answers then apply to the new result (:mod:`bank_sandbox.faults`).
+with its recorded result (the same content again: the same answer and nothing more moves; other
+content: 20008; a gateway request's requestNo: an unsigned 409), even after the request's expiry, so
+the bank never gives two results for one requestNo. A new request is then checked at the database's
+clock (20007 once expired, 00003 malformed: answered signed, recorded nowhere), recorded, and run by
+its service inside a savepoint: a refusal rolls back whatever the service had done, and the request is
+recorded with its result, success or failure, in the same transaction. The fault knobs for answers
+then apply to the new result (:mod:`bank_sandbox.faults`).
 """
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from shared import contract
 from shared.db import unit_of_work
+from shared.errors import Conflict
 
 from bank_sandbox import faults, loans, pre_transactions, projects, repayments, service_requests
 from bank_sandbox.repository import requests
@@ -68,7 +70,7 @@ def _run(conn, config: dict, service_name: str, platform_no: str, payload: dict,
     request = service_requests.check(config, service_name, platform_no, payload, requests.now(conn))
     if not requests.insert_service_request(conn, service_name, platform_no, payload.get("userNo"), payload,
                                            request.expires_at):
-        return (*_repeated(requests.get(conn, request_no), payload), None)  # a gateway request took it
+        return (*_repeated(requests.get(conn, request_no), payload), None)  # recorded by the gateway meanwhile
     try:
         with conn.transaction():
             SERVICES[service_name](conn, config, request)
@@ -82,8 +84,13 @@ def _run(conn, config: dict, service_name: str, platform_no: str, payload: dict,
 
 def _repeated(row: dict, payload: dict) -> tuple[int, dict]:
     """The answer to a requestNo already recorded: its result when the content is the same (the lifetime
-    aside: a request signed again with a new timestamp is the same request), 20008 otherwise."""
-    if row["notification"] is not None and _content(row["payload"]) == _content(payload):
+    aside: a request signed again with a new timestamp is the same request), 20008 otherwise. The
+    requestNo of a gateway request is refused unsigned: the bank never signs a transaction service's
+    result about it (its gateway request travels through browsers, whoever holds it could ask)."""
+    if row["service_name"] not in contract.TRANSACTION_SERVICES:
+        raise Conflict(f"requestNo {row['request_no']} is a {row['service_name']} request, not a transaction"
+                       " service's")
+    if _content(row["payload"]) == _content(payload):
         return RECORDED, recorded_result(row)
     return REUSED, result_json(row["request_no"], (contract.RESP_REQUEST_NO_REUSED,
                                                    f"requestNo {row['request_no']} was already used for another"

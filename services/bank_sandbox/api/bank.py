@@ -23,7 +23,8 @@ bp = Blueprint("bank", __name__, url_prefix="", description="Transaction service
                  description="signed {respData, signature}, recorded nowhere: 20007 expired, 00003 malformed; "
                              "unsigned {code, msg} when it is not the platform's request for serviceName "
                              "(platformNo, signature, field set)")
-@bp.alt_response(409, schema=schemas.SignedAnswer, description="20008: the requestNo was used for another request")
+@bp.alt_response(409, schema=schemas.ServiceRefusal, description="signed 20008: the requestNo was used for another "
+                 "transaction service's request; unsigned {code, msg}: it is a gateway request's")
 @bp.alt_response(413, schema=schemas.ErrorReply, description="a body above MAX_CONTENT_LENGTH (64 KiB)")
 @bp.alt_response(502, schema=schemas.ErrorReply, description="only with the fault knob serviceLoseAnswer: the "
                                                              "result was committed, its answer lost")
