@@ -8,7 +8,7 @@ from shared.signing import encode_wanxin
 if TYPE_CHECKING:
     from bank_sandbox.bootstrap import Keys
 
-SUCCESS = (contract.RESP_SUCCESS, "success")
+SUCCESS = (contract.SUCCESS_CODE, "success")
 
 
 class Refused(Exception):
