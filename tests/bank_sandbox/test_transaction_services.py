@@ -178,3 +178,14 @@ def test_copies_of_a_request_sent_at_once_run_once(sandbox, platform, pool):
     assert {answer.status_code for answer in answers} == {200}
     assert len({answer.text for answer in answers}) == 1
     assert sandbox.balances(lender) == (9000, 1000) and _lines(pool, tender["requestNo"]) == 1
+
+
+def test_a_transaction_services_request_has_no_bank_page_form(sandbox, platform):
+    _, _, tender = _tender(sandbox, platform)
+    assert sandbox.code(FREEZE, tender) == "00000"
+    form = sandbox.session.post(f"{sandbox.url}/gateway/confirm", timeout=10, headers={"Accept": "application/json"},
+                                data={"requestNo": tender["requestNo"], "token": "x", "password": "246810"})
+    assert form.status_code == 404 and form.json()["code"] == 908
+    confirm = sandbox.session.post(f"{sandbox.url}/sandbox/confirm", timeout=10,
+                                   json=platform.confirm_body(FREEZE, tender))
+    assert confirm.status_code == 400  # its fields are no gateway service's
