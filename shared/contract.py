@@ -295,6 +295,9 @@ RESP_ALREADY_OPENED = "20006"  # register for a userNo that already has an accou
 RESP_EXPIRED = "20007"  # the request's expired has passed: refused when brought, or closed by a query
 # (A result's status and transactionStatus: STATUS_* and TRANSACTION_STATUS above.)
 
+RESP_REQUEST_NO_REUSED = "20008"  # /service: the requestNo was already used for a request with other fields
+RESP_UNKNOWN_REQUEST = "40004"  # /service/query's signed "the bank does not know this requestNo" (status 0)
+
 # --- the wanxin gateway request: the fields the platform signs, per service ----------------------------
 GATEWAY_REQUEST_FIELDS = {
     PERSONAL_REGISTER: ("requestNo", "userNo", "fullname", "idNumber", "bankCode", "cardNumber", "mobile", "role",
@@ -307,6 +310,36 @@ REQUEST_TIME_FIELDS = ("timestamp", "expired")
 # The bank notifies results to the agent's GATEWAY_NOTIFY_PATH until it answers exactly GATEWAY_NOTIFY_RECEIPT.
 GATEWAY_NOTIFY_PATH = "/gateway"
 GATEWAY_NOTIFY_RECEIPT = "OK"
+
+# --- the transaction services (section 9): the bank's POST /service, signed both ways -------------------
+TRANSACTION_SERVICE_PATH = "/service"
+# The fields the platform signs, per service (plus REQUEST_TIME_FIELDS), and those of each entry of `details`.
+TRANSACTION_REQUEST_FIELDS = {
+    CREATE_PROJECT: ("requestNo", "projectNo", "userNo", "projectAmount", "projectName", "projectPeriod", "annualRate",
+                     "repaymentWay"),
+    MODIFY_PROJECT: ("requestNo", "projectNo", "projectStatus"),
+    PRE_TRANSACTION: ("requestNo", "userNo", "amount", "bizType", "projectNo"),
+    CANCEL_PRE_TRANSACTION: ("requestNo", "preRequestNo", "userNo", "amount"),
+    CONFIRM_LOAN: ("requestNo", "projectNo", "commission", "details"),
+    CONFIRM_REPAYMENT: ("requestNo", "preRequestNo", "projectNo", "commission", "details"),
+}
+TRANSACTION_SERVICES = tuple(TRANSACTION_REQUEST_FIELDS)
+TRANSACTION_DETAIL_FIELDS = {CONFIRM_LOAN: ("preRequestNo", "amount"),
+                             CONFIRM_REPAYMENT: ("userNo", "amount", "interest")}
+TRANSACTION_DETAILS_MAX = 200  # entries of one confirmation's `details`
+# The bank's answer: {"respData": standard Base64 of the result JSON, "signature": the bank's signature over
+# those JSON bytes}; the result JSON has exactly TRANSACTION_RESULT_FIELDS (status 1 success, 2 failure).
+TRANSACTION_ANSWER_FIELDS = ("respData", "signature")
+TRANSACTION_RESULT_FIELDS = ("requestNo", "respCode", "respMsg", "status")
+COLLECTING, FULLY = "COLLECTING", "FULLY"
+PROJECT_STATUSES = (COLLECTING, FULLY, REPAYING, MISCARRY, CLEARED)
+BIZ_TYPES = (TENDER, REPAYMENT)
+REPAYMENT_WAYS = (FIXED_REPAYMENT, FIXED_CAPITAL)
+# projectNo: 1 to 64 letters, digits, _ or -. annualRate: a fraction from 0 to 1 written one way only
+# (at most 6 decimals, no trailing zero: "0.18", "0.075", "0", "1"). projectPeriod: a JSON integer of months.
+PROJECT_NO_PATTERN = r"[A-Za-z0-9_-]{1,64}"
+ANNUAL_RATE_PATTERN = r"0|1|0\.[0-9]{0,5}[1-9]"
+PROJECT_PERIOD_MAX = 360
 
 # --- Huifu: the bank's callbacks to bank-callback -----------------------------------------------------
 USER_REGISTER, NET_SAVE = "UserRegister", "NetSave"

@@ -23,7 +23,7 @@ from bank_sandbox import notifications as notes
 from bank_sandbox.gateway_requests import GatewayRequest, RequestExpired
 from bank_sandbox.outbox import enqueue_wanxin
 from bank_sandbox.passwords import check_policy, hash_password, verify_password
-from bank_sandbox.repository import requests, transactions, users
+from bank_sandbox.repository import platform_accounts, requests, transactions, users
 
 if TYPE_CHECKING:
     from bank_sandbox.bootstrap import Keys
@@ -64,7 +64,7 @@ def form_request(pool, request_no: str, token: str) -> dict:
     """The request a bank-page form posts for, after checking the form's per-request token."""
     with unit_of_work(pool) as conn:
         row = requests.get(conn, request_no)
-    if row is None:
+    if row is None or row["form_token"] is None:  # no form for a transaction service's request
         raise NotFound(f"unknown request {request_no}")
     if not hmac.compare_digest(row["form_token"].encode(), token.encode()):
         raise Forbidden("this form has expired or does not belong to the request; open the bank page again")
@@ -138,7 +138,8 @@ def _open_account(conn, config, row, password, outcome):
 
 
 def _move_money(conn, config, row, password, outcome):
-    """Recharge: card -> depository account. Withdraw: depository account -> card."""
+    """Recharge: card -> depository account. Withdraw: depository account -> card, and the commission to the
+    platform's own account."""
     user = users.lock(conn, row["user_no"])
     if user is not None and password is not None:  # None: the page's cancel, nothing to check
         refusal = _check_password(conn, config, user, password)
@@ -156,7 +157,12 @@ def _move_money(conn, config, row, password, outcome):
         card, bank, shortage = amount, -(amount + commission), notes.BANK_INSUFFICIENT
     if user["card_balance"] + card < 0 or user["bank_balance"] + bank < 0:
         return shortage
-    transactions.insert(conn, row, commission, users.move(conn, user["user_no"], card, bank))
+    balances = users.move(conn, user["user_no"], card, bank)
+    if commission:
+        platform_accounts.credit(conn, row["platform_no"], commission)
+    transactions.insert(conn, {**{name: row[name] for name in ("request_no", "platform_no", "service_name", "user_no",
+                                                                "amount")},
+                               "commission": commission, "balances": balances})
     return notes.SUCCESS
 
 

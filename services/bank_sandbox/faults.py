@@ -1,8 +1,10 @@
-"""Fault knobs that make the bank misbehave on purpose: duplicates, delays, reordering, dropped attempts.
+"""Fault knobs that make the bank misbehave on purpose: duplicates, delays, reordering, dropped attempts
+of its notifications, and late or lost answers of ``POST /service``.
 
 Effective settings = the configuration (``SANDBOX_FAULT_*``) overlaid by what ``POST /sandbox/faults``
 stored. Duplicates, drops and delay are stamped on each delivery when it is enqueued; reordering is
-applied by the notifier when it picks deliveries.
+applied by the notifier when it picks deliveries; the answer faults are decided for each new result of
+``POST /service`` in the transaction that records it, and applied after its commit.
 """
 import random
 from dataclasses import asdict, dataclass, replace
@@ -15,10 +17,15 @@ from bank_sandbox.config import seconds
 from bank_sandbox.repository import faults as stored_faults
 
 REORDER_MODES = ("none", "newest_first", "shuffle")
+# What happens to the answer of a POST /service that recorded a new result: nothing, the connection is
+# closed without an answer, or a 502 (as a proxy that lost the bank's answer would say).
+LOSE_MODES = ("none", "close", "error")
 # Each numeric knob's range: the knobs given are checked against it, and the OpenAPI document states it.
 WHOLE_RANGES = {"duplicates": (0, 100), "dropFirst": (0, 100), "reorderBatch": (1, 1000)}
 NUMBER_RANGES = {"duplicateProbability": (0, 1), "dropProbability": (0, 1), "delaySeconds": (0, 3600),
-                 "reorderHoldSeconds": (0, 3600)}
+                 "reorderHoldSeconds": (0, 3600), "serviceFaultProbability": (0, 1),
+                 # below gunicorn's worker timeout (30 s), which would kill a worker sleeping longer
+                 "serviceDelaySeconds": (0, 25)}
 
 
 @dataclass(frozen=True)
@@ -33,9 +40,21 @@ class Faults:
     reorder: str = "none"
     reorderBatch: int = 2
     reorderHoldSeconds: float = 5.0
+    serviceDelaySeconds: float = 0.0
+    serviceLoseAnswer: str = "none"
+    serviceFaultProbability: float = 1.0
 
     def as_json(self) -> dict:
         return asdict(self)
+
+
+@dataclass(frozen=True)
+class AnswerFault:
+    """What the faults decide for the answer of one new ``POST /service`` result: wait ``delay`` seconds
+    after the commit, then answer, or lose the answer (``lose``: close or error)."""
+
+    delay: float
+    lose: str
 
 
 @dataclass(frozen=True)
@@ -58,6 +77,9 @@ def from_config(config: dict) -> Faults:
         "reorder": config["SANDBOX_FAULT_REORDER"],
         "reorderBatch": config["SANDBOX_FAULT_REORDER_BATCH"],
         "reorderHoldSeconds": seconds(config, "SANDBOX_FAULT_REORDER_HOLD_SECONDS"),
+        "serviceDelaySeconds": seconds(config, "SANDBOX_FAULT_SERVICE_DELAY_SECONDS"),
+        "serviceLoseAnswer": config["SANDBOX_FAULT_SERVICE_LOSE_ANSWER"],
+        "serviceFaultProbability": float(config["SANDBOX_FAULT_SERVICE_PROBABILITY"]),
     })
 
 
@@ -113,6 +135,8 @@ def validated(base: Faults, changes: dict) -> Faults:
             changes = {**changes, name: float(value)}
     if "reorder" in changes and changes["reorder"] not in REORDER_MODES:
         raise BadRequest(f"reorder must be one of {', '.join(REORDER_MODES)}")
+    if "serviceLoseAnswer" in changes and changes["serviceLoseAnswer"] not in LOSE_MODES:
+        raise BadRequest(f"serviceLoseAnswer must be one of {', '.join(LOSE_MODES)}")
     return replace(base, **changes)
 
 
@@ -122,3 +146,12 @@ def stamp(faults: Faults, rng: random.Random | None = None) -> Stamp:
     duplicates = faults.duplicates if faults.duplicates and rng.random() < faults.duplicateProbability else 0
     drops = faults.dropFirst if faults.dropFirst and rng.random() < faults.dropProbability else 0
     return Stamp(duplicates=duplicates, drops=drops, delay=timedelta(seconds=faults.delaySeconds))
+
+
+def answer_fault(faults: Faults, rng: random.Random | None = None) -> AnswerFault | None:
+    """Decide the fault of the answer to one new ``POST /service`` result (None: answer at once)."""
+    if not faults.serviceDelaySeconds and faults.serviceLoseAnswer == "none":
+        return None
+    if (rng or random).random() >= faults.serviceFaultProbability:
+        return None
+    return AnswerFault(delay=faults.serviceDelaySeconds, lose=faults.serviceLoseAnswer)

@@ -3,11 +3,10 @@
 
 The service a request is for is bound to what was signed: the signed JSON's exact set of fields is
 that service's (:data:`shared.contract.GATEWAY_REQUEST_FIELDS` plus its lifetime), whatever
-serviceName the URL claims, and every field has one exact format (amounts as strings with two
-decimals, no surrounding spaces). A request whose ``expired`` has passed is refused with the bank's
-code 20007 before anything else is looked at or stored.
+serviceName the URL claims, and every field has one exact format (:mod:`bank_sandbox.request_fields`:
+amounts as strings with two decimals, no surrounding spaces). A request whose ``expired`` has passed
+is refused with the bank's code 20007 before anything else is looked at or stored.
 """
-import re
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from typing import TYPE_CHECKING
@@ -18,26 +17,14 @@ from shared.errors import BadRequest
 from shared.money import parse_yuan
 from shared.signing import decode_wanxin, parse_wanxin_time
 
+from bank_sandbox.request_fields import check_texts
+
 if TYPE_CHECKING:
     from bank_sandbox.bootstrap import Keys
 
 _FIELD_SETS = {name: frozenset(fields + contract.REQUEST_TIME_FIELDS)
                for name, fields in contract.GATEWAY_REQUEST_FIELDS.items()}
 EXPIRED_CODE = int(contract.RESP_EXPIRED)
-_FORMATS = {
-    "requestNo": (contract.REQUEST_NO_PATTERN, contract.REQUEST_NO_RULE),
-    "userNo": (contract.USER_NO_PATTERN, contract.USER_NO_RULE),
-    "idNumber": (r"[0-9A-Za-z]{6,32}", "6 to 32 letters or digits"),
-    "bankCode": (r"[A-Za-z0-9_]{2,20}", "2 to 20 letters, digits or _"),
-    "cardNumber": (r"[0-9]{8,30}", "8 to 30 digits"),
-    "mobile": (r"\+?[0-9]{6,20}", "a phone number of 6 to 20 digits"),
-    "role": (r"[IB]", "I (investor) or B (borrower)"),
-    "fullname": (r"[^\x00-\x1f\x7f]{1,64}", "1 to 64 characters without control characters"),
-    "callbackUrl": (r"https?://[^\s]{1,1016}", "an absolute http(s) URL of at most 1024 characters"),
-    "amount": (contract.AMOUNT_PATTERN, 'yuan with two decimals, such as "100.00"'),
-    "commission": (contract.AMOUNT_PATTERN, 'yuan with two decimals, such as "1.00"'),
-}
-_PATTERNS = {name: re.compile(pattern) for name, (pattern, _) in _FORMATS.items()}
 
 
 class RequestExpired(BadRequest):
@@ -82,10 +69,7 @@ def verify(config: dict, keys: "Keys", platform_no: str, req_data: str, signatur
     payload = decode_wanxin(req_data, signature, keys.platform_public(), config["SIGN_HASH"], config["MIN_KEY_BITS"])
     expires_at = check_expiry(payload, datetime.now(timezone.utc))
     service_name = _signed_service(payload, service_name)
-    for name in contract.GATEWAY_REQUEST_FIELDS[service_name]:
-        value = payload[name]
-        if not isinstance(value, str) or not _PATTERNS[name].fullmatch(value):
-            raise BadRequest(f"reqData.{name} must be {_FORMATS[name][1]}")
+    check_texts(payload, contract.GATEWAY_REQUEST_FIELDS[service_name])
     _check_callback_url(payload["callbackUrl"])
     amount = commission = None
     if service_name in (contract.RECHARGE, contract.WITHDRAW):

@@ -6,11 +6,14 @@ from datetime import datetime, timedelta, timezone
 import pytest
 
 from shared.config import key_path
+from shared.errors import BadRequest
 from shared.signing import decode_wanxin, encode_wanxin, load_key, wanxin_time
 
 from bank_sandbox.bootstrap import create_app, dependencies
 from bank_sandbox.config import load
+from tests.bank_sandbox.bank_client import BankClient
 from tests.bank_sandbox.receiver import Receiver
+from tests.support.processes import WebService
 
 FAST = {
     "NOTIFIER_BACKOFF_BASE_SECONDS": "0.05",
@@ -99,6 +102,41 @@ class Platform:
                 "cardNumber": "6222020200112233445", "mobile": "13800138000",
                 "callbackUrl": "http://frontend.test/withdraw", **request_times(), **changes}
 
+    @staticmethod
+    def project_no() -> str:
+        return "PRJ_" + uuid.uuid4().hex.upper()
+
+    def project(self, borrower: str, amount: str = "1000.00", **changes) -> dict:
+        return {"requestNo": self.request_no(), "projectNo": self.project_no(), "userNo": borrower,
+                "projectAmount": amount, "projectName": "借款 ORD-1", "projectPeriod": 12, "annualRate": "0.18",
+                "repaymentWay": "FIXED_REPAYMENT", **request_times(), **changes}
+
+    def project_status(self, project_no: str, status: str, **changes) -> dict:
+        return {"requestNo": self.request_no(), "projectNo": project_no, "projectStatus": status, **request_times(),
+                **changes}
+
+    def freeze(self, user_no: str, amount: str, biz_type: str, project_no: str, **changes) -> dict:
+        return {"requestNo": self.request_no(), "userNo": user_no, "amount": amount, "bizType": biz_type,
+                "projectNo": project_no, **request_times(), **changes}
+
+    def cancel(self, pre_request_no: str, user_no: str, amount: str, **changes) -> dict:
+        return {"requestNo": self.request_no(), "preRequestNo": pre_request_no, "userNo": user_no, "amount": amount,
+                **request_times(), **changes}
+
+    def loan(self, project_no: str, commission: str, details: list, **changes) -> dict:
+        """``details``: [(preRequestNo, amount)]."""
+        return {"requestNo": self.request_no(), "projectNo": project_no, "commission": commission,
+                "details": [{"preRequestNo": pre, "amount": amount} for pre, amount in details], **request_times(),
+                **changes}
+
+    def repayment(self, pre_request_no: str, project_no: str, commission: str, details: list, **changes) -> dict:
+        """``details``: [(userNo, amount, interest)]."""
+        return {"requestNo": self.request_no(), "preRequestNo": pre_request_no, "projectNo": project_no,
+                "commission": commission,
+                "details": [{"userNo": user, "amount": amount, "interest": interest}
+                            for user, amount, interest in details],
+                **request_times(), **changes}
+
     def gateway_params(self, service_name: str, payload: dict, key=None) -> dict:
         req_data, signature = encode_wanxin(payload, key or self.private, self.settings["SIGN_HASH"])
         return {"serviceName": service_name, "platformNo": self.settings["PLATFORM_NO"],
@@ -112,6 +150,17 @@ class Platform:
     def read_notification(self, params: dict) -> dict:
         """Verify a bank-signed message with bank_public.pem, as the agent does."""
         return decode_wanxin(params["reqData"], params["signature"], self.bank_public, self.settings["SIGN_HASH"])
+
+    def read_answer(self, answer: dict) -> dict:
+        """Verify a bank-signed answer ``{respData, signature}`` (POST /service, the unknown query) and read it."""
+        return decode_wanxin(answer["respData"], answer["signature"], self.bank_public, self.settings["SIGN_HASH"])
+
+    def answer_verifies(self, answer: dict) -> bool:
+        try:
+            self.read_answer(answer)
+        except BadRequest:
+            return False
+        return True
 
 
 @pytest.fixture(scope="session")
@@ -136,3 +185,19 @@ def fetch_one(pool, sql: str, *params):
 def fetch_all(pool, sql: str, *params):
     with pool.connection() as conn:
         return conn.execute(sql, params).fetchall()
+
+
+@pytest.fixture(scope="session")
+def http_bank(infra, settings, receiver, tmp_path_factory) -> WebService:
+    """The sandbox as a real gunicorn process (two workers) on the run's database."""
+    env = infra.service_env("bank_sandbox", DEPOSITORY_AGENT_URL=receiver.url, BANK_CALLBACK_URL=receiver.url,
+                            SANDBOX_SCRYPT_N=1024)
+    service = WebService("bank_sandbox", env, tmp_path_factory.mktemp("http-bank"), workers=2).start()
+    yield service
+    service.stop()
+
+
+@pytest.fixture
+def sandbox(http_bank, platform) -> BankClient:
+    """The platform's calls to the real sandbox over HTTP."""
+    return BankClient(http_bank.url, platform, PASSWORD)

@@ -1,4 +1,6 @@
 """Confirming requests without a browser: accounts, recharges, withdrawals, refusals."""
+from decimal import Decimal
+
 from tests.bank_sandbox.conftest import PASSWORD, fetch_all, fetch_one
 
 
@@ -38,11 +40,16 @@ def test_open_account_recharge_and_withdraw_move_the_balances(client, pool, plat
     note, _ = _notification(pool, platform, recharge["requestNo"])
     assert note["transactionStatus"] == "SUCCESS" and note["amount"] == "150.50" and note["status"] == 1
 
+    platform_before = Decimal(client.get("/balance-details/WANXINP2P").json["balance"])
     withdraw = platform.withdraw(user_no, "100.00", commission="0.50")
     answer = _confirm(client, platform, "WITHDRAW", withdraw)
     assert answer.status_code == 200 and answer.json["status"] == 1
     assert _balances(pool, user_no) == {"card_balance": 10_000_000 - 15050 + 10000, "bank_balance": 15050 - 10050}
-    assert client.get(f"/balance-details/{user_no}").json == {"userNo": user_no, "balance": "50.00"}
+    assert client.get(f"/balance-details/{user_no}").json == {"userNo": user_no, "balance": "50.00", "frozen": "0.00"}
+    # the commission is paid into the platform's own account, not lost
+    platform_account = client.get("/balance-details/WANXINP2P").json
+    assert Decimal(platform_account["balance"]) - platform_before == Decimal("0.50")
+    assert platform_account["frozen"] == "0.00" and platform_account["userNo"] == "WANXINP2P"
     request_rows = fetch_all(pool, "select status from bank_requests where user_no = %s", user_no)
     assert [row["status"] for row in request_rows] == [1, 1, 1]
 

@@ -24,9 +24,31 @@ def test_service_query_is_signed_by_the_bank_and_follows_the_status(client, plat
         assert "signature" in str(exc)
 
 
+def test_service_query_unknown_request_is_a_signed_404_and_no_other_404_passes_for_it(client, platform):
+    request_no = platform.request_no()
+    unknown = client.get("/service/query", query_string={"platformNo": "WANXINP2P", "requestNo": request_no})
+    assert unknown.status_code == 404
+    assert set(unknown.json) == {"respData", "signature", "code", "msg"}
+    assert (unknown.json["code"], unknown.json["msg"]) == (908, "unknown request")  # unsigned, for old callers
+    result = platform.read_answer(unknown.json)
+    assert result == {"requestNo": request_no, "respCode": "40004", "respMsg": result["respMsg"], "status": 0}
+    assert result["respMsg"]
+    # the answer is about the requestNo asked: it cannot be taken for another one
+    other = client.get("/service/query", query_string={"platformNo": "WANXINP2P", "requestNo": platform.request_no()})
+    assert platform.read_answer(other.json)["requestNo"] != request_no
+    assert platform.answer_verifies({"respData": other.json["respData"], "signature": unknown.json["signature"]}) \
+        is False
+    # a 404 of an unknown path, or of a path a wrong base URL leads to, is not the bank's signed answer
+    for path in ("/service/query/", "/service/quer", "/nowhere"):
+        stray = client.get(path, query_string={"platformNo": "WANXINP2P", "requestNo": request_no})
+        assert stray.status_code in (404, 405) and "respData" not in stray.json
+    # the platform's own request signed with the platform's key is no bank answer either
+    forged = platform.gateway_params("RECHARGE", {"requestNo": request_no, "respCode": "40004", "respMsg": "x",
+                                                  "status": 0})
+    assert platform.answer_verifies({"respData": forged["reqData"], "signature": forged["signature"]}) is False
+
+
 def test_service_query_unknown_request_and_platform(client):
-    unknown = client.get("/service/query", query_string={"platformNo": "WANXINP2P", "requestNo": "REQ_" + "0" * 32})
-    assert unknown.status_code == 404 and unknown.json == {"code": 908, "msg": "unknown request"}
     other = client.get("/service/query", query_string={"platformNo": "X", "requestNo": "REQ_1"})
     assert other.status_code == 400
     assert client.get("/service/query").status_code == 400

@@ -1,9 +1,9 @@
-"""The sandbox's own endpoints: confirming without a browser (public, it needs the transaction password)
-and the fault knobs (service token)."""
+"""The sandbox's own endpoints: confirming without a browser (public, it needs the transaction password),
+the bank's totals (public) and the fault knobs (service token)."""
 from shared.auth import require_service_token
 from shared.web import Blueprint
 
-from bank_sandbox import confirmation, faults, gateway_requests
+from bank_sandbox import balances, confirmation, faults, gateway_requests
 from bank_sandbox.api import schemas
 from bank_sandbox.bootstrap import dependencies
 
@@ -25,6 +25,14 @@ def confirm(body):
     confirmation.record(deps.pool, verified)
     return confirmation.confirm(deps.pool, deps.config, deps.keys, verified.request_no, body["password"],
                                 body["outcome"]).as_json()
+
+
+@bp.route("/sandbox/totals", methods=["GET"])
+@bp.response(200, schemas.Totals)
+def totals():
+    """The bank's money added up: it only ever moves, so ``total`` changes only when a user is opened."""
+    deps = dependencies()
+    return balances.totals(deps.pool, deps.config)
 
 
 @admin.route("/sandbox/faults", methods=["GET"])

@@ -11,7 +11,7 @@ from marshmallow import EXCLUDE, Schema, ValidationError, fields, validate
 
 from shared import contract
 
-from bank_sandbox.faults import NUMBER_RANGES, REORDER_MODES, WHOLE_RANGES
+from bank_sandbox.faults import LOSE_MODES, NUMBER_RANGES, REORDER_MODES, WHOLE_RANGES
 
 FROM_CONFIG = "from_config"
 NO_NUL = "^[^\\u0000]*$"  # every service refuses NUL in any text (shared.inputs)
@@ -127,6 +127,12 @@ class Faults(Schema):
     reorder = fields.String(validate=validate.OneOf(REORDER_MODES))
     reorderBatch = _whole_knob("reorderBatch", "hold first attempts until this many wait")
     reorderHoldSeconds = _number_knob("reorderHoldSeconds", "or until the oldest has waited this long")
+    serviceDelaySeconds = _number_knob("serviceDelaySeconds", "POST /service: after committing a new result, wait "
+                                                              "this long before answering")
+    serviceLoseAnswer = fields.String(validate=validate.OneOf(LOSE_MODES), metadata={
+        "description": "POST /service: after committing a new result (and the delay), close the connection "
+                       "without an answer, or answer 502 (error)"})
+    serviceFaultProbability = _number_knob("serviceFaultProbability", "chance a new result gets the answer faults")
 
 
 class FaultsView(Faults):
@@ -138,6 +144,32 @@ class ServiceQuery(Schema):
     requestNo = _text(maximum=64)
 
 
+class ServiceForm(Schema):
+    serviceName = fields.String(required=True, validate=validate.OneOf(contract.TRANSACTION_SERVICES))
+    platformNo = _platform_no()
+    reqData = _base64(32768, "standard Base64 of the request's JSON, signed by the platform")
+    signature = _base64(2048, "standard Base64 of the platform's RSA signature over reqData's bytes")
+
+
+class SignedAnswer(Schema):
+    respData = fields.String(required=True, metadata={
+        "description": "standard Base64 of the result JSON {requestNo, respCode, respMsg, status}"})
+    signature = fields.String(required=True, metadata={
+        "description": "standard Base64 of the bank's RSA signature over respData's bytes"})
+
+
+class ServiceRefusal(Schema):
+    respData = fields.String(metadata={"description": "signed refusals (20007, 00003): as in the 200 answer"})
+    signature = fields.String()
+    code = fields.Integer(metadata={"description": "unsigned refusals: not the platform's request for serviceName"})
+    msg = fields.String()
+
+
+class SignedUnknown(SignedAnswer):
+    code = fields.Integer(metadata={"description": "908, unsigned: only for callers that do not verify the answer"})
+    msg = fields.String()
+
+
 class SignedMessage(Schema):
     serviceName = fields.String(required=True)
     platformNo = fields.String(required=True)
@@ -147,7 +179,16 @@ class SignedMessage(Schema):
 
 class Balance(Schema):
     userNo = fields.String(required=True)
-    balance = fields.String(required=True, metadata={"description": "the depository account balance in yuan"})
+    balance = fields.String(required=True, metadata={"description": "the available balance in yuan"})
+    frozen = fields.String(required=True, metadata={"description": "what pre-transactions hold, in yuan"})
+
+
+class Totals(Schema):
+    cards = fields.String(required=True, metadata={"description": "every bank user's card balance, in yuan"})
+    available = fields.String(required=True, metadata={"description": "every depository account's available balance"})
+    frozen = fields.String(required=True, metadata={"description": "every depository account's frozen balance"})
+    platform = fields.String(required=True, metadata={"description": "the platform's own account"})
+    total = fields.String(required=True, metadata={"description": "the sum; it changes only when a user is opened"})
 
 
 class StatementQuery(Schema):
@@ -163,6 +204,11 @@ class StatementLine(Schema):
     commission = fields.String(required=True)
     status = fields.Integer(required=True)
     time = fields.String(required=True)
+    projectNo = fields.String(metadata={"description": "freezes, cancels and confirmations"})
+    bizType = fields.String(metadata={"description": "freezes and cancels: TENDER or REPAYMENT"})
+    preRequestNo = fields.String(metadata={"description": "cancels and repayments: the freeze"})
+    details = fields.List(fields.Dict(), metadata={
+        "description": "loans: [{preRequestNo, userNo, amount}]; repayments: [{userNo, amount, interest}]"})
 
 
 class Statement(Schema):
