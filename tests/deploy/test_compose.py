@@ -5,7 +5,7 @@ from urllib.parse import urlparse
 
 import pytest
 
-from tests.deploy.layout import (DATABASES, REPO, SANDBOX_PACKAGE, SPEC_PORTS, as_argv, bind_of, command_package,
+from tests.deploy.layout import (DATABASES, REPO, SANDBOX_PACKAGES, SPEC_PORTS, as_argv, bind_of, command_package,
                                  compose, env_dict, procfile, without_bind)
 
 INFRA = {"postgres", "rabbitmq", "redis"}
@@ -120,8 +120,8 @@ def test_service_to_service_urls_use_compose_names(services):
 
 
 def test_sandbox_is_only_in_its_profile(services):
-    sandbox = {name for name, argv in PROCESSES.items() if command_package(argv) == SANDBOX_PACKAGE}
-    assert sandbox == {"bank-sandbox", "sandbox-notifier"}
+    sandbox = {name for name, argv in PROCESSES.items() if command_package(argv) in SANDBOX_PACKAGES}
+    assert sandbox == {"bank-sandbox", "sandbox-notifier", "partner-sandbox"}
     for name, service in services.items():
         if name in sandbox:
             assert service["profiles"] == ["sandbox"], name
@@ -140,7 +140,7 @@ def test_every_dockerfile_referenced_exists(services):
         assert service["image"] == built[0]["image"], "one image serves every process"
 
 
-def test_postgres_init_creates_the_five_databases(services):
+def test_postgres_init_creates_every_services_database(services):
     assert "./deploy/postgres-init:/docker-entrypoint-initdb.d:ro" in services["postgres"]["volumes"]
     scripts = sorted((REPO / "deploy" / "postgres-init").glob("*.sql"))
     text = "\n".join(path.read_text() for path in scripts)
