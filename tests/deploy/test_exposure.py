@@ -35,7 +35,8 @@ IDENTITY = {"user-center": "user-center", "gateway-notify-consumer": "user-cente
             "netsave-crediter": "bank-callback", "reconcile": "reconciliation",
             # lending's: one identity per set of services called, so that each accepts exactly its callers
             "lending": "lending", "depository-state-check": "lending-state-check", "ledger-mirror": "lending-ledger",
-            **{process: "lending-settlement" for process in ("audit-result", "disburse", "loan-result", "repay-result")}}
+            **{process: "lending-settlement"
+               for process in ("audit-result", "disburse", "loan-result", "repay-result")}}
 CALLERS = {  # web service -> the processes calling it with their token
     "user-center": {"reconcile", "lending", "depository-state-check"},
     "depository-agent": {"user-center", "gateway-notify-consumer", "lending", "audit-result", "disburse",
