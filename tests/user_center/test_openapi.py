@@ -112,6 +112,6 @@ def test_request_bodies_list_every_field_they_take(app):
     document = app.test_client().get("/openapi.json").json
     bodies = [(path, method) for path, operations in document["paths"].items()
               for method, operation in operations.items() if "requestBody" in operation]
-    assert len(bodies) == 5
+    assert len(bodies) == 7
     for path, method in bodies:
         assert body_schema(document, path, method)["additionalProperties"] is False, path
