@@ -121,7 +121,7 @@ def _open_account(pool: ConnectionPool, agent: AgentClient, config: dict, link: 
     if status(pool, link["user_no"])["depositoryStatus"] == OPENED:
         return None
     form = {name: link[name] for name in ("fullname", "id_number", "bank_code", "card_number", "mobile", "role")}
-    form["callback_url"] = config["PUBLIC_URL"].rstrip("/") + FRONTEND_CALLBACK
+    form["callback_url"] = config["USER_CENTER_PUBLIC_URL"].rstrip("/") + FRONTEND_CALLBACK
     try:
         return accounts.open_account(pool, agent, link["user_no"], form)
     except Conflict:

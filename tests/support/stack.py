@@ -62,6 +62,8 @@ def start_stack(infra: Infra, log_dir: Path, settings: dict | None = None, worke
     wiring = {env_name: f"http://127.0.0.1:{ports[package]}" for package, env_name in WEB_SERVICES.items()}
     # the bank may send browsers back only to this stack's own frontend
     wiring["CALLBACK_URL_PREFIXES"] = wiring["USER_CENTER_URL"] + "/"
+    # user-center's one-time links point the browser at this stack's own user-center
+    wiring["USER_CENTER_PUBLIC_URL"] = wiring["USER_CENTER_URL"]
     stack = Stack(infra, log_dir, {**wiring, **(settings or {})})
     try:
         for package in WEB_SERVICES:

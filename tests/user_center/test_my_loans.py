@@ -1,49 +1,10 @@
 """``GET /my/loans``: the signed-in user's own loans and plans from lending's ``GET /internal/loans``, amounts
 in yuan; lending down or answering garbage is a clear 503 or 502, never a 500."""
-import threading
-
 import pytest
-from flask import Flask, jsonify, request
 
-from tests.user_center.standins import HttpStandIn
+from tests.user_center.standins import LendingStandIn, loan_of
 
-from lending.api.schemas import LoansData
 from user_center.bootstrap import create_app
-
-
-def loan_of(user_no: str, amount: int = 300_000) -> dict:
-    """A disbursed 3-month loan as lending's ``/internal/loans`` answers it (fen)."""
-    return {"orderNo": "ORD-" + user_no[-8:], "borrowNo": "BRW_" + user_no[4:], "status": 30, "amount": amount,
-            "serviceFee": 1_501, "term": 3, "annualRate": "0.18", "repaymentWay": "FIXED_REPAYMENT",
-            "loanTime": "2026-12-01 10:00:00",
-            "plans": [{"period": period, "dueDate": f"2027-0{period}-01", "principal": 100_000, "interest": 4_501,
-                       "total": 104_501, "penalty": 0, "paid": 104_501 if period == 1 else 0,
-                       "status": 1 if period == 1 else 0, "overdueDays": 0} for period in (1, 2, 3)]}
-
-
-class LendingStandIn(HttpStandIn):
-    """lending's ``GET /internal/loans?userNo=`` (service token): ``loans[userNo]``, or ``answer`` when set."""
-
-    def __init__(self, token: str):
-        self.token = token
-        self.loans: dict[str, list] = {}
-        self.asked: list[str] = []
-        self.answer: tuple[int, object] | None = None
-        self.lock = threading.Lock()
-        app = Flask("lending-standin")
-        app.get("/internal/loans")(self._loans)
-        super().__init__(app)
-
-    def _loans(self):
-        if request.headers.get("Authorization") != f"Bearer {self.token}":
-            return jsonify(code=901, msg="service token required"), 401
-        self.asked.append(request.args["userNo"])
-        if self.answer is not None:
-            status, body = self.answer
-            return (jsonify(body) if not isinstance(body, str) else body), status
-        answer = {"loans": self.loans.get(request.args["userNo"], [])}
-        assert LoansData().validate(answer) == {}, "the stand-in answers what lending's schema says"
-        return jsonify(answer)
 
 
 @pytest.fixture(scope="module")

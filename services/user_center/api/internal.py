@@ -72,4 +72,4 @@ def open_account_link(args):
     deps = dependencies()
     link = {name: args[name] for name in ("user_no", "fullname", "mobile", "bank_code", "card_number", "role")}
     link["id_number"] = args["id_number"].upper()
-    return ok(borrowers.create_link(deps.pool, deps.config["PUBLIC_URL"], link, args["valid_minutes"]))
+    return ok(borrowers.create_link(deps.pool, deps.config["USER_CENTER_PUBLIC_URL"], link, args["valid_minutes"]))
