@@ -18,17 +18,26 @@ expect = sync_api.expect
 
 
 @pytest.fixture(scope="module")
-def lending(infra):
-    standin = LendingStandIn(infra.internal_token).start()
-    yield standin
-    standin.stop()
-
-
-@pytest.fixture(scope="module")
-def lending_stack(chromium, infra, lending, tmp_path_factory):
+def lending_stack(chromium, infra, tmp_path_factory):
+    """The stack, its user-center reading loans from a lending stand-in: ``(stack, stand-in)``."""
+    lending = LendingStandIn(infra.internal_token).start()
     running = start_stack(infra, tmp_path_factory.mktemp("stack"), settings={**FAST, "LENDING_URL": lending.url})
-    yield running
+    yield running, lending
     running.stop()
+    lending.stop()
+
+
+def new_link(user_center: str, token: str) -> tuple[str, dict, str]:
+    """A new borrower and a link for them, as lending asks: ``(userNo, the link's fields, url)``."""
+    service = {"Authorization": f"Bearer {token}"}
+    mobile, id_number = new_mobile(), str(uuid.uuid4().int)[:17] + "X"
+    user_no = requests.post(f"{user_center}/internal/consumers", headers=service, timeout=10, json={
+        "mobile": mobile, "fullname": "刘借款", "idNumber": id_number}).json()["result"]["userNo"]
+    link = {"userNo": user_no, "fullname": "刘借款", "idNumber": id_number, "mobile": mobile, "bankCode": "ICBK",
+            "cardNumber": "6222020200198765432", "role": "B", "validMinutes": 10}
+    url = requests.post(f"{user_center}/internal/open-account-links", headers=service, timeout=10,
+                        json=link).json()["result"]["url"]
+    return user_no, link, url
 
 
 class LinkShots:
@@ -43,16 +52,10 @@ class LinkShots:
         page.screenshot(path=str(ARTIFACTS / f"{self.walk}-{self.taken:02d}-{name}.png"), full_page=True)
 
 
-def test_a_one_time_link_opens_the_account_and_shows_my_loans(lending_stack, lending, page, infra):
-    user_center = lending_stack.url("user_center")
-    service = {"Authorization": f"Bearer {infra.internal_token}"}
-    mobile, id_number = new_mobile(), str(uuid.uuid4().int)[:17] + "X"
-    user_no = requests.post(f"{user_center}/internal/consumers", headers=service, timeout=10, json={
-        "mobile": mobile, "fullname": "刘借款", "idNumber": id_number}).json()["result"]["userNo"]
-    link = {"userNo": user_no, "fullname": "刘借款", "idNumber": id_number, "mobile": mobile, "bankCode": "ICBK",
-            "cardNumber": "6222020200198765432", "role": "B", "validMinutes": 10}
-    url = requests.post(f"{user_center}/internal/open-account-links", headers=service, timeout=10,
-                        json=link).json()["result"]["url"]
+def test_a_one_time_link_opens_the_account_and_shows_my_loans(lending_stack, page, infra):
+    stack, lending = lending_stack
+    user_center = stack.url("user_center")
+    user_no, link, url = new_link(user_center, infra.internal_token)
     assert url.startswith(user_center + "/open-account/")
     lending.loans[user_no] = [loan_of(user_no)]
     shots, walk = LinkShots("lending-link"), Walk(page, lambda tab, name: None)
@@ -102,8 +105,8 @@ def test_a_one_time_link_opens_the_account_and_shows_my_loans(lending_stack, len
     other.close()
 
     # A new link for the opened account only signs in, straight to 我的借款.
-    again = requests.post(f"{user_center}/internal/open-account-links", headers=service, timeout=10,
-                          json=link).json()["result"]["url"]
+    again = requests.post(f"{user_center}/internal/open-account-links", timeout=10, json=link,
+                          headers={"Authorization": f"Bearer {infra.internal_token}"}).json()["result"]["url"]
     fresh = page.context.browser.new_context(locale="zh-CN")
     tab = fresh.new_page()
     tab.goto(again)
@@ -114,15 +117,10 @@ def test_a_one_time_link_opens_the_account_and_shows_my_loans(lending_stack, len
     fresh.close()
 
 
-def test_lending_down_is_explained_on_my_loans(lending_stack, lending, page, infra):
-    user_center = lending_stack.url("user_center")
-    service = {"Authorization": f"Bearer {infra.internal_token}"}
-    mobile, id_number = new_mobile(), str(uuid.uuid4().int)[:17] + "X"
-    user_no = requests.post(f"{user_center}/internal/consumers", headers=service, timeout=10, json={
-        "mobile": mobile, "fullname": "刘借款", "idNumber": id_number}).json()["result"]["userNo"]
-    url = requests.post(f"{user_center}/internal/open-account-links", headers=service, timeout=10, json={
-        "userNo": user_no, "fullname": "刘借款", "idNumber": id_number, "mobile": mobile, "bankCode": "ICBK",
-        "cardNumber": "6222020200198765432", "role": "B", "validMinutes": 10}).json()["result"]["url"]
+def test_lending_down_is_explained_on_my_loans(lending_stack, page, infra):
+    stack, lending = lending_stack
+    user_center = stack.url("user_center")
+    _, _, url = new_link(user_center, infra.internal_token)
     page.goto(url)
     page.click("#link-continue")
     page.wait_for_url("**/gateway?**")
