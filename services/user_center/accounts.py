@@ -35,9 +35,9 @@ def login(pool: ConnectionPool, config: dict, throttle: LoginThrottle, mobile: s
           address: str, device: Device | None) -> tuple[dict, str]:
     """An access token for the user and a new device cookie for the browser.
 
-    The same 401 for an unknown mobile, a user without a password and a wrong password. ``device`` is the caller's valid device
-    cookie, if any: it counts only when it names this account (see :mod:`user_center.login_throttle`
-    for the limits, 429 once used up).
+    The same 401 for an unknown mobile, a user without a password and a wrong password. ``device`` is the
+    caller's valid device cookie, if any: it counts only when it names this account (see
+    :mod:`user_center.login_throttle` for the limits, 429 once used up).
     """
     with pool.connection() as conn:
         row = consumers.find_by_mobile(conn, mobile)

@@ -277,7 +277,8 @@ class ConsumerStatus(Schema):
 
 
 class OpenAccountLink(Schema):
-    url = fields.String(metadata={"description": "<USER_CENTER_PUBLIC_URL>/open-account/<43-character token>; usable once"})
+    url = fields.String(metadata={
+        "description": "<USER_CENTER_PUBLIC_URL>/open-account/<43-character token>; usable once"})
     expiresAt = fields.Integer(metadata={"description": "Unix seconds; the link is refused from this second on"})
 
 
