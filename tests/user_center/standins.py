@@ -164,10 +164,11 @@ def loan_of(user_no: str, amount: int = 300_000) -> dict:
 
 
 class LendingStandIn(HttpStandIn):
-    """lending's ``GET /internal/loans?userNo=`` (service token): ``loans[userNo]``, or ``answer`` when set."""
+    """lending's ``GET /internal/loans?userNo=`` (service token): ``loans[userNo]`` (else ``[every_user(userNo)]``
+    when given, else none), or ``answer`` when set."""
 
-    def __init__(self, token: str):
-        self.token = token
+    def __init__(self, token: str, every_user=None):
+        self.token, self.every_user = token, every_user
         self.loans: dict[str, list] = {}
         self.asked: list[str] = []
         self.answer: tuple[int, object] | None = None
@@ -183,6 +184,7 @@ class LendingStandIn(HttpStandIn):
         if self.answer is not None:
             status, body = self.answer
             return (jsonify(body) if not isinstance(body, str) else body), status
-        answer = {"loans": self.loans.get(request.args["userNo"], [])}
+        user_no = request.args["userNo"]
+        answer = {"loans": self.loans.get(user_no, [self.every_user(user_no)] if self.every_user else [])}
         assert LoansData().validate(answer) == {}, "the stand-in answers what lending's schema says"
         return jsonify(answer)
