@@ -66,13 +66,13 @@ CREDENTIALS = {"user-center": {"AMQP_URL", "REDIS_URL", "TOKEN_SECRET"}, "gatewa
 
 # -- exposure --------------------------------------------------------------------------------------
 # What the internet may reach, per service: the users' frontend and API, the banks' callbacks.
-PUBLIC = {"user_center": ["/", "/assets/*", "/consumers", "/tokens", "/my/*"],
+PUBLIC = {"user_center": ["/", "/assets/*", "/consumers", "/tokens", "/my/*", "/open-account/*"],
           "depository_agent": ["/gateway", "/gateway/"],
           "bank_callback": ["/register", "/netsave", "/RegisterCallback", "/NetSaveCallback"],
           "bank_sandbox": ["/gateway", "/gateway/confirm"],  # staging: the bank's page and its form
           "lending": ["/rongshu/*", "/agreements/*"]}  # the partner's API and the agreements its app links to
 NEVER_PUBLIC = ["/metrics", "/docs", "/docs/", "/openapi.json", "/readyz", "/healthz", "/internal/records",
-                "/internal/anything", "/l/consumers", "/l/records/REQ_1", "/account/balance/add", "/static/app.js",
+                "/internal/anything", "/internal/consumers", "/internal/open-account-links", "/l/consumers", "/l/records/REQ_1", "/account/balance/add", "/static/app.js",
                 "/huifu/netsave", "/sandbox/faults", "/sandbox/confirm", "/service/query", "/statements",
                 "/balance-details/USR_1", "/internal/loans", "/sim/orders", "/sim/faults", "/callbacks",
                 "/data/RS1/operator", "/page/orders"]

@@ -78,6 +78,8 @@ def start_stack(infra: Infra, log_dir: Path, settings: dict | None = None, worke
     partner = wiring["PARTNER_SANDBOX_URL"]
     wiring.update(PARTNER_URL=partner, PARTNER_CALLBACK_URL=partner + "/callbacks", PUBLIC_URL=wiring["LENDING_URL"],
                   FUNDER_USER_NOS_FILE=str(log_dir / "funder_user_nos"))
+    # user-center's one-time links point the browser at this stack's own user-center
+    wiring["USER_CENTER_PUBLIC_URL"] = wiring["USER_CENTER_URL"]
     stack = Stack(infra, log_dir, {**wiring, **(settings or {})})
     try:
         for package in WEB_SERVICES:
