@@ -1,7 +1,12 @@
-"""The bank's ``GET /service/query``: its signed view of one request, for compensation."""
+"""The bank's server API: ``POST /service`` (the transaction services) and ``GET /service/query`` (its signed
+view of one request, for compensation)."""
+import logging
+
 import requests
 
-from shared.contract import QUERY_UNKNOWN_CODE
+from shared.contract import QUERY_UNKNOWN_CODE, TRANSACTION_SERVICE_PATH
+
+log = logging.getLogger(__name__)
 
 
 class BankQueryError(Exception):
@@ -39,3 +44,31 @@ class BankQuery:
         if not all(isinstance(value, str) and value for value in message.values()):
             raise BankQueryError("bank answer lacks serviceName, platformNo, reqData or signature")
         return message
+
+
+class BankService:
+    """Sends a signed transaction service request to the bank's ``POST /service`` (docs/protocols.md,
+    "Transaction services")."""
+
+    def __init__(self, config: dict):
+        self.url = f"{config['BANK_SANDBOX_URL'].rstrip('/')}{TRANSACTION_SERVICE_PATH}"
+        self.timeout = config["BANK_SERVICE_TIMEOUT_SECONDS"]
+        self.session = requests.Session()
+
+    def send(self, form: dict) -> dict | None:
+        """The bank's answer as a JSON object, not yet verified; None when no JSON object came back within
+        BANK_SERVICE_TIMEOUT_SECONDS (unreachable, timed out, the connection closed, a proxy's error page):
+        the request may or may not have been recorded, which only the bank's query can tell."""
+        try:
+            response = self.session.post(self.url, data=form, timeout=self.timeout)
+        except requests.RequestException as exc:
+            log.info("no answer from the bank for %s: %s", form["serviceName"], exc.__class__.__name__)
+            return None
+        try:
+            body = response.json()
+        except ValueError:
+            body = None
+        if not isinstance(body, dict):
+            log.info("the bank answered %s %s without a JSON object", form["serviceName"], response.status_code)
+            return None
+        return body
