@@ -4,7 +4,7 @@ import logging
 
 import requests
 
-from shared.contract import QUERY_UNKNOWN_CODE, TRANSACTION_SERVICE_PATH
+from shared.contract import QUERY_UNKNOWN_CODE, TRANSACTION_ANSWER_FIELDS, TRANSACTION_SERVICE_PATH
 
 log = logging.getLogger(__name__)
 
@@ -22,9 +22,11 @@ class BankQuery:
         self.timeout = config["BANK_QUERY_TIMEOUT_SECONDS"]
         self.session = requests.Session()
 
-    def fetch(self, request_no: str) -> dict | None:
-        """The bank's message ``{serviceName, platformNo, reqData, signature}`` (not yet verified),
-        or None when the bank answers that it does not know the request."""
+    def fetch(self, request_no: str) -> tuple[bool, dict]:
+        """``(known, answer)``, not yet verified: ``(True, {serviceName, platformNo, reqData, signature})``, the
+        bank's view of the request, or ``(False, {respData, signature})``, its signed answer that it does not
+        know the request (404). Anything else, a bare 404 included, is a :class:`BankQueryError`: only the
+        bank's signature may say that a request never reached it."""
         try:
             response = self.session.get(self.url, params={"platformNo": self.platform_no, "requestNo": request_no},
                                         timeout=self.timeout)
@@ -37,13 +39,15 @@ class BankQuery:
         if not isinstance(body, dict):
             raise BankQueryError(f"bank answered {response.status_code} without a JSON object")
         if response.status_code == 404 and body.get("code") == QUERY_UNKNOWN_CODE:
-            return None
+            if not all(isinstance(body.get(name), str) and body[name] for name in TRANSACTION_ANSWER_FIELDS):
+                raise BankQueryError("bank answered 404 (908) without its signed unknown answer")
+            return False, {name: body[name] for name in TRANSACTION_ANSWER_FIELDS}
         if response.status_code != 200:
             raise BankQueryError(f"bank answered {response.status_code}: {str(body.get('msg'))[:200]}")
         message = {name: body.get(name) for name in ("serviceName", "platformNo", "reqData", "signature")}
         if not all(isinstance(value, str) and value for value in message.values()):
             raise BankQueryError("bank answer lacks serviceName, platformNo, reqData or signature")
-        return message
+        return True, message
 
 
 class BankService:
