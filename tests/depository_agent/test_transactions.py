@@ -3,6 +3,8 @@ processes): money moves inside the bank to the fen, refusals move nothing, repea
 lost or late answer is settled by compensation and published exactly once."""
 import importlib.util
 import time
+from datetime import datetime
+from zoneinfo import ZoneInfo
 
 import pytest
 import requests
@@ -15,6 +17,8 @@ from depository_agent import transactions
 from depository_agent.bank_client import BankQuery, BankService
 from depository_agent.compensation import Compensator
 from depository_agent.config import load
+from depository_agent.reconciliation.compare import Item, compare
+from depository_agent.reconciliation.sources import BankStatements
 from depository_agent.repository.records import get_for_check
 from depository_agent.wanxin import WanxinCodec
 
@@ -293,3 +297,31 @@ def test_the_agents_records_carry_the_money_they_concern(call, bank, db):
                       " where object_id = %s", (project_no,)).fetchall()
     assert rows == [{"request_type": contract.CREATE_PROJECT, "user_no": borrower, "amount": 123456,
                      "commission": None, "object_type": "PROJECT", "object_id": project_no}]
+
+
+def test_reconciliation_matches_every_statement_line_of_the_agents_requests(infra, stack, call, bank, db):
+    """Each freeze, cancel, loan and repayment line of the bank's statement (read by reconciliation's own
+    source) meets its agent record with nothing to report, and every successful money-moving record is there."""
+    borrower, project_no = project(call, bank)
+    lender = bank.open_user("100.00")
+    spare = tender(call, lender, "1.00", project_no)
+    ok(call, CANCEL, {"requestNo": new_request_no(), "preRequestNo": spare, "userNo": lender, "amount": "1.00"})
+    used = tender(call, lender, "60.00", project_no)
+    ok(call, LOAN, {"requestNo": new_request_no(), "projectNo": project_no, "commission": "0.60",
+                    "details": [{"preRequestNo": used, "amount": "60.00"}]})
+    repay = tender(call, borrower, "30.00", project_no, contract.REPAYMENT)
+    ok(call, REPAY, {"requestNo": new_request_no(), "preRequestNo": repay, "projectNo": project_no,
+                     "commission": "0.00", "details": [{"userNo": lender, "amount": "29.00", "interest": "1.00"}]})
+    config = load(infra.config(SERVICE, BANK_SANDBOX_URL=stack[1].url))
+    today = datetime.now(ZoneInfo(config["RECONCILE_TIMEZONE"])).date()
+    lines = {request_no: line for request_no, line in BankStatements(config).fetch(today).items()
+             if line["serviceName"] in contract.TRANSACTION_SERVICES}
+    rows = {row["request_no"]: row for row in db.execute(
+        "select * from depository_record where request_no = any(%s)", (list(lines),)).fetchall()}
+    assert len(rows) >= 6
+    for request_no, row in rows.items():
+        assert compare(Item(request_no, lines[request_no], row)) == [], (lines[request_no], row)
+    moved = db.execute("select request_no from depository_record where request_status = 1 and request_type in"
+                       " ('USER_AUTO_PRE_TRANSACTION', 'CANCEL_PRE_TRANSACTION', 'CONFIRM_LOAN', 'CONFIRM_REPAYMENT')"
+                       " and created_at > now() - interval '1 minute'").fetchall()
+    assert {row["request_no"] for row in moved} <= set(lines)
