@@ -11,9 +11,10 @@ import sys
 import time
 from pathlib import Path
 
-from bench import e2e, gateway, ledger, user_center
+from bench import e2e, freezes, gateway, ledger, user_center
 
-BENCHMARKS = {"ledger": ledger.run, "gateway": gateway.run, "user_center": user_center.run, "e2e": e2e.run}
+BENCHMARKS = {"ledger": ledger.run, "gateway": gateway.run, "user_center": user_center.run, "e2e": e2e.run,
+              "freezes": freezes.run}
 RESULTS = Path(__file__).resolve().parent / "results"
 
 

@@ -208,7 +208,8 @@ def wait(check, timeout: float, what: str, every: float = 0.1) -> None:
 
 class CpuMeter:
     """CPU seconds used over a phase by the platform's process groups, PostgreSQL (backends of the
-    run's databases plus the WAL writer, checkpointer and background writer) and wrk."""
+    run's databases plus the WAL writer, checkpointer and background writer) and wrk; ``platform`` is
+    any stack of this module's shape (``web``, ``workers``, ``infra``: bench/freezes.py's too)."""
 
     def __init__(self, platform: Platform):
         self.platform = platform
@@ -217,7 +218,7 @@ class CpuMeter:
         groups = {name: children_of(service.popen.pid) for name, service in self.platform.web.items()}
         groups.update({name: [worker.popen.pid] for name, worker in self.platform.workers.items() if worker.alive()})
         prefix = f"t_{self.platform.infra.run_id}_%"
-        with psycopg.connect(self.platform.database("user_center"), autocommit=True) as conn:
+        with psycopg.connect(f"{self.platform.infra.pg_server_url.rstrip('/')}/postgres", autocommit=True) as conn:
             groups["postgres"] = [row[0] for row in conn.execute(
                 "select pid from pg_stat_activity where datname like %s"
                 " or backend_type in ('walwriter', 'checkpointer', 'background writer')", (prefix,))]
