@@ -2,7 +2,7 @@
 
 Starts the bank sandbox and depository-agent (+ its outbox relay) under gunicorn on fresh databases
 (``tests.support.infra.Infra``), opens ``BENCH_FREEZE_USERS`` funders at the bank (register, recharge) and
-one project, then drives ``POST /l/pre-transactions`` with wrk over keep-alive connections, every request a
+``BENCH_FREEZE_PROJECTS`` projects, then drives ``POST /l/pre-transactions`` with wrk over keep-alive connections, every request a
 new requestNo freezing 0.01 of a funder's balance. Each call: validation, the agent's record, its RSA
 signature, the bank's ``POST /service`` (verification, its books, its signed answer), the answer verified
 and settled with its outbox row; the relay publishes every result. Reports freezes/s answered 200 with
@@ -29,6 +29,8 @@ from tests.support.processes import Worker, free_port
 
 USERS = int(os.environ.get("BENCH_FREEZE_USERS", "50"))
 CONNECTIONS = int(os.environ.get("BENCH_FREEZE_CONNECTIONS", "32"))
+# Projects raising at once: the bank serializes the tenders of one project on its row.
+PROJECTS = int(os.environ.get("BENCH_FREEZE_PROJECTS", "8"))
 AGENT_WORKERS = int(os.environ.get("BENCH_AGENT_WORKERS", "2"))
 AGENT_THREADS = int(os.environ.get("BENCH_AGENT_THREADS", "8"))
 BANK_WORKERS = int(os.environ.get("BENCH_BANK_WORKERS", "2"))
@@ -44,7 +46,9 @@ FREEZE_LUA = """
 dofile(os.getenv("BENCH_LIB"))
 local users = {}
 for user in string.gmatch(os.getenv("BENCH_USERS"), "[^,]+") do users[#users + 1] = user end
-local project, token = os.getenv("BENCH_PROJECT"), os.getenv("BENCH_TOKEN")
+local projects = {}
+for project in string.gmatch(os.getenv("BENCH_PROJECTS"), "[^,]+") do projects[#projects + 1] = project end
+local token = os.getenv("BENCH_TOKEN")
 local sequence = 0
 math.randomseed(os.time() + (id or 0) * 7919)
 function request()
@@ -54,7 +58,7 @@ function request()
                                      math.random(0, 65535))
     local body = string.format('{"requestNo":"%s","userNo":"%s","amount":"0.01","bizType":"TENDER",'
                                .. '"projectNo":"%s"}', request_no, users[(sequence * 7 + id * 13) % #users + 1],
-                               project)
+                               projects[(sequence * 3 + id) % #projects + 1])
     return wrk.format("POST", "/l/pre-transactions",
                       {["Authorization"] = "Bearer " .. token, ["Content-Type"] = "application/json"}, body)
 end
@@ -131,27 +135,30 @@ class Stack:
         shutil.rmtree(self.work_dir, ignore_errors=True)
 
 
-def prepare(stack: Stack, users: int) -> tuple[list[str], str]:
-    """``users`` funders with 1000.00 each and a project of 1,000,000.00 created through the agent."""
+def prepare(stack: Stack, users: int, projects: int = PROJECTS) -> tuple[list[str], list[str]]:
+    """``users`` funders with 1000.00 each, and ``projects`` projects of 1,000,000.00 created through the agent."""
     bank = stack.bank_client()
     with ThreadPoolExecutor(4) as pool:
         funders = list(pool.map(lambda _: bank.open_user("1000.00"), range(users)))
     borrower = bank.open_user()
-    body = {"requestNo": bank.platform.request_no(), "projectNo": bank.platform.project_no(), "userNo": borrower,
-            "projectAmount": "1000000.00", "projectName": "bench", "projectPeriod": 12, "annualRate": "0.18",
-            "repaymentWay": "FIXED_REPAYMENT"}
-    answer = requests.post(f"{stack.url('agent')}/l/projects", json=body, timeout=30,
-                           headers={"Authorization": f"Bearer {stack.infra.internal_token}"})
-    assert answer.status_code == 200 and answer.json()["result"]["status"] == 1, answer.text
-    return funders, body["projectNo"]
+    project_nos = []
+    for _ in range(projects):
+        body = {"requestNo": bank.platform.request_no(), "projectNo": bank.platform.project_no(), "userNo": borrower,
+                "projectAmount": "1000000.00", "projectName": "bench", "projectPeriod": 12, "annualRate": "0.18",
+                "repaymentWay": "FIXED_REPAYMENT"}
+        answer = requests.post(f"{stack.url('agent')}/l/projects", json=body, timeout=30,
+                               headers={"Authorization": f"Bearer {stack.infra.internal_token}"})
+        assert answer.status_code == 200 and answer.json()["result"]["status"] == 1, answer.text
+        project_nos.append(body["projectNo"])
+    return funders, project_nos
 
 
-def freeze(stack: Stack, funders: list[str], project_no: str, seconds: float, connections: int) -> dict:
+def freeze(stack: Stack, funders: list[str], project_nos: list[str], seconds: float, connections: int) -> dict:
     """wrk POST /l/pre-transactions for ``seconds``; the figures."""
     script = stack.work_dir / "freeze.lua"
     script.write_text(FREEZE_LUA)
     return wrk.run(stack.url("agent"), stack.infra.internal_token, script, seconds, connections, threads=2,
-                   users=",".join(funders), project=project_no)
+                   users=",".join(funders), projects=",".join(project_nos))
 
 
 def settled(stack: Stack) -> int:
@@ -166,14 +173,14 @@ def run(seconds: float = 10.0, users: int = USERS, connections: int = CONNECTION
     stack = Stack.start()
     try:
         started = time.monotonic()
-        funders, project_no = prepare(stack, users)
+        funders, project_nos = prepare(stack, users)
         print(f"freezes bench: {users} funders opened in {time.monotonic() - started:.1f}s; agent {AGENT_WORKERS} "
               f"gthread workers x {AGENT_THREADS} threads, bank {BANK_WORKERS} x {BANK_THREADS}, wrk "
               f"{connections} connections, {seconds:g}s", flush=True)
-        freeze(stack, funders, project_no, min(3.0, seconds), connections)  # warm-up
+        freeze(stack, funders, project_nos, min(3.0, seconds), connections)  # warm-up
         before = settled(stack)
         with CpuMeter(stack) as meter:
-            figures = freeze(stack, funders, project_no, seconds, connections)
+            figures = freeze(stack, funders, project_nos, seconds, connections)
         answered = figures["statuses"].get(200, 0)
         print(f"  wrk: {figures}", flush=True)
         wait(lambda: scalar(stack.database("depository_agent"), "select count(*) from outbox where sent_at is null")

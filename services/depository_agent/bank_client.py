@@ -1,12 +1,17 @@
 """The bank's server API: ``POST /service`` (the transaction services) and ``GET /service/query`` (its signed
 view of one request, for compensation)."""
+import json
 import logging
+from urllib.parse import urlencode
 
 import requests
+import urllib3
 
 from shared.contract import QUERY_UNKNOWN_CODE, TRANSACTION_ANSWER_FIELDS, TRANSACTION_SERVICE_PATH
+from shared.http import POOL_SIZE
 
 log = logging.getLogger(__name__)
+_FORM = {"Content-Type": "application/x-www-form-urlencoded"}
 
 
 class BankQueryError(Exception):
@@ -52,27 +57,29 @@ class BankQuery:
 
 class BankService:
     """Sends a signed transaction service request to the bank's ``POST /service`` (docs/protocols.md,
-    "Transaction services")."""
+    "Transaction services"), over kept-alive connections (urllib3 directly: half the CPU of requests per call)."""
 
     def __init__(self, config: dict):
         self.url = f"{config['BANK_SANDBOX_URL'].rstrip('/')}{TRANSACTION_SERVICE_PATH}"
-        self.timeout = config["BANK_SERVICE_TIMEOUT_SECONDS"]
-        self.session = requests.Session()
+        self.timeout = urllib3.Timeout(total=config["BANK_SERVICE_TIMEOUT_SECONDS"])
+        self.pool = urllib3.PoolManager(maxsize=POOL_SIZE)
 
     def send(self, form: dict) -> dict | None:
         """The bank's answer as a JSON object, not yet verified; None when no JSON object came back within
         BANK_SERVICE_TIMEOUT_SECONDS (unreachable, timed out, the connection closed, a proxy's error page):
-        the request may or may not have been recorded, which only the bank's query can tell."""
+        the request may or may not have been recorded, which only the bank's query can tell. Never sent
+        twice here: a repeat is the caller's (the bank answers a recorded requestNo with its result)."""
         try:
-            response = self.session.post(self.url, data=form, timeout=self.timeout)
-        except requests.RequestException as exc:
+            response = self.pool.request("POST", self.url, body=urlencode(form), headers=_FORM, timeout=self.timeout,
+                                         retries=False)
+        except urllib3.exceptions.HTTPError as exc:
             log.info("no answer from the bank for %s: %s", form["serviceName"], exc.__class__.__name__)
             return None
         try:
-            body = response.json()
+            body = json.loads(response.data)
         except ValueError:
             body = None
         if not isinstance(body, dict):
-            log.info("the bank answered %s %s without a JSON object", form["serviceName"], response.status_code)
+            log.info("the bank answered %s %s without a JSON object", form["serviceName"], response.status)
             return None
         return body

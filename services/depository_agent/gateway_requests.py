@@ -10,7 +10,6 @@ from datetime import datetime, timedelta, timezone
 
 from psycopg_pool import ConnectionPool
 
-from shared.db import unit_of_work
 from shared.errors import Conflict
 from shared.money import format_fen, parse_yuan
 from shared.signing import wanxin_time
@@ -90,7 +89,7 @@ def record_request(pool: ConnectionPool, record: dict, ttl_seconds: int) -> tupl
     another request type) it is a :class:`Conflict`. The row is committed before anything is signed.
     """
     record = stamp(record, datetime.now(timezone.utc), ttl_seconds)
-    with unit_of_work(pool) as conn:
+    with pool.connection() as conn:  # one insert, committed on its own (or the read of the row stored before)
         stored = records.insert_or_get(conn, record)
     fields = _without_expiry(record["request_data"])
     if stored["request_type"] != record["request_type"] or _without_expiry(stored["request_data"]) != fields:

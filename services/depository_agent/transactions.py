@@ -15,13 +15,12 @@ import logging
 from psycopg_pool import ConnectionPool
 
 from shared import contract
-from shared.db import unit_of_work
 from shared.errors import AppError, BadRequest
 from shared.money import format_fen, parse_yuan
 
 from depository_agent import gateway_requests
 from depository_agent.bank_client import BankService
-from depository_agent.notifications import ANSWER, settle
+from depository_agent.notifications import ANSWER, DUPLICATE, SETTLED, settle
 from depository_agent.repository import records
 from depository_agent.wanxin import WanxinCodec
 
@@ -112,13 +111,15 @@ def _ask_bank(pool: ConnectionPool, codec: WanxinCodec, bank: BankService, recor
         result = codec.open_answer(reply)
         if result.get("requestNo") != request_no:
             raise BadRequest(f"the answer is about {str(result.get('requestNo'))[:40]!r}")
-        with unit_of_work(pool) as conn:
-            settle(conn, service_name, result, ANSWER)
+        with pool.connection() as conn:  # settle is one statement, atomic on its own
+            outcome = settle(conn, service_name, result, ANSWER)
     except AppError as exc:  # unsigned, forged, garbled, or about another request: not believed
         log.warning("the bank's answer to %s %s is not believed (%s); the query will tell", service_name,
                     request_no, exc.msg)
         return record
-    with unit_of_work(pool) as conn:
+    if outcome in (SETTLED, DUPLICATE):  # the record now holds this result (the bank gives one per requestNo)
+        return {**record, "request_status": result["status"], "response_data": result}
+    with pool.connection() as conn:  # final with another result before this answer came: that one stands
         return records.get(conn, request_no)
 
 

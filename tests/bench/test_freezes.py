@@ -14,8 +14,8 @@ pytestmark = [pytest.mark.skipif(shutil.which("wrk") is None, reason="wrk not in
 def test_a_tiny_freezes_run_freezes_once_per_answered_call():
     stack = freezes.Stack.start()
     try:
-        funders, project_no = freezes.prepare(stack, 2)
-        figures = freezes.freeze(stack, funders, project_no, seconds=1, connections=2)
+        funders, project_nos = freezes.prepare(stack, 2, projects=2)
+        figures = freezes.freeze(stack, funders, project_nos, seconds=1, connections=2)
         answered = figures["statuses"].get(200, 0)
         assert answered > 0 and set(figures["statuses"]) == {200}, figures
         freezes.wait(lambda: freezes.settled(stack) >= answered, 30, "the answered freezes settled")
