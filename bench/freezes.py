@@ -2,15 +2,14 @@
 
 Starts the bank sandbox and depository-agent (+ its outbox relay) under gunicorn on fresh databases
 (``tests.support.infra.Infra``), opens ``BENCH_FREEZE_USERS`` funders at the bank (register, recharge) and
-``BENCH_FREEZE_PROJECTS`` projects, then drives ``POST /l/pre-transactions`` with wrk over keep-alive connections, every request a
-new requestNo freezing 0.01 of a funder's balance. Each call: validation, the agent's record, its RSA
+``BENCH_FREEZE_PROJECTS`` projects, then drives ``POST /l/pre-transactions`` with wrk over keep-alive
+connections, every request a new requestNo freezing 0.01 of a funder's balance. Each call: validation, the agent's record, its RSA
 signature, the bank's ``POST /service`` (verification, its books, its signed answer), the answer verified
 and settled with its outbox row; the relay publishes every result. Reports freezes/s answered 200 with
 status 1, latency, and CPU per call by process group. Results: bench/results/freezes.{json,txt}.
 """
 import os
 import shutil
-import tempfile
 import time
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
@@ -19,10 +18,8 @@ from pathlib import Path
 import requests
 
 from bench import wrk
-from bench.user_center import (AMQP_SERVER_URL, PG_SERVER_URL, REDIS_URL, CpuMeter, _gunicorn, row, save, scalar,
-                               wait)
+from bench.user_center import CpuMeter, _gunicorn, fresh_infra, row, save, scalar, wait
 from shared.contract import TRANSACTION_SERVICES
-from shared.devkeys import generate
 from shared.messaging import GATEWAY_NOTIFY_EXCHANGE, QUORUM, connect
 from tests.support.infra import Infra
 from tests.support.processes import Worker, free_port
@@ -76,13 +73,7 @@ class Stack:
 
     @classmethod
     def start(cls, agent_settings: dict | None = None) -> "Stack":
-        work_dir = Path(tempfile.mkdtemp(prefix="bench-freezes-"))
-        keys = work_dir / "keys"
-        keys.mkdir()
-        generate(str(keys))
-        infra = Infra(pg_server_url=PG_SERVER_URL, amqp_server_url=AMQP_SERVER_URL, redis_url=REDIS_URL,
-                      keys_dir=str(keys), internal_token=(keys / "internal_token").read_text().strip())
-        infra.setup()
+        infra, work_dir = fresh_infra("bench-freezes-")
         stack = cls(infra, work_dir)
         try:
             ports = {name: free_port() for name in ("bank", "agent")}

@@ -93,6 +93,19 @@ def request_no_of(gateway: dict) -> str:
     return json.loads(base64.b64decode(gateway["reqData"]))["requestNo"]
 
 
+def fresh_infra(prefix: str) -> tuple[Infra, Path]:
+    """This run's own databases, vhost and Redis prefix on the machine's servers, with fresh development keys
+    in a new work directory: ``(infra, work_dir)``."""
+    work_dir = Path(tempfile.mkdtemp(prefix=prefix))
+    keys = work_dir / "keys"
+    keys.mkdir()
+    generate(str(keys))
+    infra = Infra(pg_server_url=PG_SERVER_URL, amqp_server_url=AMQP_SERVER_URL, redis_url=REDIS_URL,
+                  keys_dir=str(keys), internal_token=(keys / "internal_token").read_text().strip())
+    infra.setup()
+    return infra, work_dir
+
+
 @dataclass
 class Platform:
     """ledger, agent + outbox relay, user-center + consumer(s) as real processes on fresh databases."""
@@ -105,14 +118,7 @@ class Platform:
 
     @classmethod
     def start(cls, center_settings: dict | None = None, consumer: bool = True) -> "Platform":
-        work_dir = Path(tempfile.mkdtemp(prefix="bench-uc-"))
-        keys = work_dir / "keys"
-        keys.mkdir()
-        generate(str(keys))
-        infra = Infra(pg_server_url=PG_SERVER_URL, amqp_server_url=AMQP_SERVER_URL, redis_url=REDIS_URL,
-                      keys_dir=str(keys), internal_token=(keys / "internal_token").read_text().strip())
-        infra.setup()
-        platform = cls(infra, work_dir)
+        platform = cls(*fresh_infra("bench-uc-"))
         try:
             platform._start_processes(center_settings or {}, consumer)
         except Exception:

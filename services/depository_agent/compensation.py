@@ -5,10 +5,11 @@ tries, :func:`shared.backoff.retry_call`).
 A final answer is settled through :func:`notifications.settle`. A record is failed without the
 bank's result only when both hold: its ``expired`` passed more than COMPENSATION_EXPIRY_GRACE_SECONDS
 ago before the bank was asked (after it, the bank refuses the request), and the bank then answered
-that it does not know the request (404 with its signed answer: respCode 40004 about this requestNo, never
-a bare 404 or silence). The same holds for every service, the transaction services included. Anything else that goes wrong opens a
-COMPENSATION_FAILED exception, checked again after EXCEPTION_POLL_SECONDS (doubling up to
-EXCEPTION_POLL_MAX_SECONDS, :func:`shared.backoff.backoff`) until it settles or an operator resolves it.
+that it does not know the request (404 with its signed answer: respCode 40004 about this requestNo,
+never a bare 404 or silence). The same holds for every service, the transaction services included.
+Anything else that goes wrong opens a COMPENSATION_FAILED exception, checked again after
+EXCEPTION_POLL_SECONDS (doubling up to EXCEPTION_POLL_MAX_SECONDS, :func:`shared.backoff.backoff`) until it
+settles or an operator resolves it.
 """
 import logging
 from collections import Counter

@@ -4,8 +4,6 @@ that the agent, given a forged answer by something posing as the bank, keeps the
 import base64
 import json
 import os
-import threading
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
 from hypothesis import HealthCheck, given, settings, strategies as st
@@ -20,6 +18,7 @@ from depository_agent.config import load
 from depository_agent.wanxin import WanxinCodec
 
 from tests.depository_agent.conftest import SERVICE, new_request_no, new_user_no, outbox_of, record_of
+from tests.support.json_server import JsonServer
 
 RESULTS = st.fixed_dictionaries({
     "requestNo": st.just("REQ_" + "0123456789ABCDEF" * 2),
@@ -97,35 +96,13 @@ def test_only_the_answer_the_bank_signed_is_opened(keys, result, how):
         codec.open_answer(_mutate(genuine, result, how, bank_key, platform_key))
 
 
-class ForgingBank:
-    """Something at the bank's address answering ``POST /service`` with a scripted body."""
-
-    def __init__(self):
-        self.body = b"{}"
-        fake = self
-
-        class Handler(BaseHTTPRequestHandler):
-            def do_POST(self):
-                self.rfile.read(int(self.headers["Content-Length"]))
-                self.send_response(200)
-                self.send_header("Content-Type", "application/json")
-                self.send_header("Content-Length", str(len(fake.body)))
-                self.end_headers()
-                self.wfile.write(fake.body)
-
-            def log_message(self, *args):
-                pass
-
-        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self.url = f"http://127.0.0.1:{self.server.server_port}"
-        threading.Thread(target=self.server.serve_forever, daemon=True).start()
-
-
 @pytest.fixture(scope="module")
 def forging_bank():
-    bank = ForgingBank()
-    yield bank
-    bank.server.shutdown()
+    """Something at the bank's address answering ``POST /service`` with ``forging_bank.body``."""
+    server = JsonServer(lambda method, path, body: (200, server.body))
+    server.body = {}
+    yield server
+    server.stop()
 
 
 @pytest.mark.parametrize("case", ["platform-signed", "about another request", "not an answer", "result unknown"])
@@ -142,7 +119,7 @@ def test_an_answer_not_believed_leaves_the_request_pending(infra, agent_db, forg
         "result unknown": encode_wanxin({**success, "status": 0, "respCode": "40004"}, bank_key),
     }
     pair = answers[case]
-    forging_bank.body = json.dumps({"code": 0} if pair is None else dict(zip(("respData", "signature"), pair))).encode()
+    forging_bank.body = {"code": 0} if pair is None else dict(zip(("respData", "signature"), pair))
     pool = create_pool(config, "test-forged-answer")
     try:
         status, result = transactions.call(pool, codec, BankService(config), "USER_AUTO_PRE_TRANSACTION", body,

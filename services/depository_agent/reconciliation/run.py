@@ -118,7 +118,8 @@ class Reconciler:
         lending = {request_no for request_no, line in lines.items() if line["serviceName"] in TRANSACTION_SERVICES}
         lending |= {request_no for request_no, row in agent_records.items()
                     if row["service_name"] in TRANSACTION_SERVICES}
-        uc_records.update(self.user_center.by_request_nos((set(lines) | set(agent_records)) - set(uc_records) - lending))
+        unasked = (set(lines) | set(agent_records)) - set(uc_records) - lending
+        uc_records.update(self.user_center.by_request_nos(unasked))
         request_nos = sorted(set(lines) | set(agent_records) | set(uc_records))
         return {request_no: Item(request_no, lines.get(request_no), agent_records.get(request_no),
                                  uc_records.get(request_no)) for request_no in request_nos}
