@@ -1,12 +1,13 @@
 """freezes: USER_AUTO_PRE_TRANSACTION (TENDER) calls per second through the agent and the bank sandbox.
 
 Starts the bank sandbox and depository-agent (+ its outbox relay) under gunicorn on fresh databases
-(``tests.support.infra.Infra``), opens ``BENCH_FREEZE_USERS`` funders at the bank (register, recharge) and
-``BENCH_FREEZE_PROJECTS`` projects, then drives ``POST /l/pre-transactions`` with wrk over keep-alive
-connections, every request a new requestNo freezing 0.01 of a funder's balance. Each call: validation, the agent's record, its RSA
-signature, the bank's ``POST /service`` (verification, its books, its signed answer), the answer verified
-and settled with its outbox row; the relay publishes every result. Reports freezes/s answered 200 with
-status 1, latency, and CPU per call by process group. Results: bench/results/freezes.{json,txt}.
+(``tests.support.infra.Infra``), opens ``BENCH_FREEZE_USERS`` funders at the bank (register, recharge)
+and ``BENCH_FREEZE_PROJECTS`` projects, then drives ``POST /l/pre-transactions`` with wrk over
+keep-alive connections, every request a new requestNo freezing 0.01 of a funder's balance. Each call:
+validation, the agent's record, its RSA signature, the bank's ``POST /service`` (verification, its
+books, its signed answer), the answer verified and settled with its outbox row; the relay publishes
+every result. Reports freezes/s answered 200 with status 1, latency, and CPU per call by process
+group. Results: bench/results/freezes.{json,txt}.
 """
 import os
 import shutil
