@@ -11,10 +11,10 @@ import sys
 import time
 from pathlib import Path
 
-from bench import e2e, gateway, ledger, lending, user_center
+from bench import e2e, freezes, gateway, ledger, lending, user_center
 
 BENCHMARKS = {"ledger": ledger.run, "gateway": gateway.run, "user_center": user_center.run, "e2e": e2e.run,
-              "lending": lending.run}
+              "freezes": freezes.run, "lending": lending.run}
 RESULTS = Path(__file__).resolve().parent / "results"
 
 

@@ -93,6 +93,19 @@ def request_no_of(gateway: dict) -> str:
     return json.loads(base64.b64decode(gateway["reqData"]))["requestNo"]
 
 
+def fresh_infra(prefix: str) -> tuple[Infra, Path]:
+    """This run's own databases, vhost and Redis prefix on the machine's servers, with fresh development keys
+    in a new work directory: ``(infra, work_dir)``."""
+    work_dir = Path(tempfile.mkdtemp(prefix=prefix))
+    keys = work_dir / "keys"
+    keys.mkdir()
+    generate(str(keys))
+    infra = Infra(pg_server_url=PG_SERVER_URL, amqp_server_url=AMQP_SERVER_URL, redis_url=REDIS_URL,
+                  keys_dir=str(keys), internal_token=(keys / "internal_token").read_text().strip())
+    infra.setup()
+    return infra, work_dir
+
+
 @dataclass
 class Platform:
     """ledger, agent + outbox relay, user-center + consumer(s) as real processes on fresh databases."""
@@ -105,14 +118,7 @@ class Platform:
 
     @classmethod
     def start(cls, center_settings: dict | None = None, consumer: bool = True) -> "Platform":
-        work_dir = Path(tempfile.mkdtemp(prefix="bench-uc-"))
-        keys = work_dir / "keys"
-        keys.mkdir()
-        generate(str(keys))
-        infra = Infra(pg_server_url=PG_SERVER_URL, amqp_server_url=AMQP_SERVER_URL, redis_url=REDIS_URL,
-                      keys_dir=str(keys), internal_token=(keys / "internal_token").read_text().strip())
-        infra.setup()
-        platform = cls(infra, work_dir)
+        platform = cls(*fresh_infra("bench-uc-"))
         try:
             platform._start_processes(center_settings or {}, consumer)
         except Exception:
@@ -208,7 +214,8 @@ def wait(check, timeout: float, what: str, every: float = 0.1) -> None:
 
 class CpuMeter:
     """CPU seconds used over a phase by the platform's process groups, PostgreSQL (backends of the
-    run's databases plus the WAL writer, checkpointer and background writer) and wrk."""
+    run's databases plus the WAL writer, checkpointer and background writer) and wrk; ``platform`` is
+    any stack of this module's shape (``web``, ``workers``, ``infra``: bench/freezes.py's too)."""
 
     def __init__(self, platform: Platform):
         self.platform = platform
@@ -217,7 +224,7 @@ class CpuMeter:
         groups = {name: children_of(service.popen.pid) for name, service in self.platform.web.items()}
         groups.update({name: [worker.popen.pid] for name, worker in self.platform.workers.items() if worker.alive()})
         prefix = f"t_{self.platform.infra.run_id}_%"
-        with psycopg.connect(self.platform.database("user_center"), autocommit=True) as conn:
+        with psycopg.connect(f"{self.platform.infra.pg_server_url.rstrip('/')}/postgres", autocommit=True) as conn:
             groups["postgres"] = [row[0] for row in conn.execute(
                 "select pid from pg_stat_activity where datname like %s"
                 " or backend_type in ('walwriter', 'checkpointer', 'background writer')", (prefix,))]

@@ -33,6 +33,15 @@ def new_user_no() -> str:
 PERSONAL_REGISTER, RECHARGE, WITHDRAW = "PERSONAL_REGISTER", "RECHARGE", "WITHDRAW"
 GATEWAY_SERVICES = (PERSONAL_REGISTER, RECHARGE, WITHDRAW)
 MONEY_SERVICES = (RECHARGE, WITHDRAW)  # the gateway services that carry an amount
+# The transaction services of section 9 (POST /service, server to server; docs/lending.md, "Money").
+CREATE_PROJECT = "CREATE_PROJECT"
+MODIFY_PROJECT = "MODIFY_PROJECT"
+PRE_TRANSACTION = "USER_AUTO_PRE_TRANSACTION"
+CANCEL_PRE_TRANSACTION = "CANCEL_PRE_TRANSACTION"
+CONFIRM_LOAN = "CONFIRM_LOAN"
+CONFIRM_REPAYMENT = "CONFIRM_REPAYMENT"
+TRANSACTION_SERVICES = (CREATE_PROJECT, MODIFY_PROJECT, PRE_TRANSACTION, CANCEL_PRE_TRANSACTION, CONFIRM_LOAN,
+                        CONFIRM_REPAYMENT)
 # respCode of a successful bank result; notification status 1 success, 2 failure.
 SUCCESS_CODE = "00000"
 STATUS_SUCCESS, STATUS_FAILURE = 1, 2
@@ -53,14 +62,16 @@ GATEWAY_NOTIFY_QUEUE = "user-center.gateway-notify"
 GATEWAY_NOTIFY_DLQ = "user-center.gateway-notify.dlq"
 
 _RESULT_COMMON = ("requestNo", "respCode", "respMsg", "status")
-# The fields of a bank's final result (notification or query answer), exactly, per service.
+# The fields of a bank's final result (notification, query answer or a transaction service's answer),
+# exactly, per service: the transaction services' results carry the common fields only.
 RESULT_FIELDS = {PERSONAL_REGISTER: frozenset(_RESULT_COMMON + ("bankCode", "bankName")),
                  RECHARGE: frozenset(_RESULT_COMMON + ("transactionStatus", "amount")),
-                 WITHDRAW: frozenset(_RESULT_COMMON + ("transactionStatus", "amount"))}
+                 WITHDRAW: frozenset(_RESULT_COMMON + ("transactionStatus", "amount")),
+                 **{name: frozenset(_RESULT_COMMON) for name in TRANSACTION_SERVICES}}
 # The fields of the agent's expiry result (respCode EXPIRED, status 2), exactly, per service.
-EXPIRY_FIELDS = {PERSONAL_REGISTER: frozenset(_RESULT_COMMON),
-                 RECHARGE: frozenset(_RESULT_COMMON + ("transactionStatus", "amount")),
-                 WITHDRAW: frozenset(_RESULT_COMMON + ("transactionStatus", "amount"))}
+EXPIRY_FIELDS = {**RESULT_FIELDS, PERSONAL_REGISTER: frozenset(_RESULT_COMMON)}
+# Every service whose final results the agent publishes on GATEWAY_NOTIFY_EXCHANGE (routing key = serviceName).
+RESULT_SERVICES = tuple(RESULT_FIELDS)
 _TEXT_MAX = 256
 
 
@@ -76,7 +87,7 @@ class InvalidResult(ValueError):
 
 @dataclass(frozen=True)
 class GatewayResult:
-    """A final result of a wanxin gateway service, validated by :func:`check_result`.
+    """A final result of a wanxin service (a gateway or a transaction service), validated by :func:`check_result`.
 
     ``fields`` is the result JSON as the bank sent it (the agent's own for an expiry); the message on
     ``depository.gateway-notify`` is ``fields`` plus ``serviceName`` (:meth:`message_body`).
@@ -143,7 +154,7 @@ def check_result(service_name: str, fields: dict, expiry: bool = False) -> Gatew
     user-center calls it on every message it consumes, through :func:`parse_message`.
     """
     if service_name not in RESULT_FIELDS:
-        raise InvalidResult(f"serviceName {str(service_name)[:40]!r} is not one of {', '.join(GATEWAY_SERVICES)}")
+        raise InvalidResult(f"serviceName {str(service_name)[:40]!r} is not one of {', '.join(RESULT_SERVICES)}")
     if not isinstance(fields, dict):
         raise InvalidResult("a result must be a JSON object")
     names = set(fields)
@@ -167,7 +178,7 @@ def check_result(service_name: str, fields: dict, expiry: bool = False) -> Gatew
         if fields.get("transactionStatus") != TRANSACTION_STATUS[status]:
             raise InvalidResult(f"transactionStatus must be {TRANSACTION_STATUS[status]} with status {status}")
         amount = _amount_fen(fields)
-    elif not is_expiry:
+    elif service_name == PERSONAL_REGISTER and not is_expiry:
         _text(fields, "bankCode")
         _text(fields, "bankName")
     return GatewayResult(service_name, request_no, status, amount, dict(fields))
@@ -258,12 +269,6 @@ AUDIT_REQUEST, AUDIT_DECISION = "audit.request", "audit.decision"
 CREDIT_REQUESTS, AUDIT_REQUESTS = "lending.credit-requests", "lending.audit-requests"
 
 # --- the depository agent's transaction services (docs/lending.md, "Money") ----------------------------
-CREATE_PROJECT = "CREATE_PROJECT"
-MODIFY_PROJECT = "MODIFY_PROJECT"
-PRE_TRANSACTION = "USER_AUTO_PRE_TRANSACTION"
-CANCEL_PRE_TRANSACTION = "CANCEL_PRE_TRANSACTION"
-CONFIRM_LOAN = "CONFIRM_LOAN"
-CONFIRM_REPAYMENT = "CONFIRM_REPAYMENT"
 # serviceName -> the agent's path; the serviceName is also the routing key of its results on
 # exchange depository.gateway-notify (message_id ``<serviceName>:<requestNo>``).
 TRANSACTION_PATHS = {
@@ -323,7 +328,6 @@ TRANSACTION_REQUEST_FIELDS = {
     CONFIRM_LOAN: ("requestNo", "projectNo", "commission", "details"),
     CONFIRM_REPAYMENT: ("requestNo", "preRequestNo", "projectNo", "commission", "details"),
 }
-TRANSACTION_SERVICES = tuple(TRANSACTION_REQUEST_FIELDS)
 TRANSACTION_DETAIL_FIELDS = {CONFIRM_LOAN: ("preRequestNo", "amount"),
                              CONFIRM_REPAYMENT: ("userNo", "amount", "interest")}
 TRANSACTION_DETAILS_MAX = 200  # entries of one confirmation's `details`

@@ -15,7 +15,7 @@ from shared.messaging import declare_gateway_notify
 from shared.outbox import OutboxRelay
 
 from depository_agent import config as agent_config
-from depository_agent.bank_client import BankQuery
+from depository_agent.bank_client import BankQuery, BankService
 from depository_agent.compensation import Compensator
 from depository_agent.group_settle import GroupSettler
 from depository_agent.wanxin import WanxinCodec
@@ -29,7 +29,7 @@ EXTENSION = "depository_agent"
 @dataclass
 class Dependencies:
     """Everything a process of the agent uses: its settings, one connection pool, the wanxin codec, the
-    group settler of ``/gateway`` and the compensator (bank queries)."""
+    group settler of ``/gateway``, the compensator (bank queries) and the bank's ``POST /service``."""
 
     config: dict
     # Autocommit: notifications are settled by one self-contained statement per group (one round trip,
@@ -38,6 +38,7 @@ class Dependencies:
     codec: WanxinCodec
     settler: GroupSettler
     compensator: Compensator
+    bank_service: BankService
 
     def close(self) -> None:
         self.pool.close()
@@ -54,7 +55,8 @@ def build(config: dict | None = None, name: str = "depository-agent", check_keys
     pool = create_pool(settings, name, autocommit=True)
     return Dependencies(config=settings, pool=pool, codec=codec,
                         settler=GroupSettler(pool, settings["GATEWAY_GROUP_MAX"]),
-                        compensator=Compensator(pool, codec, BankQuery(settings), settings))
+                        compensator=Compensator(pool, codec, BankQuery(settings), settings),
+                        bank_service=BankService(settings))
 
 
 def build_relay(config: dict | None = None) -> OutboxRelay:
@@ -77,7 +79,7 @@ def create_app(config: dict | None = None) -> "Flask":
     from shared.web import add_ready_check, create_base_app
 
     from depository_agent.api import metrics
-    from depository_agent.api import gateway, requests, schemas
+    from depository_agent.api import gateway, requests, schemas, transactions
 
     deps = build(config)
     app = create_base_app("depository-agent", deps.config, "depository-agent", envelope="rest")
@@ -90,6 +92,7 @@ def create_app(config: dict | None = None) -> "Flask":
     api.ma_plugin.converter.add_attribute_function(schemas.configured_rules(deps.config))
     api.register_blueprint(requests.bp)
     api.register_blueprint(gateway.bp)
+    api.register_blueprint(transactions.bp)
     return app
 
 

@@ -5,9 +5,11 @@ tries, :func:`shared.backoff.retry_call`).
 A final answer is settled through :func:`notifications.settle`. A record is failed without the
 bank's result only when both hold: its ``expired`` passed more than COMPENSATION_EXPIRY_GRACE_SECONDS
 ago before the bank was asked (after it, the bank refuses the request), and the bank then answered
-that it does not know the request (404 with code 908). Anything else that goes wrong opens a
-COMPENSATION_FAILED exception, checked again after EXCEPTION_POLL_SECONDS (doubling up to
-EXCEPTION_POLL_MAX_SECONDS, :func:`shared.backoff.backoff`) until it settles or an operator resolves it.
+that it does not know the request (404 with its signed answer: respCode 40004 about this requestNo,
+never a bare 404 or silence). The same holds for every service, the transaction services included.
+Anything else that goes wrong opens a COMPENSATION_FAILED exception, checked again after
+EXCEPTION_POLL_SECONDS (doubling up to EXCEPTION_POLL_MAX_SECONDS, :func:`shared.backoff.backoff`) until it
+settles or an operator resolves it.
 """
 import logging
 from collections import Counter
@@ -41,7 +43,7 @@ def expiry_result(record: dict) -> dict:
     (:data:`shared.contract.EXPIRY_FIELDS`)."""
     result = {"requestNo": record["request_no"], "respCode": contract.EXPIRED_CODE,
               "respMsg": "the bank never received this request", "status": contract.STATUS_FAILURE}
-    if record["amount"] is not None:
+    if record["service_name"] in contract.MONEY_SERVICES:
         result.update(transactionStatus=contract.TRANSACTION_STATUS[contract.STATUS_FAILURE],
                       amount=format_fen(record["amount"]))
     return result
@@ -110,10 +112,15 @@ class Compensator:
 
     def ask_bank(self, request_no: str) -> tuple[str, dict] | None:
         """The bank's verified answer about ``request_no`` as ``(serviceName, result)``, or None when the
-        bank says it does not know the request; :class:`BankQueryError` or a 4xx :class:`AppError` when
-        the answer cannot be used (unreachable, forged, another platform's, about another request)."""
-        message = self._query(request_no)
-        if message is None:
+        bank says, signed, that it does not know the request; :class:`BankQueryError` or a 4xx
+        :class:`AppError` when the answer cannot be used (unreachable, forged, another platform's, about
+        another request, an unsigned "unknown")."""
+        known, message = self._query(request_no)
+        if not known:
+            unknown = self.codec.open_answer(message)
+            if (unknown.get("requestNo"), unknown.get("respCode"), unknown.get("status")) != (
+                    request_no, contract.RESP_UNKNOWN_REQUEST, contract.STATUS_PENDING):
+                raise BankQueryError(f"the bank's 404 does not sign that it does not know {request_no}")
             return None
         payload = self.codec.open(message)
         if payload.get("requestNo") != request_no:
@@ -137,7 +144,7 @@ class Compensator:
         with unit_of_work(self.pool) as conn:
             return settle(conn, service_name, payload, QUERY)
 
-    def _query(self, request_no: str) -> dict | None:
+    def _query(self, request_no: str) -> tuple[bool, dict]:
         """The bank's answer, asked up to COMPENSATION_TRIES times, COMPENSATION_TRY_DELAY_MS apart."""
         return retry_call(lambda: self.bank.fetch(request_no), self.tries, self.try_delay, self.try_delay,
                           BankQueryError)

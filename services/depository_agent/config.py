@@ -33,6 +33,9 @@ DEFAULTS = {
     "EXCEPTION_POLL_SECONDS": 10,
     "EXCEPTION_POLL_MAX_SECONDS": 10,
     "BANK_QUERY_TIMEOUT_SECONDS": 5,
+    # A transaction service's call to the bank's POST /service: answered 202 (pending) after this long, below
+    # the callers' own timeout (lending's SERVICE_TIMEOUT_SECONDS, 5) so that they hear the 202.
+    "BANK_SERVICE_TIMEOUT_SECONDS": 3,
     "USER_CENTER_URL": "http://127.0.0.1:8001",
     "LEDGER_URL": "http://127.0.0.1:8004",
     "RECONCILE_TIMEZONE": "Asia/Shanghai",

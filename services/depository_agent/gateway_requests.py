@@ -10,7 +10,6 @@ from datetime import datetime, timedelta, timezone
 
 from psycopg_pool import ConnectionPool
 
-from shared.db import unit_of_work
 from shared.errors import Conflict
 from shared.money import format_fen, parse_yuan
 from shared.signing import wanxin_time
@@ -82,19 +81,26 @@ def _without_expiry(request_data: dict) -> dict:
     return {name: value for name, value in request_data.items() if name not in EXPIRY_FIELDS}
 
 
-def create_gateway_request(pool: ConnectionPool, codec: WanxinCodec, kind: RequestKind, body: dict,
-                           max_fen: int, ttl_seconds: int) -> dict:
-    """Record the request (or find the one already recorded) and return its signed GatewayRequest.
+def record_request(pool: ConnectionPool, record: dict, ttl_seconds: int) -> tuple[dict, dict]:
+    """Store ``record`` stamped now (unless its requestNo is stored already): ``(stored row, the JSON to sign)``.
 
-    The same requestNo with the same content returns the same GatewayRequest (the stored timestamp
-    and expired, and a deterministic signature); with different content it is a :class:`Conflict`.
+    The JSON is the request's fields in their protocol order with the times first stored, so the same
+    requestNo with the same content is signed into the very same bytes; with other content (or for
+    another request type) it is a :class:`Conflict`. The row is committed before anything is signed.
     """
-    record = stamp(build_record(kind, body, max_fen), datetime.now(timezone.utc), ttl_seconds)
-    with unit_of_work(pool) as conn:
+    record = stamp(record, datetime.now(timezone.utc), ttl_seconds)
+    with pool.connection() as conn:  # one insert, committed on its own (or the read of the row stored before)
         stored = records.insert_or_get(conn, record)
     fields = _without_expiry(record["request_data"])
-    if stored["request_type"] != kind.request_type or _without_expiry(stored["request_data"]) != fields:
+    if stored["request_type"] != record["request_type"] or _without_expiry(stored["request_data"]) != fields:
         raise Conflict(f"requestNo {record['request_no']} was already used for a different request")
-    # Sign in the protocol's field order (jsonb sorts keys), with the times first stored.
-    signed = {**fields, **{name: stored["request_data"][name] for name in EXPIRY_FIELDS}}
-    return codec.gateway_request(kind.service_name, signed)
+    # The protocol's field order (jsonb sorts keys), with the times first stored.
+    return stored, {**fields, **{name: stored["request_data"][name] for name in EXPIRY_FIELDS}}
+
+
+def create_gateway_request(pool: ConnectionPool, codec: WanxinCodec, kind: RequestKind, body: dict,
+                           max_fen: int, ttl_seconds: int) -> dict:
+    """Record the request (or find the one already recorded) and return its signed GatewayRequest
+    (:func:`record_request`: the same requestNo and content, the same GatewayRequest)."""
+    _, payload = record_request(pool, build_record(kind, body, max_fen), ttl_seconds)
+    return codec.gateway_request(kind.service_name, payload)

@@ -21,7 +21,10 @@ from depository_agent.repository import exceptions, outbox, records
 log = logging.getLogger(__name__)
 
 SETTLED, DUPLICATE, CONFLICTING = "SETTLED", "DUPLICATE", "CONFLICTING"
-NOTIFICATION, QUERY, EXPIRED = "NOTIFICATION", "QUERY", "EXPIRED"  # where a result came from (result_source)
+# Where a result came from (result_source): the bank's notification, its query answer, the agent's expiry
+# result, or the bank's direct answer to a transaction service.
+NOTIFICATION, QUERY, EXPIRED, ANSWER = "NOTIFICATION", "QUERY", "EXPIRED", "ANSWER"
+RESULT_SOURCES = (NOTIFICATION, QUERY, EXPIRED, ANSWER)
 
 
 def result_status(payload: dict) -> int:

@@ -1,7 +1,9 @@
 """Compensation: stuck requests are settled from the bank's signed answer, expired when the bank
 never saw them, and every failure lands in the exception table (and the operator commands)."""
+import base64
 import json
 import logging
+import os
 import threading
 import time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -13,8 +15,9 @@ from psycopg.rows import dict_row
 
 from shared.db import create_pool
 from shared.migrations import drop_database, migrate
+from shared.signing import encode_wanxin, load_key
 
-from depository_agent import MIGRATIONS_DIR, gateway_requests
+from depository_agent import MIGRATIONS_DIR, gateway_requests, transactions
 from depository_agent.__main__ import main as cli
 from depository_agent.bank_client import BankQuery
 from depository_agent.compensation import Compensator
@@ -27,6 +30,8 @@ from tests.depository_agent.conftest import (
     SERVICE,
     bank_result,
     consumer_body,
+    new_request_no,
+    new_user_no,
     outbox_of,
     record_of,
     recharge_body,
@@ -34,7 +39,7 @@ from tests.depository_agent.conftest import (
     withdraw_body,
 )
 
-UNKNOWN_REQUEST = (404, {"code": 908, "msg": "unknown request"})
+UNKNOWN = "UNKNOWN"  # a script entry: the bank's signed "unknown" answer about the request queried
 
 
 class FakeBank:
@@ -53,8 +58,9 @@ class FakeBank:
                 params = {key: values[0] for key, values in parse_qs(url.query).items()}
                 request_no = params.get("requestNo", "")
                 bank.hits[request_no] = bank.hits.get(request_no, 0) + 1
-                script = bank.answers.get(request_no, [UNKNOWN_REQUEST])
-                status, body = script.pop(0) if len(script) > 1 else script[0]
+                script = bank.answers.get(request_no, [UNKNOWN])
+                answer = script.pop(0) if len(script) > 1 else script[0]
+                status, body = bank.unknown(request_no) if answer == UNKNOWN else answer
                 data = body if isinstance(body, bytes) else json.dumps(body).encode()
                 self.send_response(status)
                 self.send_header("Content-Type", "application/json")
@@ -71,6 +77,13 @@ class FakeBank:
 
     def signed(self, service_name: str, payload: dict, **options) -> tuple[int, dict]:
         return 200, sign_bank_message(self.keys_dir, service_name, payload, **options)
+
+    def unknown(self, request_no: str, key_file: str = "bank_private.pem", **changes) -> tuple[int, dict]:
+        """The bank's signed 404 "unknown request" answer (respCode 40004, status 0) about ``request_no``."""
+        result = {"requestNo": request_no, "respCode": "40004", "respMsg": "the bank does not know this request",
+                  "status": 0, **changes}
+        req_data, signature = encode_wanxin(result, load_key(os.path.join(self.keys_dir, key_file)))
+        return 404, {"respData": req_data, "signature": signature, "code": 908, "msg": "unknown request"}
 
     def script(self, request_no: str, *answers) -> None:
         self.answers[request_no] = list(answers)
@@ -231,14 +244,24 @@ def test_three_failed_tries_open_an_exception_retried_until_it_settles(compensat
     assert record_of(conn, body["requestNo"])["request_status"] == 1
 
 
-@pytest.mark.parametrize("case", ["forged", "wrong amount", "another platform", "404 without the unknown code",
+@pytest.mark.parametrize("case", ["bare 404 908", "unknown signed by another key", "unknown about another request",
+                                  "unknown that is not 40004", "unknown with status 1", "unknown re-encoded",
+                                  "forged", "wrong amount", "another platform", "404 without the unknown code",
                                   "404 with another code", "200 that is not a signed answer", "silence",
                                   "about another request", "another service", "amount as a number",
                                   "status as a word"])
 def test_a_bad_bank_answer_opens_an_exception_and_changes_nothing(compensator, stuck, bank, conn, case):
     body = stuck("RECHARGE", age=700, past_expiry=100)
     result = bank_result("RECHARGE", body["requestNo"])
+    unknown = bank.unknown(body["requestNo"])[1]
     answers = {
+        "bare 404 908": (404, {"code": 908, "msg": "unknown request"}),
+        "unknown signed by another key": bank.unknown(body["requestNo"], key_file="platform_private.pem"),
+        "unknown about another request": bank.unknown(stuck("RECHARGE")["requestNo"]),
+        "unknown that is not 40004": bank.unknown(body["requestNo"], respCode="10000"),
+        "unknown with status 1": bank.unknown(body["requestNo"], status=1),
+        "unknown re-encoded": (404, {**unknown, "respData": base64.b64encode(json.dumps(
+            json.loads(base64.b64decode(unknown["respData"])), indent=1).encode()).decode()}),
         "forged": bank.signed("RECHARGE", result, key_file="platform_private.pem"),
         "wrong amount": bank.signed("RECHARGE", {**result, "amount": "1.00"}),
         "another platform": bank.signed("RECHARGE", result, platform_no="OTHERP2P"),
@@ -326,3 +349,34 @@ def test_compensation_worker_process_settles_stuck_records(procs, infra, config,
     assert record_of(conn, body["requestNo"])["request_status"] == 1, worker.log_tail()
     worker.stop()
     assert worker.popen.returncode == 0, worker.log_tail()
+
+
+def test_a_transaction_service_is_settled_from_the_query_or_failed_on_the_signed_unknown_only(
+        compensator, bank, conn):
+    """CONFIRM_LOAN and USER_AUTO_PRE_TRANSACTION records: settled from the bank's query like a recharge; once
+    expired, failed with the agent's result (no amount fields) only on the bank's signed unknown answer."""
+    bodies = {}
+    for name, service, body in (
+            ("loan", "CONFIRM_LOAN", {"requestNo": new_request_no(), "projectNo": "PRJ_1", "commission": "1.00",
+                                      "details": [{"preRequestNo": new_request_no(), "amount": "10.00"}]}),
+            ("freeze", "USER_AUTO_PRE_TRANSACTION", {"requestNo": new_request_no(), "userNo": new_user_no(),
+                                                     "amount": "5.00", "bizType": "TENDER", "projectNo": "PRJ_1"}),
+            ("bare", "CONFIRM_LOAN", {"requestNo": new_request_no(), "projectNo": "PRJ_2", "commission": "0.00",
+                                      "details": [{"preRequestNo": new_request_no(), "amount": "10.00"}]})):
+        gateway_requests.record_request(compensator.pool, transactions.build_record(service, body, 10**8), 1800)
+        conn.execute("update depository_record set created_at = now() - interval '700 seconds',"
+                     " expires_at = now() - interval '100 seconds' where request_no = %s", (body["requestNo"],))
+        bodies[name] = body
+    result = {"requestNo": bodies["freeze"]["requestNo"], "respCode": "30042", "respMsg": "insufficient", "status": 2}
+    bank.script(bodies["freeze"]["requestNo"], bank.signed("USER_AUTO_PRE_TRANSACTION", result))
+    bank.script(bodies["bare"]["requestNo"], (404, {"code": 908, "msg": "unknown request"}))
+    assert compensator.run_pass() == {"EXPIRED": 1, "SETTLED": 1, "EXCEPTION": 1}
+    [loan] = outbox_of(conn, bodies["loan"]["requestNo"])
+    assert json.loads(loan["body"]) == {"requestNo": bodies["loan"]["requestNo"], "respCode": "EXPIRED",
+                                        "respMsg": "the bank never received this request", "status": 2,
+                                        "serviceName": "CONFIRM_LOAN"}
+    assert (loan["routing_key"], loan["message_id"]) == ("CONFIRM_LOAN", f"CONFIRM_LOAN:{bodies['loan']['requestNo']}")
+    [freeze] = outbox_of(conn, bodies["freeze"]["requestNo"])
+    assert json.loads(freeze["body"]) == {**result, "serviceName": "USER_AUTO_PRE_TRANSACTION"}
+    assert record_of(conn, bodies["bare"]["requestNo"])["request_status"] == 0
+    assert outbox_of(conn, bodies["bare"]["requestNo"]) == []

@@ -4,8 +4,8 @@ import json
 import pytest
 from hypothesis import given, strategies as st
 
-from shared.contract import (EXPIRED_CODE, EXPIRY_FIELDS, PERSONAL_REGISTER, RECHARGE, RESULT_FIELDS, WITHDRAW,
-                             InvalidResult, check_result, parse_message, result_message_id)
+from shared.contract import (CONFIRM_LOAN, EXPIRED_CODE, EXPIRY_FIELDS, PERSONAL_REGISTER, PRE_TRANSACTION, RECHARGE,
+                             RESULT_FIELDS, RESULT_SERVICES, WITHDRAW, InvalidResult, check_result, parse_message, result_message_id)
 from shared.money import format_fen
 
 REQUEST_NO = "REQ_" + "0123456789ABCDEF" * 2
@@ -64,6 +64,9 @@ def _changed(service: str, **changes) -> dict:
     return result
 
 
+_LOAN_RESULT = {"requestNo": REQUEST_NO, "respCode": "00000", "respMsg": "success", "status": 1}
+
+
 @pytest.mark.parametrize("service,fields,reason", [
     ("NOPE", bank_result(RECHARGE), "serviceName"),
     (RECHARGE, _changed(RECHARGE, bankCode="ICBC"), "bankCode"),          # a field of another service
@@ -88,6 +91,13 @@ def _changed(service: str, **changes) -> dict:
     (PERSONAL_REGISTER, _changed(PERSONAL_REGISTER, bankName=""), "bankName"),
     (PERSONAL_REGISTER, _changed(PERSONAL_REGISTER, respMsg="x" * 257), "respMsg"),
     (RECHARGE, [], "JSON object"),
+    # a transaction service's result carries the four common fields only
+    (CONFIRM_LOAN, {**_LOAN_RESULT, "amount": "10.00"}, "amount"),
+    (PRE_TRANSACTION, {**_LOAN_RESULT, "bankCode": "ICBC"}, "bankCode"),
+    (CONFIRM_LOAN, {**_LOAN_RESULT, "transactionStatus": "SUCCESS"}, "transactionStatus"),
+    (CONFIRM_LOAN, {**_LOAN_RESULT, "respCode": "30050"}, "contradicts"),
+    (CONFIRM_LOAN, {**_LOAN_RESULT, "status": 0}, "final"),
+    ("USER_AUTO_PRE_TRANSACTION ", _LOAN_RESULT, "serviceName"),
 ])
 def test_a_result_that_could_mean_something_else_is_refused(service, fields, reason):
     with pytest.raises(InvalidResult, match=reason):
@@ -113,7 +123,7 @@ _VALUES = st.one_of(st.sampled_from([REQUEST_NO, "00000", "10001", EXPIRED_CODE,
                     st.integers(-1, 3), st.booleans(), st.none(), st.text(max_size=4))
 
 
-@given(st.sampled_from([PERSONAL_REGISTER, RECHARGE, WITHDRAW]),
+@given(st.sampled_from(RESULT_SERVICES),
        st.dictionaries(st.sampled_from(_NAMES), _VALUES, max_size=9), st.booleans())
 def test_whatever_is_accepted_means_one_thing(service, fields, expiry):
     """Any object the check accepts has one field set, agreeing success markers and an exact amount, and
@@ -127,3 +137,12 @@ def test_whatever_is_accepted_means_one_thing(service, fields, expiry):
     if result.amount is not None:
         assert format_fen(result.amount) == fields["amount"]
     assert parse_message(json.dumps(result.message_body()).encode()) == result
+
+
+@pytest.mark.parametrize("service", [PRE_TRANSACTION, CONFIRM_LOAN])
+def test_a_transaction_services_result_and_the_agents_expiry_result_are_published_as_they_are(service):
+    for fields, expiry in ((_LOAN_RESULT, False), ({**_LOAN_RESULT, "respCode": "30042", "status": 2}, False),
+                           ({**_LOAN_RESULT, "respCode": EXPIRED_CODE, "status": 2}, True)):
+        result = check_result(service, fields, expiry=expiry)
+        assert result.amount is None and result.message_id == f"{service}:{REQUEST_NO}"
+        assert parse_message(json.dumps(result.message_body()).encode()) == result

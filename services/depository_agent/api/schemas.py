@@ -9,10 +9,14 @@ from urllib.parse import urlsplit
 
 from marshmallow import EXCLUDE, Schema, ValidationError, fields, validate
 
+from shared import contract
 from shared.contract import GATEWAY_SERVICES, REQUEST_NO_PATTERN, REQUEST_NO_RULE, USER_NO_PATTERN, USER_NO_RULE
 from shared.money import yuan_pattern
 from shared.signing import BASE64_PATTERN
 from shared.web import FullMatch
+
+from depository_agent.notifications import RESULT_SOURCES
+from depository_agent.wanxin import SERVICE_NAMES
 
 REQUEST_NO = FullMatch(f"^{REQUEST_NO_PATTERN}$", error=f"must be {REQUEST_NO_RULE}")
 USER_NO = FullMatch(f"^{USER_NO_PATTERN}$", error=f"must be {USER_NO_RULE}")
@@ -84,6 +88,112 @@ class WithdrawRequestSchema(_RequestBase):
     mobile = _text(*_MOBILE)
 
 
+# --- the transaction services (section 9): bodies of the /l/ endpoints and their answer --------------------
+_PROJECT_NO = (f"^{contract.PROJECT_NO_PATTERN}$", "must be 1 to 64 letters, digits, _ or -", "PRJ_0001")
+
+
+def _one_of(values: tuple, example: str) -> fields.String:
+    return fields.String(required=True, validate=validate.OneOf(values), metadata={"example": example})
+
+
+def _distinct(key: str):
+    """A list validator: no two entries with the same ``key`` (the bank takes each freeze or funder once)."""
+    def check(entries: list) -> None:
+        keys = [entry.get(key) for entry in entries]
+        if len(set(keys)) != len(keys):
+            raise ValidationError(f"each {key} may appear once")
+    return check
+
+
+def _details(schema: type, key: str) -> fields.List:
+    return fields.List(fields.Nested(schema), required=True,
+                       validate=[validate.Length(1, contract.TRANSACTION_DETAILS_MAX), _distinct(key)])
+
+
+class _TransactionBase(Schema):
+    """Every transaction service's body: requestNo first. Unknown fields are ignored: neither stored nor signed."""
+
+    class Meta:
+        unknown = EXCLUDE
+
+    requestNo = fields.String(required=True, validate=REQUEST_NO, metadata={"example": "REQ_" + "0" * 32})
+
+
+class ProjectRequestSchema(_TransactionBase):
+    projectNo = _text(*_PROJECT_NO)
+    userNo = fields.String(required=True, validate=USER_NO, metadata={"example": "USR_" + "0" * 32,
+                                                                      "description": "the borrower"})
+    projectAmount = _amount("10000.00", "amount")
+    projectName = _text(r"^[^\x00-\x1f\x7f]{1,100}$", "must be 1 to 100 characters without control characters",
+                        "消费贷 2026-001")
+    projectPeriod = fields.Integer(required=True, strict=True,
+                                   validate=validate.Range(1, contract.PROJECT_PERIOD_MAX),
+                                   metadata={"example": 12, "description": "months, a JSON integer"})
+    annualRate = _text(f"^({contract.ANNUAL_RATE_PATTERN})$", "must be a fraction from 0 to 1 with at most 6 "
+                       "decimals and no trailing zero, such as \"0.18\"", "0.18")
+    repaymentWay = _one_of(contract.REPAYMENT_WAYS, contract.FIXED_REPAYMENT)
+
+
+class ProjectStatusRequestSchema(_TransactionBase):
+    projectNo = _text(*_PROJECT_NO)
+    projectStatus = _one_of(contract.PROJECT_STATUSES, contract.REPAYING)
+
+
+class PreTransactionRequestSchema(_TransactionBase):
+    userNo = fields.String(required=True, validate=USER_NO, metadata={"example": "USR_" + "0" * 32})
+    amount = _amount("100.00", "amount")
+    bizType = _one_of(contract.BIZ_TYPES, contract.TENDER)
+    projectNo = _text(*_PROJECT_NO)
+
+
+class CancelPreTransactionRequestSchema(_TransactionBase):
+    preRequestNo = fields.String(required=True, validate=REQUEST_NO, metadata={"example": "REQ_" + "1" * 32})
+    userNo = fields.String(required=True, validate=USER_NO, metadata={"example": "USR_" + "0" * 32})
+    amount = _amount("100.00", "amount")
+
+
+class LoanDetailSchema(Schema):
+    class Meta:
+        unknown = EXCLUDE
+
+    preRequestNo = fields.String(required=True, validate=REQUEST_NO, metadata={
+        "example": "REQ_" + "1" * 32, "description": "a TENDER freeze of this project"})
+    amount = _amount("100.00", "amount")
+
+
+class RepaymentDetailSchema(Schema):
+    class Meta:
+        unknown = EXCLUDE
+
+    userNo = fields.String(required=True, validate=USER_NO, metadata={"example": "USR_" + "1" * 32,
+                                                                      "description": "a funder"})
+    amount = _amount("100.00", "amount")
+    interest = _amount("1.50", "commission")
+
+
+class LoanRequestSchema(_TransactionBase):
+    projectNo = _text(*_PROJECT_NO)
+    commission = _amount("2.00", "commission")
+    details = _details(LoanDetailSchema, "preRequestNo")
+
+
+class RepaymentRequestSchema(_TransactionBase):
+    preRequestNo = fields.String(required=True, validate=REQUEST_NO, metadata={
+        "example": "REQ_" + "2" * 32, "description": "the borrower's REPAYMENT freeze"})
+    projectNo = _text(*_PROJECT_NO)
+    commission = _amount("1.00", "commission")
+    details = _details(RepaymentDetailSchema, "userNo")
+
+
+class TransactionResultSchema(Schema):
+    requestNo = fields.String(required=True)
+    serviceName = fields.String(required=True, validate=validate.OneOf(contract.TRANSACTION_SERVICES))
+    status = fields.Integer(required=True, validate=validate.OneOf([0, 1, 2]),
+                            metadata={"description": "1 success, 2 failure (the bank's), 0 the bank has not answered"})
+    respCode = fields.String(required=True, metadata={"description": "the bank's result code; empty while status 0"})
+    respMsg = fields.String(required=True)
+
+
 class GatewayRequestSchema(Schema):
     serviceName = fields.String(required=True, validate=validate.OneOf(GATEWAY_SERVICES))
     platformNo = fields.String(required=True)
@@ -94,17 +204,21 @@ class GatewayRequestSchema(Schema):
 
 class RecordSchema(Schema):
     requestNo = fields.String(required=True)
-    requestType = fields.String(required=True, validate=validate.OneOf(["CONSUMER_CREATE", "RECHARGE", "WITHDRAW"]))
-    serviceName = fields.String(required=True, validate=validate.OneOf(GATEWAY_SERVICES))
+    requestType = fields.String(required=True, validate=validate.OneOf(list(SERVICE_NAMES)))
+    serviceName = fields.String(required=True, validate=validate.OneOf(contract.RESULT_SERVICES))
     objectType = fields.String(required=True)
     objectId = fields.String(required=True)
-    userNo = fields.String(required=True)
-    amount = fields.String(allow_none=True, metadata={"description": "yuan, RECHARGE and WITHDRAW"})
-    commission = fields.String(allow_none=True, metadata={"description": "yuan, WITHDRAW"})
+    userNo = fields.String(required=True, allow_none=True, metadata={
+        "description": "none for MODIFY_PROJECT, CONFIRM_LOAN and CONFIRM_REPAYMENT"})
+    amount = fields.String(allow_none=True, metadata={
+        "description": "yuan: a recharge's or withdraw's amount, a project's projectAmount, a freeze's or cancel's "
+                       "amount, what a confirmation pays out (the sum of its details' amount and interest)"})
+    commission = fields.String(allow_none=True, metadata={"description": "yuan: WITHDRAW, CONFIRM_LOAN, "
+                                                                         "CONFIRM_REPAYMENT"})
     requestStatus = fields.Integer(required=True, validate=validate.OneOf([0, 1, 2]),
                                    metadata={"description": "0 not synced, 1 synced, 2 failed"})
-    resultSource = fields.String(allow_none=True, validate=validate.OneOf(["NOTIFICATION", "QUERY", "EXPIRED"]),
-                                 metadata={"description": "NOTIFICATION, QUERY or EXPIRED"})
+    resultSource = fields.String(allow_none=True, validate=validate.OneOf(RESULT_SOURCES),
+                                 metadata={"description": ", ".join(RESULT_SOURCES)})
     confirmDate = fields.DateTime(allow_none=True)
     requestData = fields.Dict(required=True)
     responseData = fields.Dict(allow_none=True)
@@ -119,6 +233,10 @@ class _RestResponse(Schema):
 
 class GatewayResponseSchema(_RestResponse):
     result = fields.Nested(GatewayRequestSchema, required=True)
+
+
+class TransactionResponseSchema(_RestResponse):
+    result = fields.Nested(TransactionResultSchema, required=True)
 
 
 class RecordResponseSchema(_RestResponse):

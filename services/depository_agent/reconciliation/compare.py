@@ -3,10 +3,12 @@
 Views of a request: the bank's statement line (present only for a successful money movement
 booked that day), the bank's answer to a query (asked only when the statement cannot settle the
 question), the agent's ``depository_record``, user-center's record and the ledger's postings
-whose ``trade_no`` is the requestNo.
+whose ``trade_no`` is the requestNo. A transaction service's request (a freeze, a cancel, a loan, a
+repayment) has the first three views only: lending keeps its own books of them.
 """
 from dataclasses import dataclass, field
 
+from shared.contract import TRANSACTION_SERVICES
 from shared.money import format_fen
 
 # differences the command repairs
@@ -64,6 +66,11 @@ class Item:
     @property
     def user_no(self) -> str:
         return self._first("user_no", "userNo")
+
+    @property
+    def is_transaction(self) -> bool:
+        """A transaction service's request: the bank and the agent only (no user-center record, no posting)."""
+        return self.service_name in TRANSACTION_SERVICES
 
     def needs_bank_query(self) -> bool:
         """The statement cannot tell: the agent has the request pending, or successful but not listed."""
@@ -126,13 +133,16 @@ def compare(item: Item) -> list[Finding]:
     if bank_finding is not None and bank_finding.category not in INFO:
         return [bank_finding]
     findings = [bank_finding] if bank_finding else []
+    if item.is_transaction:
+        return findings
     platform_finding = _against_user_center_and_ledger(item)
     return findings + ([platform_finding] if platform_finding else [])
 
 
 def _fields_differ(source: str, service_name: str, user_no: str, amount: int, commission: int,
                    record: dict) -> str | None:
-    if service_name != record["service_name"] or user_no != record["user_no"]:
+    # A loan's or repayment's line names the borrower, whom its record does not carry.
+    if service_name != record["service_name"] or record["user_no"] not in (None, user_no):
         return f"{source} has {service_name} for {user_no}, the agent {record['service_name']} for {record['user_no']}"
     if amount != record["amount"] or commission != (record["commission"] or 0):
         return (f"{source} amount {_money(amount, commission)} differs from the agent's "

@@ -10,6 +10,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
+from shared.contract import TRANSACTION_SERVICES
 from shared.db import unit_of_work
 from shared.errors import AppError
 
@@ -113,7 +114,12 @@ class Reconciler:
         with unit_of_work(self.pool) as conn:
             others = (set(lines) | set(uc_records)) - set(agent_records)
             agent_records.update((row["request_no"], row) for row in records.get_many(conn, sorted(others)))
-        uc_records.update(self.user_center.by_request_nos((set(lines) | set(agent_records)) - set(uc_records)))
+        # user-center knows recharges and withdrawals only
+        lending = {request_no for request_no, line in lines.items() if line["serviceName"] in TRANSACTION_SERVICES}
+        lending |= {request_no for request_no, row in agent_records.items()
+                    if row["service_name"] in TRANSACTION_SERVICES}
+        unasked = (set(lines) | set(agent_records)) - set(uc_records) - lending
+        uc_records.update(self.user_center.by_request_nos(unasked))
         request_nos = sorted(set(lines) | set(agent_records) | set(uc_records))
         return {request_no: Item(request_no, lines.get(request_no), agent_records.get(request_no),
                                  uc_records.get(request_no)) for request_no in request_nos}
@@ -139,7 +145,7 @@ class Reconciler:
         by_user: dict[str, dict[str, Item]] = {}
         oldest = day
         for item in items:
-            if item.record or item.user_center:
+            if (item.record or item.user_center) and not item.is_transaction:
                 by_user.setdefault(item.user_no, {})[item.request_no] = item
             if item.record:
                 oldest = min(oldest, item.record["created_at"].astimezone(self.zone).date())

@@ -10,6 +10,7 @@ from datetime import date, datetime
 
 import requests
 
+from shared import contract
 from shared.http import ServiceClient, ServiceResponse, ServiceUnreachable
 from shared.money import parse_yuan
 
@@ -21,6 +22,9 @@ _REQUEST_NO = re.compile(r"REQ_[0-9A-F]{32}")
 _USER_NO = re.compile(r"USR_[0-9A-F]{32}")
 _YUAN = re.compile(r"(0|[1-9][0-9]{0,14})\.[0-9]{2}")
 _MONEY_SERVICES = ("RECHARGE", "WITHDRAW")
+# Statement lines: recharges and withdrawals, and the transaction services that move money (projects do not).
+_LINE_SERVICES = _MONEY_SERVICES + (contract.PRE_TRANSACTION, contract.CANCEL_PRE_TRANSACTION, contract.CONFIRM_LOAN,
+                                    contract.CONFIRM_REPAYMENT)
 
 
 class SourceError(Exception):
@@ -41,7 +45,7 @@ def _statement_line(line) -> dict:
     _check(isinstance(line, dict), "statement line", line)
     _check(isinstance(line.get("requestNo"), str) and _REQUEST_NO.fullmatch(line["requestNo"]) is not None,
            "statement line (requestNo)", line)
-    _check(line.get("serviceName") in _MONEY_SERVICES, "statement line (serviceName)", line)
+    _check(line.get("serviceName") in _LINE_SERVICES, "statement line (serviceName)", line)
     _check(isinstance(line.get("userNo"), str) and _USER_NO.fullmatch(line["userNo"]) is not None,
            "statement line (userNo)", line)
     for name in ("amount", "commission"):

@@ -106,9 +106,11 @@ def get_for_check(conn: psycopg.Connection, request_no: str) -> dict | None:
 
 
 def money_requests_between(conn: psycopg.Connection, start, end) -> list[dict]:
-    """RECHARGE and WITHDRAW records created or confirmed in ``[start, end)`` (aware datetimes)."""
+    """The records of requests that move money (RECHARGE, WITHDRAW, freezes, cancels, loans, repayments)
+    created or confirmed in ``[start, end)`` (aware datetimes)."""
     return conn.execute(
-        "select * from depository_record where request_type in ('RECHARGE', 'WITHDRAW')"
+        "select * from depository_record where request_type in ('RECHARGE', 'WITHDRAW', 'USER_AUTO_PRE_TRANSACTION',"
+        " 'CANCEL_PRE_TRANSACTION', 'CONFIRM_LOAN', 'CONFIRM_REPAYMENT')"
         " and ((created_at >= %(start)s and created_at < %(end)s)"
         "      or (confirm_date >= %(start)s and confirm_date < %(end)s)) order by created_at, id",
         {"start": start, "end": end}).fetchall()

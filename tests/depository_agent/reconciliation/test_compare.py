@@ -93,3 +93,31 @@ def test_the_report_describes_each_view():
                   [posting(2, -5100)], bank_status=1)
     assert c.describe(item) == {"bank": "statement 50.00+1.00; query: success", "agent": "pending 50.00+1.00",
                                 "user_center": "pending 50.00+1.00", "ledger": "deduct -5100"}
+
+
+def loan_record(status: int, amount: int = 100000, commission: int = 1000, user_no: str | None = None,
+                service: str = "CONFIRM_LOAN") -> dict:
+    return {"request_no": REQ, "service_name": service, "user_no": user_no, "amount": amount, "commission": commission,
+            "request_status": status}
+
+
+@pytest.mark.parametrize("item, expected", [
+    # a loan's line names the borrower, its record no user; no user-center record nor posting is expected
+    (c.Item(REQ, line("CONFIRM_LOAN", 100000, 1000), loan_record(1)), []),
+    (c.Item(REQ, line("USER_AUTO_PRE_TRANSACTION", 5000), loan_record(1, 5000, None, USR, "USER_AUTO_PRE_TRANSACTION")),
+     []),
+    (c.Item(REQ, None, loan_record(2)), []),
+    (c.Item(REQ, line("CONFIRM_LOAN", 100001, 1000), loan_record(1)), [c.AMOUNT_MISMATCH]),
+    (c.Item(REQ, line("CONFIRM_LOAN", 100000, 0), loan_record(1)), [c.AMOUNT_MISMATCH]),
+    (c.Item(REQ, line("CONFIRM_REPAYMENT", 100000, 1000), loan_record(1)), [c.AMOUNT_MISMATCH]),
+    (c.Item(REQ, line("USER_AUTO_PRE_TRANSACTION", 5000),
+            loan_record(1, 5000, None, "USR_" + "C" * 32, "USER_AUTO_PRE_TRANSACTION")), [c.AMOUNT_MISMATCH]),
+    (c.Item(REQ, line("CONFIRM_LOAN", 100000, 1000), None), [c.MISSING_AT_PLATFORM]),
+    (c.Item(REQ, line("CONFIRM_LOAN", 100000, 1000), loan_record(0)), [c.NOT_SETTLED]),
+    (c.Item(REQ, line("CONFIRM_LOAN", 100000, 1000), loan_record(2)), [c.OPPOSITE_OUTCOME]),
+    (c.Item(REQ, None, loan_record(1), bank_status=c.BANK_UNKNOWN), [c.MISSING_AT_BANK]),
+    (c.Item(REQ, None, loan_record(0), bank_status=1), [c.NOT_SETTLED]),
+    (c.Item(REQ, None, loan_record(0), bank_status=c.BANK_UNKNOWN), [c.UNKNOWN_AT_BANK]),
+])
+def test_a_transaction_services_line_is_matched_to_its_record(item, expected):
+    assert categories(item) == expected

@@ -2,10 +2,7 @@
 an answer that could be misread (a line twice, an amount in another format or type, a statement of
 another day, a count that does not match, a record that was not asked for) makes the run incomplete
 (exit 2) instead of being compared as something it may not mean."""
-import json
-import threading
 from datetime import date
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from urllib.parse import urlsplit
 
 import pytest
@@ -13,6 +10,7 @@ import pytest
 from depository_agent.config import load
 from depository_agent.reconciliation.sources import BankStatements, LedgerPostings, SourceError, UserCenterRecords
 
+from tests.support.json_server import JsonServer
 from tests.support.processes import run_module
 
 DAY = date(2026, 11, 22)
@@ -20,35 +18,23 @@ REQ = "REQ_" + "A" * 32
 USR = "USR_" + "B" * 32
 
 
-class FakeParty:
+class FakeParty(JsonServer):
     """Answers GET requests by path with scripted JSON bodies (the bank, user-center and the ledger)."""
 
     def __init__(self):
         self.answers: dict[str, object] = {}
-        party = self
+        super().__init__(self._answer)
 
-        class Handler(BaseHTTPRequestHandler):
-            def do_GET(self):
-                body = json.dumps(party.answers.get(urlsplit(self.path).path, {"code": 908})).encode()
-                self.send_response(200 if urlsplit(self.path).path in party.answers else 404)
-                self.send_header("Content-Type", "application/json")
-                self.send_header("Content-Length", str(len(body)))
-                self.end_headers()
-                self.wfile.write(body)
-
-            def log_message(self, *args):
-                pass
-
-        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self.url = f"http://127.0.0.1:{self.server.server_port}"
-        threading.Thread(target=self.server.serve_forever, daemon=True).start()
+    def _answer(self, method: str, path: str, body: bytes) -> tuple[int, object]:
+        path = urlsplit(path).path
+        return (200, self.answers[path]) if path in self.answers else (404, {"code": 908})
 
 
 @pytest.fixture(scope="module")
 def party():
     fake = FakeParty()
     yield fake
-    fake.server.shutdown()
+    fake.stop()
 
 
 @pytest.fixture
