@@ -16,19 +16,21 @@ import json
 import os
 import shutil
 import sys
-import tempfile
 import time
 import uuid
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
+from decimal import Decimal
 from pathlib import Path
 
 import psycopg
+import requests
 
 from bench import wrk
-from bench.user_center import AMQP_SERVER_URL, PG_SERVER_URL, REDIS_URL, CpuMeter, row, save, scalar, wrk_until
-from shared.devkeys import generate
+from bench.user_center import CpuMeter, fresh_infra, row, save, scalar, wait, wrk_until
 from shared.partner_envelope import seal
 from tests.support.infra import Infra
+from tests.support.lending_platform import PLATFORM_NO, Platform, start_lending_platform
 from tests.support.processes import WebService, free_port
 
 from lending.credit_engine import check_character
@@ -37,7 +39,11 @@ ORDERS = int(os.environ.get("BENCH_ORDERS", "6000"))
 CONNECTIONS = int(os.environ.get("BENCH_LENDING_CONNECTIONS", "32"))
 LENDING_WORKERS = int(os.environ.get("BENCH_LENDING_WORKERS", "2"))
 LENDING_THREADS = int(os.environ.get("BENCH_LENDING_THREADS", "8"))
+BATCH = int(os.environ.get("BENCH_BATCH", "200"))
+BORROWER_CLIENTS = int(os.environ.get("BENCH_BORROWER_CLIENTS", "16"))
 TARGET_PUSH_RATE = 300
+TARGET_BATCH_SECONDS = 120
+BATCH_LOAN = 1_000_000  # fen per order of the batch (person() pushes this amount)
 APP_ID = "rongshu"
 
 # wrk script: POST each line of BENCH_FILE (a signed envelope) to /rongshu/order/push once, spread over
@@ -99,13 +105,7 @@ class Lending:
 
     @classmethod
     def start(cls) -> "Lending":
-        work_dir = Path(tempfile.mkdtemp(prefix="bench-lending-"))
-        keys = work_dir / "keys"
-        keys.mkdir()
-        generate(str(keys))
-        infra = Infra(pg_server_url=PG_SERVER_URL, amqp_server_url=AMQP_SERVER_URL, redis_url=REDIS_URL,
-                      keys_dir=str(keys), internal_token=(keys / "internal_token").read_text().strip())
-        infra.setup()
+        infra, work_dir = fresh_infra("bench-lending-")
         platform = cls(infra, work_dir)
         try:
             service = WebService("lending", infra.service_env("lending"), work_dir, workers=LENDING_WORKERS,
@@ -174,11 +174,113 @@ def run_push(seconds: float = 10.0) -> list[dict]:
         lending.stop()
 
 
+class Batch:
+    """``BATCH`` orders on the whole platform: each pushed, then driven by its borrower as soon as it is
+    approved (card, confirmation, the account opened through the one-time link, confirmation again)."""
+
+    def __init__(self, stack, count: int):
+        self.stack, self.platform, self.count = stack, Platform(stack), count
+        self.bodies = [json.loads(body) for body in envelopes(self.platform.secret, count, first=1_000_000)]
+        self.orders = [json.loads(body["bizData"])["orderNo"] for body in self.bodies]
+        self.pushed_at: dict[str, float] = {}
+        self.disbursed_at: dict[str, float] = {}
+        self.borrowers: list[str] = []
+
+    def push(self, index: int) -> None:
+        body = self.bodies[index]
+        answer = requests.post(f"{self.stack.url('lending')}/rongshu/order/push", json=body, timeout=60)
+        if answer.status_code != 200:
+            raise RuntimeError(f"order/push answered {answer.status_code}: {answer.text}")
+        self.pushed_at[self.orders[index]] = time.monotonic()
+
+    def borrow(self, order_no: str) -> None:
+        """What the borrower and the partner do once the order is approved."""
+        partner = self.platform.partner
+        wait(lambda: partner("audit/result", {"orderNo": order_no})[1]["data"]["status"] == 6001, 300, "approval",
+             every=0.5)
+        status, bound = partner("card/bind", {"orderNo": order_no, "bankCode": "ICBC",
+                                              "cardNumber": "62220202" + order_no[-11:].translate(HEX_DIGITS),
+                                              "mobile": self.mobile(order_no)})
+        if status != 200:
+            raise RuntimeError(f"card/bind: {bound}")
+        status, confirmed = partner("loan/confirm", {"orderNo": order_no})
+        if confirmed["data"]["status"] == "OPEN_ACCOUNT":
+            borrower = self.platform.open_through_link(confirmed["data"]["openAccountUrl"])
+            self.borrowers.append(borrower.profile()["userNo"])
+            partner("loan/confirm", {"orderNo": order_no})
+
+    def mobile(self, order_no: str) -> str:
+        return json.loads(self.bodies[self.orders.index(order_no)]["bizData"])["mobile"]
+
+    def disbursed(self) -> int:
+        """How many of the batch's borrows are disbursed (30), noting when each was first seen so."""
+        with psycopg.connect(self.stack.infra.database_url("lending"), autocommit=True) as conn:
+            rows = conn.execute("select order_no from borrows where status = 30 and order_no = any(%s)",
+                                (self.orders,)).fetchall()
+        now = time.monotonic()
+        for (order_no,) in rows:
+            self.disbursed_at.setdefault(order_no, now)
+        return len(rows)
+
+
+HEX_DIGITS = str.maketrans("ABCDEF", "123456")
+
+
+def batch_phase(stack, count: int) -> dict:
+    """Push ``count`` orders at once and drive them to disbursement; seconds from the first push to the last
+    disbursement, each order's push-to-disbursement percentiles, and bank = ledger for everyone involved."""
+    batch = Batch(stack, count)
+    started = time.monotonic()
+    with ThreadPoolExecutor(BORROWER_CLIENTS) as clients:
+        list(clients.map(batch.push, range(count)))
+        pushed = time.monotonic() - started
+        driving = [clients.submit(batch.borrow, order_no) for order_no in batch.orders]
+        while batch.disbursed() < count:
+            failed = [job.exception() for job in driving if job.done() and job.exception()]
+            if failed:
+                raise RuntimeError(f"a borrower's step failed: {failed[0]!r}")
+            if time.monotonic() - started > 900:
+                raise RuntimeError(f"only {batch.disbursed()} of {count} disbursed after 900 s")
+            time.sleep(0.25)
+    seconds = time.monotonic() - started
+    each = sorted(batch.disbursed_at[o] - batch.pushed_at[o] for o in batch.orders)
+    users = [stack.funder, PLATFORM_NO, *batch.borrowers]
+    wait(lambda: batch.platform.differences(users) == {}, 120, "bank = ledger for everyone involved", every=1)
+    return {"orders": count, "seconds": round(seconds, 1), "push_seconds": round(pushed, 2),
+            "p50_s": round(each[len(each) // 2], 1), "p99_s": round(each[min(len(each) - 1, int(len(each) * .99))], 1),
+            "max_s": round(each[-1], 1), "users_compared": len(users), "disagreeing": 0}
+
+
+def run_batch() -> tuple[list[dict], dict]:
+    """The batch phase on the whole platform, funded for the batch; the rows and the details."""
+    infra, work_dir = fresh_infra("bench-lending-batch-")
+    funded = format(Decimal(BATCH * BATCH_LOAN) / 100 + 1000, ".2f")
+    try:
+        stack = start_lending_platform(infra, work_dir, funded=funded, workers=2)
+        try:
+            print(f"lending batch bench: {BATCH} orders pushed at once, driven by {BORROWER_CLIENTS} borrower "
+                  f"clients; the funder holds ¥{funded}", flush=True)
+            timed = batch_phase(stack, BATCH)
+        finally:
+            stack.stop()
+    finally:
+        infra.teardown()
+        shutil.rmtree(work_dir, ignore_errors=True)
+    print(f"  {BATCH} orders from the first push to the last disbursement: {timed['seconds']} s (pushed in "
+          f"{timed['push_seconds']} s); each order push -> disbursed p50 {timed['p50_s']} s, p99 {timed['p99_s']} s; "
+          f"bank = ledger for all {timed['users_compared']} users involved", flush=True)
+    rows = [row(f"lending.batch_{BATCH}_push_to_disbursed_s", timed["seconds"], "s", f"< {TARGET_BATCH_SECONDS}",
+                timed["seconds"] < TARGET_BATCH_SECONDS),
+            row("lending.batch_order_p99_s", timed["p99_s"], "s", None, True)]
+    return rows, timed
+
+
 def run(seconds: float = 10.0) -> list[dict]:
     """Both phases; writes bench/results/lending.{json,txt}."""
     rows, pushed = run_push(seconds)
-    save("lending", rows, {"push": pushed})
-    return rows
+    batch_rows, batch = run_batch()
+    save("lending", rows + batch_rows, {"push": pushed, "batch": batch})
+    return rows + batch_rows
 
 
 def main(seconds: float = 10.0) -> int:
