@@ -124,6 +124,14 @@ def test_a_state_file_that_is_not_a_funders_is_refused_and_nothing_is_written(fu
     assert not funder.output.exists() and funder.state.read_text() == state
 
 
+def test_the_test_stack_opens_the_funder_its_lending_reads(stack):
+    user_no = stack.open_funder("100.00")
+    assert stack.open_funder("100.00") == user_no
+    lending = stack.env("lending")
+    assert lending_config.funders({"FUNDER_USER_NOS": (), "FUNDER_USER_NOS_FILE": lending["FUNDER_USER_NOS_FILE"]}) \
+        == (user_no,)
+
+
 @pytest.mark.parametrize("amount", ["0", "-1.00", "1e9", "10000000.001", "NaN", "１"])
 def test_a_bad_amount_is_refused_before_anything_is_opened(funder, amount):
     refused = funder.run("--amount", amount)
