@@ -15,6 +15,7 @@ URLs from the environment: USER_CENTER_URL, BANK_SANDBOX_URL (defaults: the loca
 """
 import argparse
 import base64
+import fcntl
 import json
 import os
 import secrets
@@ -164,11 +165,20 @@ def wait_healthy(urls: list[str], wait: float) -> None:
     until(lambda: all(healthy(url) for url in urls), wait, "the services to answer /healthz")
 
 
+IDENTITY_FIELDS = {"mobile", "password", "bankPassword", "fullname", "idNumber"}
+
+
 def load_identity(path: str) -> dict:
     """The funder of an earlier run, or a new one saved to ``path`` (0600) before it is used."""
     if os.path.exists(path):
         with open(path, encoding="utf-8") as handle:
-            return json.load(handle)
+            try:
+                identity = json.load(handle)
+            except ValueError:
+                identity = None
+        if not isinstance(identity, dict) or not IDENTITY_FIELDS <= set(identity):
+            raise FunderError(f"{path} is not a funder's state; move it away to open a new funder")
+        return identity
     identity = new_identity()
     write_private(path, json.dumps(identity, ensure_ascii=False) + "\n")
     return identity
@@ -186,7 +196,16 @@ def write_private(path: str, text: str) -> None:
 
 def fund(user_center: str, bank: str, state: str, output: str, amount_fen: int, wait: float,
          callback_url: str | None = None) -> tuple[str, int]:
-    """Open and fund the funder; returns (userNo, its bank balance in fen) once the ledger agrees."""
+    """Open and fund the funder; returns (userNo, its bank balance in fen) once the ledger agrees. One run at a
+    time per state file (an exclusive lock beside it): two at once would both add what is missing."""
+    os.makedirs(os.path.dirname(os.path.abspath(state)), exist_ok=True)
+    with open(f"{state}.lock", "a", encoding="utf-8") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        return _fund(user_center, bank, state, output, amount_fen, wait, callback_url)
+
+
+def _fund(user_center: str, bank: str, state: str, output: str, amount_fen: int, wait: float,
+          callback_url: str | None) -> tuple[str, int]:
     funder = Funder(user_center, bank, load_identity(state), callback_url or f"{user_center.rstrip('/')}/#/callback")
     funder.sign_in()
     user_no = funder.open_account(wait)

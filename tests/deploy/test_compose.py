@@ -165,7 +165,8 @@ def test_the_funder_job_funds_at_the_sandbox_once_the_platform_answers_and_lendi
     assert conditions["user-center"] == conditions["bank-sandbox"] == "service_healthy"
     assert {"gateway-notify-consumer", "outbox-relay", "sandbox-notifier"} <= set(conditions)
     env = env_dict(funder["environment"])
-    assert (env["USER_CENTER_URL"], env["BANK_SANDBOX_URL"]) == ("http://user-center:8001", "http://bank-sandbox:8005")
+    assert env == {"USER_CENTER_URL": "http://user-center:8001", "BANK_SANDBOX_URL": "http://bank-sandbox:8005"}, \
+        "it is a user of the platform's APIs: no database, broker or Redis credentials"
     # the bank may send the browser back only under user-center's prefixes; the card holds what is recharged
     callback = argv[argv.index("--callback-url") + 1]
     allowed = env_dict(services["user-center"]["environment"])["CALLBACK_URL_PREFIXES"].split(",")

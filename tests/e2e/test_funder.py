@@ -2,6 +2,7 @@
 opened through user-center, the agent and the bank sandbox, funded by confirmed recharges to exactly the amount
 asked, once however often it runs, and the userNo lending reads written for it."""
 import json
+from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 import requests
@@ -104,6 +105,31 @@ def test_a_funder_funded_in_part_gets_only_what_is_missing_and_an_unconfirmed_re
     assert funder.bank_fen() == funder.ledger_fen() == 10 * MILLION
     confirmed = sorted(fen(r["amount"]) for r in funder.recharges() if r["callbackStatus"] == 1)
     assert sum(confirmed) == 10 * MILLION and max(confirmed) <= MILLION
+
+
+def test_two_runs_at_once_open_one_funder_and_fund_it_once(funder):
+    with ThreadPoolExecutor(2) as pool:
+        runs = list(pool.map(lambda _: funder.run(), range(2)))
+    assert [run.returncode for run in runs] == [0, 0], [run.stderr for run in runs]
+    assert all(funder.user_no() in run.stdout for run in runs)
+    assert funder.bank_fen() == funder.ledger_fen() == 10 * MILLION
+    assert sorted(fen(r["amount"]) for r in funder.recharges()) == [MILLION] * 10
+
+
+@pytest.mark.parametrize("state", ["", "{", "[]", '{"mobile": "19912345678"}', "\x00"])
+def test_a_state_file_that_is_not_a_funders_is_refused_and_nothing_is_written(funder, state):
+    funder.state.write_text(state)
+    refused = funder.run()
+    assert refused.returncode == 1 and "not a funder's state" in refused.stderr, refused.stderr
+    assert not funder.output.exists() and funder.state.read_text() == state
+
+
+def test_the_test_stack_opens_the_funder_its_lending_reads(stack):
+    user_no = stack.open_funder("100.00")
+    assert stack.open_funder("100.00") == user_no
+    lending = stack.env("lending")
+    assert lending_config.funders({"FUNDER_USER_NOS": (), "FUNDER_USER_NOS_FILE": lending["FUNDER_USER_NOS_FILE"]}) \
+        == (user_no,)
 
 
 @pytest.mark.parametrize("amount", ["0", "-1.00", "1e9", "10000000.001", "NaN", "１"])

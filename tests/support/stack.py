@@ -3,7 +3,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from tests.support.infra import Infra
-from tests.support.processes import Process, WebService, Worker, free_port
+from tests.support.processes import Process, WebService, Worker, free_port, run_module
 
 WEB_SERVICES = {
     "user_center": "USER_CENTER_URL",
@@ -53,6 +53,17 @@ class Stack:
         worker = Worker(module, self.env(package), self.log_dir, name=name)
         self.workers[name] = worker.start()
         return worker
+
+    def open_funder(self, amount: str = "10000000.00") -> str:
+        """Open and fund lending's funder as `make run` does (``python -m shared.funder``; a new bank user's card
+        must hold ``amount``: SANDBOX_CARD_BALANCE); returns its userNo, written where lending reads it."""
+        output = self.settings["FUNDER_USER_NOS_FILE"]
+        env = {"USER_CENTER_URL": self.url("user_center"), "BANK_SANDBOX_URL": self.url("bank_sandbox")}
+        done = run_module("shared.funder", "--state", str(self.log_dir / "funder.json"), "--output", output,
+                          "--amount", amount, env=env, timeout=300)
+        if done.returncode:
+            raise RuntimeError(f"the funder could not be opened: {done.stderr}")
+        return Path(output).read_text(encoding="utf-8").strip()
 
     def processes(self) -> list[Process]:
         return [*self.workers.values(), *self.web.values()]
