@@ -2,7 +2,7 @@
 view of one request, for compensation)."""
 import json
 import logging
-from urllib.parse import urlencode
+from urllib.parse import quote_plus
 
 import requests
 import urllib3
@@ -12,6 +12,16 @@ from shared.http import POOL_SIZE
 
 log = logging.getLogger(__name__)
 _FORM = {"Content-Type": "application/x-www-form-urlencoded"}
+# Percent-encoding of every ASCII character but the unreserved ones, as urlencode's quote_plus(safe="") writes
+# it, done by str.translate: urlencode quotes a Base64 value character by character in Python.
+_UNRESERVED = frozenset("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789_.-~")
+_QUOTED = {**{code: f"%{code:02X}" for code in range(128) if chr(code) not in _UNRESERVED}, ord(" "): "+"}
+
+
+def form_body(form: dict) -> str:
+    """``form`` as an application/x-www-form-urlencoded body (the same text as ``urlencode(form)``)."""
+    return "&".join(f"{name}={value.translate(_QUOTED) if value.isascii() else quote_plus(value, safe='')}"
+                    for name, value in form.items())
 
 
 class BankQueryError(Exception):
@@ -70,7 +80,7 @@ class BankService:
         the request may or may not have been recorded, which only the bank's query can tell. Never sent
         twice here: a repeat is the caller's (the bank answers a recorded requestNo with its result)."""
         try:
-            response = self.pool.request("POST", self.url, body=urlencode(form), headers=_FORM, timeout=self.timeout,
+            response = self.pool.request("POST", self.url, body=form_body(form), headers=_FORM, timeout=self.timeout,
                                          retries=False)
         except urllib3.exceptions.HTTPError as exc:
             log.info("no answer from the bank for %s: %s", form["serviceName"], exc.__class__.__name__)

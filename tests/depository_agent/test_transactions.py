@@ -11,7 +11,7 @@ import requests
 
 from shared import contract
 from shared.db import create_pool
-from shared.messaging import GATEWAY_NOTIFY_EXCHANGE, connect
+from shared.messaging import GATEWAY_NOTIFY_EXCHANGE, GATEWAY_NOTIFY_QUEUE, connect
 
 from depository_agent import transactions
 from depository_agent.bank_client import BankQuery, BankService
@@ -250,6 +250,7 @@ def test_a_lost_or_late_answer_is_202_then_settled_by_compensation_and_published
         knobs, call, bank, faults, compensator, results_queue, db):
     _, project_no = project(call, bank)
     lender = bank.open_user("100.00")
+    totals = bank.totals()
     body = freeze_body(lender, "25.00", project_no)
     faults(**knobs)
     status, answer = call(FREEZE, body)
@@ -272,7 +273,13 @@ def test_a_lost_or_late_answer_is_202_then_settled_by_compensation_and_published
     [(_, properties, raw)] = received[message_id]
     assert contract.parse_message(raw).fields == {"requestNo": body["requestNo"], "respCode": "00000",
                                                   "respMsg": "success", "status": 1}
+    after = bank.totals()  # 25.00 moved from available to frozen, once; nothing else
     assert bank.balances(lender) == (7500, 2500)
+    assert after == {**totals, "available": totals["available"] - 2500, "frozen": totals["frozen"] + 2500}
+    # user-center's queue (declared by the relay) is bound to the gateway services only: none of these reach it
+    while (message := channel.basic_get(GATEWAY_NOTIFY_QUEUE, auto_ack=False))[0] is not None:
+        assert message[0].routing_key in contract.GATEWAY_SERVICES, message
+
 
 
 def test_requests_are_checked_before_anything_is_recorded(call, db):

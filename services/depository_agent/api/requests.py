@@ -19,9 +19,10 @@ SERVICE_AUTH = {"security": [{"serviceToken": []}]}
 
 
 def _signing(schema):
-    """What every signing endpoint shares: its body schema, the GatewayRequest answer, its refusals, the token."""
+    """What every signing endpoint shares: its body schema (one instance, not one per request), the
+    GatewayRequest answer, its refusals, the token."""
     def decorate(view):
-        view = bp.response(200, schemas.GatewayResponseSchema)(bp.arguments(schema)(view))
+        view = bp.response(200, schemas.GatewayResponseSchema)(bp.arguments(schema())(view))
         return bp.doc(**SERVICE_AUTH)(refusals(bp, 400, 401, 409)(view))
     return decorate
 

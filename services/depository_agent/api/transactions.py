@@ -18,10 +18,11 @@ _PENDING = {"description": "the bank has not answered in time (status 0): the re
 
 
 def _transaction(schema):
-    """What every transaction endpoint shares: its body schema, the result (200 or 202), its refusals, the token."""
+    """What every transaction endpoint shares: its body schema (one instance: a class would be instantiated,
+    its fields deep-copied, at every request), the result (200 or 202), its refusals, the token."""
     def decorate(view):
         view = bp.response(200, schemas.TransactionResponseSchema,
-                           description="the bank's result (status 1 success, 2 failure)")(bp.arguments(schema)(view))
+                           description="the bank's result (status 1 success, 2 failure)")(bp.arguments(schema())(view))
         view = bp.alt_response(202, schema=schemas.TransactionResponseSchema, **_PENDING)(view)
         return bp.doc(security=[{"serviceToken": []}])(refusals(bp, 400, 401, 409)(view))
     return decorate

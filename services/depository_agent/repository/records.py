@@ -35,6 +35,7 @@ def lock(conn: psycopg.Connection, request_no: str) -> dict | None:
 # bind than ten arrays): lock the records in id order (so that concurrent groups cannot deadlock),
 # settle those pending that match the result's service and amount (a NULL amount is not checked), and
 # write one outbox row per settled record (shared.outbox.MESSAGE_COLUMNS, passed as text, cast to their types).
+# Rendered to text once: a composed statement would be rendered again at every execution.
 _APPLY_RESULTS = sql.SQL("""
 with input as (
     select * from jsonb_to_recordset(%s::jsonb) as i(n int, request_no text, service_name text, status smallint,
@@ -60,7 +61,7 @@ from input i left join locked l using (request_no) left join settled using (requ
     message_types=sql.SQL(", ").join(sql.SQL("{} text").format(sql.Identifier(name)) for name in MESSAGE_COLUMNS),
     message_columns=sql.SQL(", ").join(map(sql.Identifier, MESSAGE_COLUMNS)),
     message_values=sql.SQL(", ").join(sql.SQL("i.{}::{}").format(sql.Identifier(name), sql.SQL(column_type(name)))
-                                      for name in MESSAGE_COLUMNS))
+                                      for name in MESSAGE_COLUMNS)).as_string()
 
 
 def apply_results(conn: psycopg.Connection, results: list) -> list[dict | None]:
