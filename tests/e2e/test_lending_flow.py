@@ -7,7 +7,8 @@ one-time link, user-center, the agent, the bank sandbox's confirmation) and afte
 bank's transaction services, repaid for one period with money the borrower recharged through the
 platform, and settled early. A refused order gets its callback and blocks re-applying. Races with real
 processes: loan/confirm repeated concurrently while two state-check jobs run create one borrow; repay
-repeated concurrently freezes once. After each flow, for every user involved, the bank's available
+repeated concurrently freezes once. Every transaction answer lost after the bank moved the money: each
+result learnt once through compensation. After each flow, for every user involved, the bank's available
 balance equals the ledger's, nothing stays frozen, and the bank's totals moved only by the recharges.
 """
 import hashlib
@@ -17,9 +18,11 @@ import uuid
 from concurrent.futures import ThreadPoolExecutor
 from datetime import date, timedelta
 
+import psycopg
 import pytest
 
 from tests.e2e.conftest import FAST as PLATFORM_FAST
+from tests.e2e.conftest import set_faults
 from tests.lending.conftest import FAST as LENDING_FAST
 from tests.lending.conftest import id_number, new_person
 from tests.support.infra import separate_infra
@@ -32,7 +35,9 @@ from tests.support.waiting import wait_for
 def stack(infra, tmp_path_factory):
     """The whole platform on databases of its own (the platform's account moves only by these tests), with
     a funder holding ¥1,000,000.00 at the bank and in the ledger, and two depository-state-check jobs."""
-    settings = {**PLATFORM_FAST, **{key: str(value) for key, value in LENDING_FAST.items()}}
+    settings = {**PLATFORM_FAST, **{key: str(value) for key, value in LENDING_FAST.items()},
+                # the agent asks the bank about a call it got no answer to after a second
+                "COMPENSATION_AGE_SECONDS": "1", "COMPENSATION_INTERVAL_SECONDS": "1"}
     with separate_infra(infra) as own:
         running = start_lending_platform(own, tmp_path_factory.mktemp("lending-stack"), settings)
         yield running
@@ -178,3 +183,43 @@ def test_concurrent_repeats_of_a_repayment_freeze_once(platform, stack):
     plan = platform.view(order_no)["queries"]["repay/plan"]["data"]["plans"]
     assert [line["status"] for line in plan] == [1] + [0] * (TERM - 1)
     assert re.fullmatch(r"R[0-9A-F]{20}", winner)
+
+
+def test_answers_the_bank_lost_after_moving_the_money_are_learnt_once(platform, stack):
+    """Every transaction answer is lost after the bank committed (the connection closed): the agent answers
+    202, lending never guesses, and the results arrive by compensation; each movement happens and is
+    mirrored exactly once."""
+    order_no, _ = platform.approved_order()
+    borrower = platform.open_through_link(platform.sim("POST", f"/sim/orders/{order_no}/confirm")["data"]
+                                          ["openAccountUrl"])
+    user_no = borrower.profile()["userNo"]
+    borrower.recharge("500.00")
+    before = platform.totals()
+    set_faults(stack, serviceLoseAnswer="close")
+    try:
+        wait_for(lambda: platform.sim("POST", f"/sim/orders/{order_no}/confirm")["data"]["status"] == "ACCEPTED",
+                 timeout=30, what="the borrow")
+        wait_for(lambda: platform.view(order_no)["queries"]["loan/result"]["data"]["status"] == 7001, timeout=120,
+                 what="disbursement learnt by compensation")
+        one = platform.sim("POST", f"/sim/orders/{order_no}/repay", json={"periods": [1]})
+        assert one["repay"]["data"]["status"] == "PROCESSING", one
+        wait_for(lambda: platform.events(order_no).count("repay.result") == 1, timeout=120, what="period 1 repaid")
+    finally:
+        set_faults(stack)
+    quiet(platform, [user_no, stack.funder, PLATFORM_NO], "ledger = bank after the lost answers")
+    plan = platform.view(order_no)["queries"]["repay/plan"]["data"]["plans"]
+    assert fen(platform.bank(user_no)["balance"]) == AMOUNT - FEE + 50_000 - plan[0]["total"]
+    with platform.database() as conn:
+        calls = conn.execute("select c.request_no, c.purpose, c.status from depository_calls c join borrows b"
+                             " on b.id = c.borrow_id where b.order_no = %s", (order_no,)).fetchall()
+    assert {call["status"] for call in calls} == {1}, calls
+    assert sorted(call["purpose"] for call in calls if call["purpose"] in ("tender", "loan", "repay-freeze",
+                                                                            "repay-confirm")) == [
+        "loan", "repay-confirm", "repay-freeze", "tender"]
+    with psycopg.connect(stack.infra.database_url("depository_agent"), autocommit=True) as conn:
+        sources = dict(conn.execute("select request_no, result_source from depository_record"
+                                    " where request_no = any(%s)", ([call["request_no"] for call in calls],)).fetchall())
+    assert set(sources.values()) == {"QUERY"}, sources  # no answer reached anyone: each learnt from the bank's query
+    after = platform.totals()
+    inside = ("available", "frozen", "platform")
+    assert after["frozen"] == 0 and sum(after[k] for k in inside) == sum(before[k] for k in inside)

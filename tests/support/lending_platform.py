@@ -13,7 +13,6 @@ from psycopg.rows import dict_row
 
 from shared.partner_envelope import seal
 from tests.lending.conftest import new_person
-from tests.support.processes import run_module
 from tests.support.stack import LENDING_WORKERS, PLATFORM_WORKERS, Stack, start_stack
 from tests.support.waiting import wait_for
 from tests.user_center.test_borrowers import handoff_of
@@ -33,18 +32,12 @@ def fen(yuan: str) -> int:
 def start_lending_platform(infra, log_dir: Path, settings: dict | None = None, funded: str = FUNDED,
                            workers: int = 1) -> Stack:
     """Every service, the platform's workers and lending's, and a funder opened and funded with ``funded``
-    (yuan) through the platform's own flows (``python -m shared.funder``); its userNo as ``stack.funder``."""
+    (yuan) as `make run` does (:meth:`Stack.open_funder`); its userNo as ``stack.funder``."""
     settings = {"SANDBOX_CARD_BALANCE": CARD_BALANCE, **(settings or {})}
     stack = start_stack(infra, log_dir, settings=settings, workers=workers,
                         worker_names=PLATFORM_WORKERS + LENDING_WORKERS)
     try:
-        done = run_module("shared.funder", "--state", str(log_dir / "funder.json"), "--output",
-                          str(log_dir / "funder_user_nos"), "--amount", funded, timeout=600,
-                          env={"USER_CENTER_URL": stack.url("user_center"),
-                               "BANK_SANDBOX_URL": stack.url("bank_sandbox")})
-        if done.returncode != 0:
-            raise RuntimeError(f"the funder was not funded:\n{done.stdout}{done.stderr}")
-        stack.funder = (log_dir / "funder_user_nos").read_text().strip()
+        stack.funder = stack.open_funder(funded)
     except BaseException:
         stack.stop()
         raise
