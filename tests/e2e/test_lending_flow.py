@@ -217,8 +217,9 @@ def test_answers_the_bank_lost_after_moving_the_money_are_learnt_once(platform, 
                                                                             "repay-confirm")) == [
         "loan", "repay-confirm", "repay-freeze", "tender"]
     with psycopg.connect(stack.infra.database_url("depository_agent"), autocommit=True) as conn:
+        numbers = [call["request_no"] for call in calls]
         sources = dict(conn.execute("select request_no, result_source from depository_record"
-                                    " where request_no = any(%s)", ([call["request_no"] for call in calls],)).fetchall())
+                                    " where request_no = any(%s)", (numbers,)).fetchall())
     assert set(sources.values()) == {"QUERY"}, sources  # no answer reached anyone: each learnt from the bank's query
     after = platform.totals()
     inside = ("available", "frozen", "platform")
