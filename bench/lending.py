@@ -46,31 +46,8 @@ TARGET_BATCH_SECONDS = 120
 BATCH_LOAN = 1_000_000  # fen per order of the batch (person() pushes this amount)
 APP_ID = "rongshu"
 
-# wrk script: POST each line of BENCH_FILE (a signed envelope) to /rongshu/order/push once, spread over
-# the threads; bench/paced.lua counts the statuses and prints the figures.
-PUSH_LUA = """
-dofile(os.getenv("BENCH_LIB"))
-local lines = {}
-for line in io.lines(os.getenv("BENCH_FILE")) do lines[#lines + 1] = line end
-local threads = tonumber(os.getenv("BENCH_THREADS"))
-local json = {["Content-Type"] = "application/json"}
-local sent, answered, quota = 0, 0, 0
-function init(args)
-    quota = math.floor((#lines - id - 1) / threads) + 1
-end
-function request()
-    local index = id + 1 + sent * threads
-    sent = sent + 1
-    if index > #lines then index = id + 1 end -- this thread's share is sent: repeat its first (the same answer)
-    return wrk.format("POST", "/rongshu/order/push", json, lines[index])
-end
-local count_status = response
-function response(status, response_headers, body)
-    count_status(status, response_headers, body)
-    answered = answered + 1
-    if answered >= quota then wrk.thread:stop() end
-end
-"""
+# wrk script: POST each line of BENCH_FILE (a signed envelope) to /rongshu/order/push once
+PUSH_LUA = wrk.each_line_once("/rongshu/order/push", "application/json")
 
 
 def id_number(number: int) -> str:
