@@ -116,8 +116,8 @@ def _ask_bank(pool: ConnectionPool, codec: WanxinCodec, bank: BankService, settl
         if result.get("requestNo") != request_no:
             raise BadRequest(f"the answer is about {str(result.get('requestNo'))[:40]!r}")
         outcome = settler.settle(service_name, result, ANSWER)
-    except AppError as exc:  # unsigned, forged, garbled, or about another request: not believed
-        log.warning("the bank's answer to %s %s is not believed (%s); the query will tell", service_name,
+    except AppError as exc:  # unsigned, forged, garbled, about another request; or the database unavailable
+        log.warning("the bank's answer to %s %s is not settled (%s); compensation's query will", service_name,
                     request_no, exc.msg)
         return record
     if outcome in (SETTLED, DUPLICATE):  # the record now holds this result (the bank gives one per requestNo)
