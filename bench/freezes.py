@@ -174,7 +174,6 @@ def run(seconds: float = 10.0, users: int = USERS, connections: int = CONNECTION
         with CpuMeter(stack) as meter:
             figures = freeze(stack, funders, project_nos, seconds, connections)
         answered = figures["statuses"].get(200, 0)
-        print(f"  wrk: {figures}", flush=True)
         wait(lambda: scalar(stack.database("depository_agent"), "select count(*) from outbox where sent_at is null")
              == 0, 60, "every result published")
         frozen = settled(stack) - before
@@ -184,9 +183,13 @@ def run(seconds: float = 10.0, users: int = USERS, connections: int = CONNECTION
               f"{figures['failed']} failed, statuses {figures['statuses']}), p50 {figures['p50_ms']} ms, "
               f"p99 {figures['p99_ms']} ms", flush=True)
         print(f"  {meter.describe(answered)}")
+        print(f"  at that CPU cost the {os.cpu_count()} CPUs to ourselves would carry about "
+              f"{int(os.cpu_count() * 1000 / cpu['total'])} freezes/s")
         rows = [row("freezes.per_s", rate, "freezes/s", f">= {TARGET_RATE}", rate >= TARGET_RATE),
                 row("freezes.p99_ms", figures["p99_ms"], "ms", None, True),
                 row("freezes.cpu_ms_per_call", cpu["total"], "ms", None, True),
+                row("freezes.per_s_at_that_cpu_on_all_cpus", int(os.cpu_count() * 1000 / cpu["total"]), "freezes/s",
+                    None, True),
                 row("freezes.cpu_ms_per_call.agent", cpu.get("agent", 0), "ms", None, True),
                 row("freezes.cpu_ms_per_call.bank", cpu.get("bank", 0), "ms", None, True),
                 row("freezes.cpu_ms_per_call.postgres", cpu.get("postgres", 0), "ms", None, True)]

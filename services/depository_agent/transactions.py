@@ -3,9 +3,9 @@ to the bank's ``POST /service``, believe only its verified answer (docs/deposito
 
 A call stores its depository_record (committed) before it signs, exactly as a gateway request does
 (:func:`gateway_requests.record_request`: the same requestNo and content, the same signed bytes; other
-content, 409). The bank's answer is settled with its outbox row in one statement
-(:func:`notifications.settle`, source ANSWER), so the result is published once however many callers or
-compensation passes meet it. No row is locked while the bank is asked. When no verified answer comes
+content, 409). The bank's answer is settled with its outbox row in one statement (the group settler
+of the bank's notifications, :mod:`group_settle`, source ANSWER), so the result is published once
+however many callers or compensation passes meet it. No row is locked while the bank is asked. When no verified answer comes
 (timeout, lost connection, an unsigned refusal, a forged or garbled answer), the record stays pending:
 the caller gets 202 and compensation settles it from the bank's signed ``/service/query``. A repeat of a
 pending call asks the bank again (the bank answers a recorded requestNo with its recorded result).
@@ -20,7 +20,8 @@ from shared.money import format_fen, parse_yuan
 
 from depository_agent import gateway_requests
 from depository_agent.bank_client import BankService
-from depository_agent.notifications import ANSWER, DUPLICATE, SETTLED, settle
+from depository_agent.group_settle import GroupSettler
+from depository_agent.notifications import ANSWER, DUPLICATE, SETTLED
 from depository_agent.repository import records
 from depository_agent.wanxin import WanxinCodec
 
@@ -88,20 +89,23 @@ def build_record(service_name: str, body: dict, max_fen: int) -> dict:
     }
 
 
-def call(pool: ConnectionPool, codec: WanxinCodec, bank: BankService, service_name: str, body: dict,
-         max_fen: int, ttl_seconds: int) -> tuple[int, dict]:
+def call(pool: ConnectionPool, codec: WanxinCodec, bank: BankService, settler: GroupSettler, service_name: str,
+         body: dict, max_fen: int, ttl_seconds: int) -> tuple[int, dict]:
     """Record, sign and send one request (or answer the recorded result): ``(ANSWERED or PENDING, result)``.
+    The bank's answer is settled through ``settler``, with whatever other answers and notifications are being
+    settled at the same moment (one statement, one commit: group_settle.py).
 
     Raises :class:`shared.errors.Conflict` for a requestNo used with other content or another service,
     :class:`BadRequest` for amounts the schema's form lets through but the range does not.
     """
     stored, payload = gateway_requests.record_request(pool, build_record(service_name, body, max_fen), ttl_seconds)
     if stored["request_status"] == 0:
-        stored = _ask_bank(pool, codec, bank, stored, payload)
+        stored = _ask_bank(pool, codec, bank, settler, stored, payload)
     return answer(stored)
 
 
-def _ask_bank(pool: ConnectionPool, codec: WanxinCodec, bank: BankService, record: dict, payload: dict) -> dict:
+def _ask_bank(pool: ConnectionPool, codec: WanxinCodec, bank: BankService, settler: GroupSettler, record: dict,
+              payload: dict) -> dict:
     """Send the signed request; settle the bank's verified answer; the record as it is afterwards."""
     request_no, service_name = record["request_no"], record["service_name"]
     reply = bank.send(codec.signed_request(service_name, payload))
@@ -111,10 +115,9 @@ def _ask_bank(pool: ConnectionPool, codec: WanxinCodec, bank: BankService, recor
         result = codec.open_answer(reply)
         if result.get("requestNo") != request_no:
             raise BadRequest(f"the answer is about {str(result.get('requestNo'))[:40]!r}")
-        with pool.connection() as conn:  # settle is one statement, atomic on its own
-            outcome = settle(conn, service_name, result, ANSWER)
-    except AppError as exc:  # unsigned, forged, garbled, or about another request: not believed
-        log.warning("the bank's answer to %s %s is not believed (%s); the query will tell", service_name,
+        outcome = settler.settle(service_name, result, ANSWER)
+    except AppError as exc:  # unsigned, forged, garbled, about another request; or the database unavailable
+        log.warning("the bank's answer to %s %s is not settled (%s); compensation's query will", service_name,
                     request_no, exc.msg)
         return record
     if outcome in (SETTLED, DUPLICATE):  # the record now holds this result (the bank gives one per requestNo)

@@ -15,6 +15,7 @@ from shared.signing import encode_wanxin, load_key
 from depository_agent import transactions
 from depository_agent.bank_client import BankService
 from depository_agent.config import load
+from depository_agent.group_settle import GroupSettler
 from depository_agent.wanxin import WanxinCodec
 
 from tests.depository_agent.conftest import SERVICE, new_request_no, new_user_no, outbox_of, record_of
@@ -120,10 +121,10 @@ def test_an_answer_not_believed_leaves_the_request_pending(infra, agent_db, forg
     }
     pair = answers[case]
     forging_bank.body = {"code": 0} if pair is None else dict(zip(("respData", "signature"), pair))
-    pool = create_pool(config, "test-forged-answer")
+    pool = create_pool(config, "test-forged-answer", autocommit=True)  # as the agent's (group_settle.py)
     try:
-        status, result = transactions.call(pool, codec, BankService(config), "USER_AUTO_PRE_TRANSACTION", body,
-                                           10**8, 1800)
+        status, result = transactions.call(pool, codec, BankService(config), GroupSettler(pool, 8),
+                                           "USER_AUTO_PRE_TRANSACTION", body, 10**8, 1800)
     finally:
         pool.close()
     assert (status, result["status"]) == (202, 0)

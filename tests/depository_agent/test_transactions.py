@@ -17,6 +17,7 @@ from depository_agent import transactions
 from depository_agent.bank_client import BankQuery, BankService
 from depository_agent.compensation import Compensator
 from depository_agent.config import load
+from depository_agent.group_settle import GroupSettler
 from depository_agent.reconciliation.compare import Item, compare
 from depository_agent.reconciliation.sources import BankStatements
 from depository_agent.repository.records import get_for_check
@@ -212,11 +213,11 @@ def test_an_expired_request_is_refused_by_the_bank_and_moves_nothing(infra, call
     lender = bank.open_user("100.00")
     before = bank.snapshot([lender])
     config = load(infra.config(SERVICE, BANK_SANDBOX_URL=f"http://127.0.0.1:{free_port()}"))
-    pool = create_pool(config, "test-expired-transaction")
+    pool = create_pool(config, "test-expired-transaction", autocommit=True)  # as the agent's (group_settle.py)
     body = freeze_body(lender, "10.00", project_no)
     try:
-        status, result = transactions.call(pool, WanxinCodec(config), BankService(config), FREEZE, body,
-                                           config["MAX_AMOUNT_FEN"], ttl_seconds=1)
+        status, result = transactions.call(pool, WanxinCodec(config), BankService(config), GroupSettler(pool, 8),
+                                           FREEZE, body, config["MAX_AMOUNT_FEN"], ttl_seconds=1)
     finally:
         pool.close()
     assert (status, result["status"]) == (202, 0)

@@ -16,7 +16,7 @@ bp = Blueprint("bank", __name__, url_prefix="", description="Transaction service
 
 
 @bp.route("/service", methods=["POST"])
-@bp.arguments(schemas.ServiceForm, location="form")
+@bp.arguments(schemas.ServiceForm(), location="form")  # an instance: a class is instantiated at every call
 @bp.response(200, schemas.SignedAnswer, description="the result the bank recorded for this requestNo (status 1 "
                                                     "success, 2 failure), also for a repeat of the same request")
 @bp.alt_response(400, schema=schemas.ServiceRefusal,

@@ -30,7 +30,7 @@ def _transaction(schema):
 
 def _call(service_name: str, body: dict):
     deps = current()
-    status, result = transactions.call(deps.pool, deps.codec, deps.bank_service, service_name, body,
+    status, result = transactions.call(deps.pool, deps.codec, deps.bank_service, deps.settler, service_name, body,
                                        deps.config["MAX_AMOUNT_FEN"], deps.config["GATEWAY_REQUEST_TTL_SECONDS"])
     message = "success" if status == transactions.ANSWERED else "accepted, the bank has not answered yet"
     return {"code": 0, "msg": message, "result": result}, status
