@@ -8,6 +8,9 @@ URLS := user-center=http://127.0.0.1:8001 depository-agent=http://127.0.0.1:8002
         lending=http://127.0.0.1:8006 partner-sandbox=http://127.0.0.1:8007
 export PYTHONPATH := $(CURDIR):$(CURDIR)/services
 export PATH := $(CURDIR)/$(VENV)/bin:$(PATH)
+# The funder lending disburses from: opened and funded once through the platform's own flows (shared/funder.py);
+# its userNo goes to FUNDER_FILE, which deploy/local.env points lending's FUNDER_USER_NOS_FILE at.
+FUNDER := $(PY) -m shared.funder --state deploy/keys/funder.json --output deploy/keys/funder_user_nos
 # one per core of the 2-core machines the suite is sized for; every worker runs whole stacks of its own
 TEST_WORKERS ?= 2
 
@@ -33,6 +36,8 @@ migrate: venv keys servers
 run: migrate
 	@echo "Starting the stack (Ctrl-C stops everything):"; for u in $(URLS); do echo "  $${u/=/  }"; done
 	@echo "  web frontend      http://127.0.0.1:8001/"
+	@echo "  partner sandbox   http://127.0.0.1:8007/  (push a loan order, then walk it)"
+	@set -a; . deploy/local.env; set +a; $(FUNDER) --wait 180 & \
 	honcho start -f Procfile -e deploy/local.env
 
 up: migrate
@@ -43,6 +48,8 @@ up: migrate
 	  for i in $$(seq 1 60); do curl -fs $$url/healthz >/dev/null && break; sleep 0.5; \
 	    [ $$i = 60 ] && { echo "$$name did not answer $$url/healthz; see .run/stack.log"; exit 1; }; done; \
 	  echo "  $$name  $$url"; done
+	@set -a; . deploy/local.env; set +a; $(FUNDER) || { echo "the funder could not be funded; see .run/stack.log"; exit 1; }
+	@echo "  partner sandbox page  http://127.0.0.1:8007/"
 	@echo "stack is up (logs: .run/stack.log, stop: make down)"
 
 down:

@@ -5,3 +5,5 @@ CREATE DATABASE depository_agent;
 CREATE DATABASE bank_callback;
 CREATE DATABASE beanpay_ledger;
 CREATE DATABASE bank_sandbox;
+CREATE DATABASE lending;
+CREATE DATABASE partner_sandbox;

@@ -4,7 +4,7 @@ from decimal import Decimal, InvalidOperation
 from fractions import Fraction
 
 from shared.config import load_config
-from shared.contract import FIXED_CAPITAL, FIXED_REPAYMENT, RONGSHU_APP_ID, partner_secret
+from shared.contract import FIXED_CAPITAL, FIXED_REPAYMENT, RONGSHU_APP_ID, USER_NO, partner_secret
 
 from lending import DATABASE
 
@@ -19,6 +19,8 @@ DEFAULTS = {
     "RONGSHU_SECRET": "",
     "PLATFORM_NO": "WANXINP2P",
     "FUNDER_USER_NOS": (),
+    # when FUNDER_USER_NOS is empty: a file of funder userNos (`make run` writes deploy/keys/funder_user_nos)
+    "FUNDER_USER_NOS_FILE": "",
     "LENDING_TIMEZONE": "Asia/Shanghai",
     # product
     "ANNUAL_RATE": "0.18",
@@ -84,7 +86,31 @@ def load(overrides: dict | None = None) -> dict:
     if config["SERVICE_FEE_RATE_FRACTION"] >= 1:
         raise ValueError("SERVICE_FEE_RATE must be below 1")
     config["RONGSHU_SECRET"] = partner_secret(config)
+    config["FUNDER_USER_NOS"] = user_nos(config["FUNDER_USER_NOS"], "FUNDER_USER_NOS")
     return config
+
+
+def funders(config: dict) -> tuple[str, ...]:
+    """The depository accounts that lend: ``FUNDER_USER_NOS``, else the userNos in ``FUNDER_USER_NOS_FILE``
+    (commas or lines), read at every call so that a funder opened after start-up lends from the next pass;
+    no file yet: none. A file holding anything but userNos raises ValueError (the pass fails, and says why)."""
+    if config["FUNDER_USER_NOS"] or not config["FUNDER_USER_NOS_FILE"]:
+        return config["FUNDER_USER_NOS"]
+    try:
+        with open(config["FUNDER_USER_NOS_FILE"], encoding="utf-8") as handle:
+            text = handle.read(64 * 1024)
+    except FileNotFoundError:
+        return ()
+    return user_nos(text.replace("\n", ",").split(","), "FUNDER_USER_NOS_FILE")
+
+
+def user_nos(values, name: str) -> tuple[str, ...]:
+    """``values`` without blanks, each checked to be a userNo (``USR_`` + 32 upper-case hex)."""
+    found = tuple(value.strip() for value in values if value.strip())
+    bad = [value for value in found if not USER_NO.fullmatch(value)]
+    if bad:
+        raise ValueError(f"{name} must hold userNos (USR_ + 32 upper-case hex), got {bad[0][:40]!r}")
+    return found
 
 
 def rate(text: str, name: str) -> Fraction:

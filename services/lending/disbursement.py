@@ -4,7 +4,7 @@
   loan.rejected callback (7003); approved: the project is created at the bank (CREATE_PROJECT), and
   its success moves 10 -> 20.
 - disburse job: 20 (or 31 once its retry is due) -> 13 with a TENDER freeze of the whole amount from a
-  funder (FUNDER_USER_NOS, taken in turn per attempt). Freeze succeeded: CONFIRM_LOAN with commission =
+  funder (FUNDER_USER_NOS or FUNDER_USER_NOS_FILE, taken in turn per attempt). Freeze succeeded: CONFIRM_LOAN with commission =
   the service fee. Loan confirmed: 13 -> 30 (see :func:`on_loan`). Freeze or loan failed: 13 -> 31,
   retried after a capped back-off; a failed loan's freeze is cancelled first.
 - Ledger mirror: the freeze is a deduct from the funder (trade_no = the freeze's requestNo), its
@@ -21,6 +21,7 @@ from shared.db import unit_of_work
 from shared.errors import Conflict, NotFound
 from shared.messaging import NeverApplies
 
+from lending import config as lending_config
 from lending import depository_calls, loans, partner_callbacks, schedules
 from lending.repository import anomalies, borrows, calls, plans, postings, transaction_time
 from lending.repository.borrows import APPROVED, CREATED, DISBURSE_FAILED, DISBURSED, DISBURSING, IN_REVIEW, REFUSED
@@ -52,12 +53,12 @@ def apply_review(deps, decision: dict) -> list[str]:
 
 def start_due(deps) -> list[str]:
     """The disburse job: start every approved borrow and every failed one whose retry is due (skip locked)."""
-    config, funders = deps.config, deps.config["FUNDER_USER_NOS"]
+    config, funders = deps.config, lending_config.funders(deps.config)
     started = []
     with unit_of_work(deps.pool) as conn:
         for borrow in borrows.lock_due_for_disbursement(conn, config["JOB_BATCH"]):
             if not funders:
-                borrows.update(conn, borrow["id"], last_error="no funder configured (FUNDER_USER_NOS)",
+                borrows.update(conn, borrow["id"], last_error="no funder configured (FUNDER_USER_NOS or _FILE)",
                                next_attempt_at=_later(conn, config["DISBURSE_RETRY_MAX_SECONDS"]))
                 log.error("borrow %s waits: no funder configured", borrow["borrow_no"],
                           extra={"fields": {"alert": "lending-no-funder"}})

@@ -4,3 +4,4 @@ from pathlib import Path
 MIGRATIONS_DIR = Path(__file__).parent / "migrations"
 STATIC_DIR = Path(__file__).parent / "static"
 DATABASE = "user_center"
+TEMPLATES_DIR = Path(__file__).parent / "templates"

@@ -35,16 +35,18 @@ def login(pool: ConnectionPool, config: dict, throttle: LoginThrottle, mobile: s
           address: str, device: Device | None) -> tuple[dict, str]:
     """An access token for the user and a new device cookie for the browser.
 
-    The same 401 for an unknown mobile and a wrong password. ``device`` is the caller's valid device
-    cookie, if any: it counts only when it names this account (see :mod:`user_center.login_throttle`
-    for the limits, 429 once used up).
+    The same 401 for an unknown mobile, a user without a password and a wrong password. ``device`` is the
+    caller's valid device cookie, if any: it counts only when it names this account (see
+    :mod:`user_center.login_throttle` for the limits, 429 once used up).
     """
     with pool.connection() as conn:
         row = consumers.find_by_mobile(conn, mobile)
     returning = device if device is not None and row is not None and device.user_no == row["user_no"] else None
     attempt = throttle.admit_login(mobile, address, returning)
-    matches = verify_password(password, row["password_hash"] if row else DUMMY_HASH)
-    if row is None or not matches:
+    # A user created for lending has no password yet: verified against the dummy hash, like an unknown mobile.
+    stored = row["password_hash"] if row else None
+    matches = verify_password(password, stored or DUMMY_HASH)
+    if stored is None or not matches:
         raise Unauthorized("wrong mobile number or password")
     throttle.login_succeeded(attempt)
     ttl = config["TOKEN_TTL_SECONDS"]

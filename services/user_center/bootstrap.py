@@ -1,6 +1,6 @@
 """user-center's dependencies, built once per process for the web app, the worker and the operator commands.
 
-:func:`build` makes the :class:`Dependencies` (pool, ledger and agent clients, hold releaser, request
+:func:`build` makes the :class:`Dependencies` (pool, ledger, agent and lending clients, hold releaser, request
 sweeper, login limits); :func:`create_app` puts them into the web app, where handlers reach them with
 :func:`dependencies`; ``python -m user_center.workers.gateway_notify`` and the commands of
 ``python -m user_center`` call :func:`build` themselves.
@@ -17,6 +17,7 @@ from shared.web import add_ready_check, create_base_app
 from user_center import config as user_center_config
 from user_center.agent_client import AgentClient
 from user_center.holds import HoldReleaser
+from user_center.loans import LendingClient
 from user_center.login_throttle import LoginThrottle
 from user_center.passwords import keep_hash_memory_returnable
 from user_center.sweep import RequestSweeper
@@ -32,6 +33,7 @@ class Dependencies:
     pool: ConnectionPool
     ledger: LedgerClient
     agent: AgentClient
+    lending: LendingClient
     holds: HoldReleaser
     sweeper: RequestSweeper
     login_throttle: LoginThrottle
@@ -48,7 +50,8 @@ def build(config: dict | None = None, name: str = "user-center") -> Dependencies
     ledger = LedgerClient(settings["LEDGER_URL"], settings, settings["SERVICE_TIMEOUT_SECONDS"])
     agent = AgentClient(settings["DEPOSITORY_AGENT_URL"], settings)
     holds = HoldReleaser(pool, ledger, settings)
-    return Dependencies(config=settings, pool=pool, ledger=ledger, agent=agent, holds=holds,
+    return Dependencies(config=settings, pool=pool, ledger=ledger, agent=agent,
+                        lending=LendingClient(settings["LENDING_URL"], settings), holds=holds,
                         sweeper=RequestSweeper(pool, agent, holds, settings), login_throttle=LoginThrottle(settings))
 
 
@@ -62,7 +65,7 @@ def create_app(config: dict | None = None) -> Flask:
 
     Refuses to start without a token secret (``TOKEN_SECRET`` or ``KEYS_DIR/token_secret``).
     """
-    from user_center.api import frontend, internal, metrics, my, public, schemas
+    from user_center.api import frontend, internal, metrics, my, open_account_links, public, schemas
 
     deps = build(config)
     if not deps.config["TOKEN_SECRET"]:
@@ -78,4 +81,5 @@ def create_app(config: dict | None = None) -> Flask:
     app.extensions["api"].register_blueprint(my.bp)
     app.extensions["api"].register_blueprint(internal.bp)
     app.register_blueprint(frontend.bp)
+    app.register_blueprint(open_account_links.bp)
     return app

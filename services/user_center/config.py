@@ -8,6 +8,8 @@ from user_center.callback_urls import parse_prefixes
 DEFAULTS = {
     "DEPOSITORY_AGENT_URL": "http://127.0.0.1:8002",
     "LEDGER_URL": "http://127.0.0.1:8004",
+    "LENDING_URL": "http://127.0.0.1:8006",
+    "USER_CENTER_PUBLIC_URL": "http://127.0.0.1:8001",
     "SERVICE_TIMEOUT_SECONDS": 5,
     "TOKEN_SECRET": "",
     "TOKEN_TTL_SECONDS": 3600,

@@ -11,6 +11,7 @@ from tests.api_fuzz.seeds import SeededUser, new_user, open_user
 from tests.e2e.conftest import FAST as E2E_FAST
 from tests.support.infra import Infra, separate_infra
 from tests.support.stack import start_stack
+from tests.user_center.standins import LendingStandIn, loan_of
 
 # Short retry and poll intervals so the seeded account opening settles in about a second: the end-to-end
 # timings of the workers started here.
@@ -29,10 +30,14 @@ def fuzz_infra(infra) -> Infra:
 
 @pytest.fixture(scope="package")
 def fuzz_stack(fuzz_infra, tmp_path_factory):
-    """All five services on free ports, wired to each other, on the fuzzing's own infrastructure."""
-    running = start_stack(fuzz_infra, tmp_path_factory.mktemp("fuzz-stack"), settings=FAST, worker_names=WORKERS)
+    """All five services on free ports, wired to each other, on the fuzzing's own infrastructure; user-center
+    reads its users' loans (``/my/loans``) from a lending stand-in that gives every user one loan."""
+    lending = LendingStandIn(fuzz_infra.internal_token, every_user=loan_of).start()
+    running = start_stack(fuzz_infra, tmp_path_factory.mktemp("fuzz-stack"),
+                          settings={**FAST, "LENDING_URL": lending.url}, worker_names=WORKERS)
     yield running
     running.stop()
+    lending.stop()
 
 
 @pytest.fixture(scope="package")

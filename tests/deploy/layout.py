@@ -16,9 +16,12 @@ SPEC_PORTS = {
     "bank_callback": 8003,
     "beanpay_ledger": 8004,
     "bank_sandbox": 8005,
+    "lending": 8006,
+    "partner_sandbox": 8007,
 }
 DATABASES = tuple(SPEC_PORTS)
-SANDBOX_PACKAGE = "bank_sandbox"
+# The simulated bank and the simulated lending partner: development, demos and staging, never production.
+SANDBOX_PACKAGES = ("bank_sandbox", "partner_sandbox")
 
 # Which key files each service may hold (COMMON conventions): private keys only where they sign.
 SERVICE_KEY_FILES = {
@@ -27,6 +30,10 @@ SERVICE_KEY_FILES = {
     "bank_sandbox": {"platform_public.pem", "bank_private.pem", "huifu_private.pem"},
     "user_center": set(),
     "beanpay_ledger": set(),
+    # the partner's shared secret: lending checks the partner's signatures and signs its callbacks,
+    # the partner sandbox does the reverse
+    "lending": {"rongshu_secret"},
+    "partner_sandbox": {"rongshu_secret"},
 }
 
 

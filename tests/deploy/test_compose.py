@@ -1,15 +1,17 @@
 """docker-compose.yml runs the Procfile's process set on healthy infrastructure (checked statically)."""
 import importlib.util
 import re
+from decimal import Decimal
 from urllib.parse import urlparse
 
 import pytest
 
-from tests.deploy.layout import (DATABASES, REPO, SANDBOX_PACKAGE, SPEC_PORTS, as_argv, bind_of, command_package,
+from shared.funder import DEFAULT_AMOUNT
+from tests.deploy.layout import (DATABASES, REPO, SANDBOX_PACKAGES, SPEC_PORTS, as_argv, bind_of, command_package,
                                  compose, env_dict, procfile, without_bind)
 
 INFRA = {"postgres", "rabbitmq", "redis"}
-ONE_SHOT = {"keys", "migrate"}
+ONE_SHOT = {"keys", "migrate", "funder"}
 PROCESSES = procfile()
 
 
@@ -120,8 +122,9 @@ def test_service_to_service_urls_use_compose_names(services):
 
 
 def test_sandbox_is_only_in_its_profile(services):
-    sandbox = {name for name, argv in PROCESSES.items() if command_package(argv) == SANDBOX_PACKAGE}
-    assert sandbox == {"bank-sandbox", "sandbox-notifier"}
+    sandbox = {name for name, argv in PROCESSES.items() if command_package(argv) in SANDBOX_PACKAGES}
+    assert sandbox == {"bank-sandbox", "sandbox-notifier", "partner-sandbox"}
+    sandbox.add("funder")  # it funds its account at the bank sandbox
     for name, service in services.items():
         if name in sandbox:
             assert service["profiles"] == ["sandbox"], name
@@ -140,9 +143,33 @@ def test_every_dockerfile_referenced_exists(services):
         assert service["image"] == built[0]["image"], "one image serves every process"
 
 
-def test_postgres_init_creates_the_five_databases(services):
+def test_postgres_init_creates_every_services_database(services):
     assert "./deploy/postgres-init:/docker-entrypoint-initdb.d:ro" in services["postgres"]["volumes"]
     scripts = sorted((REPO / "deploy" / "postgres-init").glob("*.sql"))
     text = "\n".join(path.read_text() for path in scripts)
     created = re.findall(r"^\s*CREATE DATABASE (\w+);", text, flags=re.IGNORECASE | re.MULTILINE)
     assert sorted(created) == sorted(DATABASES)
+
+
+def test_the_funder_job_funds_at_the_sandbox_once_the_platform_answers_and_lending_reads_its_output(services):
+    funder = services["funder"]
+    argv = as_argv(funder["command"])
+    assert argv[:3] == ["python", "-m", "shared.funder"] and funder["restart"] == "no"
+    assert funder["volumes"] == ["keys:/keys"], "it writes the funder's state and userNo next to the keys"
+    output = argv[argv.index("--output") + 1]
+    assert output.startswith("/keys/") and argv[argv.index("--state") + 1].startswith("/keys/")
+    for name, argv_of in PROCESSES.items():
+        if command_package(argv_of) == "lending":
+            assert env_dict(services[name]["environment"])["FUNDER_USER_NOS_FILE"] == output, name
+    conditions = {dep: spec["condition"] for dep, spec in funder["depends_on"].items()}
+    assert conditions["user-center"] == conditions["bank-sandbox"] == "service_healthy"
+    assert {"gateway-notify-consumer", "outbox-relay", "sandbox-notifier"} <= set(conditions)
+    env = env_dict(funder["environment"])
+    assert env == {"USER_CENTER_URL": "http://user-center:8001", "BANK_SANDBOX_URL": "http://bank-sandbox:8005"}, \
+        "it is a user of the platform's APIs: no database, broker or Redis credentials"
+    # the bank may send the browser back only under user-center's prefixes; the card holds what is recharged
+    callback = argv[argv.index("--callback-url") + 1]
+    allowed = env_dict(services["user-center"]["environment"])["CALLBACK_URL_PREFIXES"].split(",")
+    assert any(callback.startswith(prefix) for prefix in allowed)
+    card = env_dict(services["bank-sandbox"]["environment"])["SANDBOX_CARD_BALANCE"]
+    assert Decimal(card) >= Decimal(DEFAULT_AMOUNT)

@@ -23,39 +23,59 @@ from tests.deploy.layout import (K8S, REPO, SPEC_PORTS, by_kind, command_package
 # Who sends a service token to whom: user-center's web (user_center/app.py: AgentClient, LedgerClient)
 # and its GatewayNotifyConsumer (workers/gateway_notify.py and sweep.py: LedgerClient, AgentClient),
 # bank-callback's netsave crediter (crediting.py, with bootstrap.py's LedgerClient), the depository-agent's
-# reconciliation (reconciliation/sources.py: user-center's /internal/records, the ledger's records). Nothing else does:
-# the agent's web, relay and compensation, bank-callback's web and the ledger call no service of the
-# platform (compensation and reconciliation also ask the bank, which takes no platform token).
-IDENTITY = {"user-center": "user-center", "gateway-notify-consumer": "user-center",
-            "netsave-crediter": "bank-callback", "reconcile": "reconciliation"}
+# reconciliation (reconciliation/sources.py: user-center's /internal/records, the ledger's records), and
+# lending (bootstrap.py): its web (loan/confirm asks user-center; a repayment freezes through the agent),
+# depository-state-check (user-center), the processes that call the agent's /l/ (audit-result, disburse, and
+# the result consumers sending again calls without a final result) and ledger-mirror (the ledger).
+# user-center reads a borrower's loans from lending's /internal/loans. Nothing else does: the agent's web,
+# relay and compensation, bank-callback's web, the ledger and lending's other workers call no service of the
+# platform with a token (compensation and reconciliation also ask the bank, which takes no platform token;
+# lending's credit-data-pull and partner-callbacks call the partner, with the partner's signature).
+IDENTITY = {"user-center": "user-center", "gateway-notify-consumer": "user-center-consumer",
+            "netsave-crediter": "bank-callback", "reconcile": "reconciliation",
+            # lending's: one identity per set of services called, so that each accepts exactly its callers
+            "lending": "lending", "depository-state-check": "lending-state-check", "ledger-mirror": "lending-ledger",
+            **{process: "lending-settlement"
+               for process in ("audit-result", "disburse", "loan-result", "repay-result")}}
 CALLERS = {  # web service -> the processes calling it with their token
-    "user-center": {"reconcile"},
-    "depository-agent": {"user-center", "gateway-notify-consumer"},
+    "user-center": {"reconcile", "lending", "depository-state-check"},
+    "depository-agent": {"user-center", "gateway-notify-consumer", "lending", "audit-result", "disburse",
+                         "loan-result", "repay-result"},
     "bank-callback": set(),
-    "beanpay-ledger": {"user-center", "gateway-notify-consumer", "netsave-crediter", "reconcile"},
+    "beanpay-ledger": {"user-center", "gateway-notify-consumer", "netsave-crediter", "reconcile", "ledger-mirror"},
+    "lending": {"user-center"},
 }
-# Staging only: the sandbox's fault knobs take the operators' token; the sandbox plays the bank, which
-# calls the platform with signatures, not tokens, and is asked by compensation and reconciliation.
-STAGING_TOKENS = {"bank-sandbox": {"internal-token-sandbox-operator/token"}}
-BANK_CALLS = {"bank-sandbox": {"compensation", "reconcile"},
-              "depository-agent": {"sandbox-notifier"}, "bank-callback": {"sandbox-notifier"}}
+# Staging only: the sandboxes' fault knobs take the operators' token; the bank sandbox plays the bank, which
+# calls the platform with signatures, not tokens, and is asked by compensation, the reconciliation and the
+# agent's transaction services (SPEC 9); the partner sandbox plays the partner, which calls lending's partner
+# API with its signature and is asked by credit-data-pull and called back by partner-callbacks.
+STAGING_TOKENS = {"bank-sandbox": {"internal-token-sandbox-operator/token"},
+                  "partner-sandbox": {"internal-token-sandbox-operator/token"}}
+BANK_CALLS = {"bank-sandbox": {"compensation", "reconcile", "depository-agent"},
+              "depository-agent": {"sandbox-notifier"}, "bank-callback": {"sandbox-notifier"},
+              "partner-sandbox": {"credit-data-pull", "partner-callbacks"}, "lending": {"partner-sandbox"}}
 # The service packages whose code sends service tokens, reads the broker, reads Redis.
-CALLING_PACKAGES = {"user_center", "bank_callback", "depository_agent"}
-INFRA_PACKAGES = {"AMQP_URL": {"user_center", "depository_agent"}, "REDIS_URL": {"user_center", "bank_callback"}}
+CALLING_PACKAGES = {"user_center", "bank_callback", "depository_agent", "lending"}
+INFRA_PACKAGES = {"AMQP_URL": {"user_center", "depository_agent", "lending"},
+                  "REDIS_URL": {"user_center", "bank_callback"}}
 # ... and so the processes that hold each credential (none other may).
 CREDENTIALS = {"user-center": {"AMQP_URL", "REDIS_URL", "TOKEN_SECRET"}, "gateway-notify-consumer": {"AMQP_URL"},
-               "outbox-relay": {"AMQP_URL"}, "bank-callback": {"REDIS_URL"}}
+               "outbox-relay": {"AMQP_URL"}, "bank-callback": {"REDIS_URL"},
+               **{process: {"AMQP_URL"} for process in ("lending-outbox-relay", "credit-engine", "credit-result",
+                                                         "audit-result", "loan-result", "repay-result")}}
 
 # -- exposure --------------------------------------------------------------------------------------
 # What the internet may reach, per service: the users' frontend and API, the banks' callbacks.
-PUBLIC = {"user_center": ["/", "/assets/*", "/consumers", "/tokens", "/my/*"],
+PUBLIC = {"user_center": ["/", "/assets/*", "/consumers", "/tokens", "/my/*", "/open-account/*"],
           "depository_agent": ["/gateway", "/gateway/"],
           "bank_callback": ["/register", "/netsave", "/RegisterCallback", "/NetSaveCallback"],
-          "bank_sandbox": ["/gateway", "/gateway/confirm"]}  # staging: the bank's page and its form
+          "bank_sandbox": ["/gateway", "/gateway/confirm"],  # staging: the bank's page and its form
+          "lending": ["/rongshu/*", "/agreements/*"]}  # the partner's API and the agreements its app links to
 NEVER_PUBLIC = ["/metrics", "/docs", "/docs/", "/openapi.json", "/readyz", "/healthz", "/internal/records",
-                "/internal/anything", "/l/consumers", "/l/records/REQ_1", "/account/balance/add", "/static/app.js",
+                "/internal/anything", "/internal/consumers", "/internal/open-account-links", "/l/consumers", "/l/records/REQ_1", "/account/balance/add", "/static/app.js",
                 "/huifu/netsave", "/sandbox/faults", "/sandbox/confirm", "/service/query", "/statements",
-                "/balance-details/USR_1"]
+                "/balance-details/USR_1", "/internal/loans", "/sim/orders", "/sim/faults", "/callbacks",
+                "/data/RS1/operator", "/page/orders"]
 INGRESS_CONTROLLER, MONITORING = "ingress-controller", "monitoring"
 
 
@@ -317,10 +337,10 @@ def test_user_center_trusts_the_one_proxy_in_front_of_it_in_kubernetes(productio
     # one hop: the ingress controller, which appends the address that connected to it
     assert routed(production, "platform.example.com", "/tokens") == "user-center"
     assert proxies["user-center"] == "1"
-    # and nobody else can put a header in front of it: only the controller (and the reconciliation and
-    # Prometheus, which never log in) may connect
+    # and nobody else can put a header in front of it: only the controller (and the reconciliation, lending
+    # and Prometheus, which never log in) may connect
     assert allowed_sources(production, by_kind(production, "Deployment")["user-center"]) == \
-        {INGRESS_CONTROLLER, "reconcile", MONITORING}
+        {INGRESS_CONTROLLER, "reconcile", "lending", "depository-state-check", MONITORING}
 
 
 def test_compose_and_the_local_stack_trust_no_forwarded_header():

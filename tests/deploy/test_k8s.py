@@ -7,7 +7,7 @@ import shlex
 import kubernetes_validate
 import pytest
 
-from tests.deploy.layout import (K8S, REPO, SANDBOX_PACKAGE, SERVICE_KEY_FILES, SPEC_PORTS, all_containers, bind_of,
+from tests.deploy.layout import (K8S, REPO, SANDBOX_PACKAGES, SERVICE_KEY_FILES, SPEC_PORTS, all_containers, bind_of,
                                  by_kind, command_package, manifest_files, pod_spec, procfile, web_deployments,
                                  without_bind, yaml_documents)
 
@@ -65,22 +65,27 @@ def test_staging_runs_every_procfile_process_with_its_command(staging):
 
 
 def test_production_has_everything_but_the_sandbox(production):
-    expected = {name for name, argv in PROCESSES.items() if command_package(argv) != SANDBOX_PACKAGE}
+    expected = {name for name, argv in PROCESSES.items() if command_package(argv) not in SANDBOX_PACKAGES}
     assert set(by_kind(production, "Deployment")) == expected
     for obj in production:
         assert "sandbox" not in obj["metadata"]["name"], obj["metadata"]["name"]
     for container in all_containers(production):
-        assert SANDBOX_PACKAGE not in " ".join(container["command"])
+        assert not [package for package in SANDBOX_PACKAGES if package in " ".join(container["command"])]
     config = by_kind(production, "ConfigMap")["platform-config"]["data"]
     assert config["PRODUCTION"] == "true"
     assert config["FRONTEND_ENV"] == "production"
     assert "sandbox" not in config["BANK_SANDBOX_URL"] and "localhost" not in config["DEPOSITORY_GATEWAY_URL"]
+    # the real partner, over TLS: its data and its callback endpoint
+    for setting in ("PARTNER_URL", "PARTNER_CALLBACK_URL"):
+        assert config[setting].startswith("https://") and "sandbox" not in config[setting], setting
 
 
 def test_staging_points_the_platform_at_the_sandbox(staging):
     config = by_kind(staging, "ConfigMap")["platform-config"]["data"]
     assert config["PRODUCTION"] == "false"
-    assert config["BANK_SANDBOX_URL"] == f"http://bank-sandbox:{SPEC_PORTS[SANDBOX_PACKAGE]}"
+    assert config["BANK_SANDBOX_URL"] == f"http://bank-sandbox:{SPEC_PORTS['bank_sandbox']}"
+    assert config["PARTNER_URL"] == f"http://partner-sandbox:{SPEC_PORTS['partner_sandbox']}"
+    assert config["PARTNER_CALLBACK_URL"] == config["PARTNER_URL"] + "/callbacks"
     assert {o["metadata"]["namespace"] for o in staging} == {"p2p-staging"}
 
 
@@ -246,7 +251,7 @@ def test_migration_jobs_migrate_every_deployed_database(production, staging):
                 found[argv[2]] = secret["name"]
         return found
 
-    deployed = {package for package in SPEC_PORTS if package != SANDBOX_PACKAGE}
+    deployed = {package for package in SPEC_PORTS if package not in SANDBOX_PACKAGES}
     assert migrations(production) == {p: f"{p.replace('_', '-')}-secrets" for p in deployed}
     assert set(migrations(staging)) == set(SPEC_PORTS)
 

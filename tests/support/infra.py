@@ -16,7 +16,8 @@ import redis
 
 from shared.migrations import drop_database, migrate
 
-SERVICES = ("user_center", "depository_agent", "bank_callback", "beanpay_ledger", "bank_sandbox")
+SERVICES = ("user_center", "depository_agent", "bank_callback", "beanpay_ledger", "bank_sandbox", "lending",
+            "partner_sandbox")
 # Every simulated user of a test run signs up from one loopback address (as thousands of users behind
 # one carrier address do): user-center's per-address registration limit would stop the suites' own
 # sign-ups, so test runs lift it; the tests of that limit set their own.

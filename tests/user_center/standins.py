@@ -1,4 +1,4 @@
-"""Test doubles of OTHER services (beanpay-ledger, depository-agent) implementing just their contracts.
+"""Test doubles of OTHER services (beanpay-ledger, depository-agent, lending) implementing just their contracts.
 
 They run as real HTTP servers in a thread of the test process so user-center talks to them over
 HTTP exactly as it would to the real services. PostgreSQL and RabbitMQ are never doubled.
@@ -9,6 +9,7 @@ import time
 from flask import Flask, jsonify, request
 from werkzeug.serving import make_server
 
+from lending.api.schemas import LoansData
 from shared.errors import RecordNotFound
 from shared.signing import encode_wanxin, load_key
 from tests.support.processes import free_port
@@ -150,3 +151,40 @@ class AgentStandIn(HttpStandIn):
         return jsonify(code=0, msg="success", result={
             "serviceName": SERVICE_NAMES[request.path], "platformNo": "WANXINP2P", "reqData": req_data,
             "signature": signature, "depositoryUrl": "http://127.0.0.1:8005/gateway"})
+
+
+def loan_of(user_no: str, amount: int = 300_000) -> dict:
+    """A disbursed 3-month loan as lending's ``/internal/loans`` answers it (fen)."""
+    return {"orderNo": "ORD-" + user_no[-8:], "borrowNo": "BRW_" + user_no[4:], "status": 30, "amount": amount,
+            "serviceFee": 1_501, "term": 3, "annualRate": "0.18", "repaymentWay": "FIXED_REPAYMENT",
+            "loanTime": "2026-12-01 10:00:00",
+            "plans": [{"period": period, "dueDate": f"2027-0{period}-01", "principal": 100_000, "interest": 4_501,
+                       "total": 104_501, "penalty": 0, "paid": 104_501 if period == 1 else 0,
+                       "status": 1 if period == 1 else 0, "overdueDays": 0} for period in (1, 2, 3)]}
+
+
+class LendingStandIn(HttpStandIn):
+    """lending's ``GET /internal/loans?userNo=`` (service token): ``loans[userNo]`` (else ``[every_user(userNo)]``
+    when given, else none), or ``answer`` when set."""
+
+    def __init__(self, token: str, every_user=None):
+        self.token, self.every_user = token, every_user
+        self.loans: dict[str, list] = {}
+        self.asked: list[str] = []
+        self.answer: tuple[int, object] | None = None
+        self.lock = threading.Lock()
+        app = Flask("lending-standin")
+        app.get("/internal/loans")(self._loans)
+        super().__init__(app)
+
+    def _loans(self):
+        if request.headers.get("Authorization") != f"Bearer {self.token}":
+            return jsonify(code=901, msg="service token required"), 401
+        self.asked.append(request.args["userNo"])
+        if self.answer is not None:
+            status, body = self.answer
+            return (jsonify(body) if not isinstance(body, str) else body), status
+        user_no = request.args["userNo"]
+        answer = {"loans": self.loans.get(user_no, [self.every_user(user_no)] if self.every_user else [])}
+        assert LoansData().validate(answer) == {}, "the stand-in answers what lending's schema says"
+        return jsonify(answer)

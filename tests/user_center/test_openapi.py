@@ -112,6 +112,24 @@ def test_request_bodies_list_every_field_they_take(app):
     document = app.test_client().get("/openapi.json").json
     bodies = [(path, method) for path, operations in document["paths"].items()
               for method, operation in operations.items() if "requestBody" in operation]
-    assert len(bodies) == 5
+    assert len(bodies) == 7
     for path, method in bodies:
         assert body_schema(document, path, method)["additionalProperties"] is False, path
+
+
+def test_lendings_endpoints_document_their_rules(configured):
+    app, document = configured
+    consumer = body_schema(document, "/internal/consumers")
+    assert set(consumer["required"]) == {"mobile", "fullname", "idNumber"}
+    assert consumer["properties"]["fullname"]["maxLength"] == 50
+    assert re.fullmatch(consumer["properties"]["idNumber"]["pattern"], "11010519491231002X")
+    assert not re.fullmatch(consumer["properties"]["mobile"]["pattern"], "23800138000")
+    post = document["paths"]["/internal/consumers"]["post"]
+    assert {"200", "201", "400", "401", "409"} <= set(post["responses"])
+    assert post["security"] == [{"serviceToken": []}]
+    link = body_schema(document, "/internal/open-account-links")
+    assert link["properties"]["validMinutes"]["maximum"] == 30 and link["properties"]["validMinutes"]["minimum"] == 1
+    assert re.fullmatch(link["properties"]["userNo"]["pattern"], "USR_" + "A" * 32)
+    assert {"401", "404"} <= set(document["paths"]["/internal/consumers/{user_no}"]["get"]["responses"])
+    loans = document["paths"]["/my/loans"]["get"]
+    assert {"200", "401", "502", "503"} <= set(loans["responses"]) and loans["security"] == [{"bearerAuth": []}]

@@ -4,15 +4,15 @@ from flask.views import MethodView
 from shared.contract import RECHARGE, WITHDRAW
 from shared.web import Blueprint
 
-from user_center import accounts, payments
+from user_center import accounts, loans, payments
 from user_center.api.auth import BEARER, authenticate_user, current_user_no
 from user_center.api.responses import ok
-from user_center.api.schemas import (AmountIn, Balance, ErrorResponse, GatewayRequest, OpenAccountIn, Profile,
-                                     RechargePage, RechargeRecord, RecordsQuery, WithdrawPage, WithdrawRecord, either,
-                                     envelope, own_request_no)
+from user_center.api.schemas import (AmountIn, Balance, ErrorResponse, GatewayRequest, MyLoans, OpenAccountIn,
+                                     Profile, RechargePage, RechargeRecord, RecordsQuery, WithdrawPage, WithdrawRecord,
+                                     either, envelope, own_request_no)
 from user_center.bootstrap import dependencies
 
-bp = Blueprint("my", __name__, description="the signed-in user's profile, account, records and balance")
+bp = Blueprint("my", __name__, description="the signed-in user's profile, account, records, balance and loans")
 bp.before_request(authenticate_user)
 
 GatewayResponse = envelope("GatewayResponse", GatewayRequest)
@@ -121,3 +121,13 @@ def balances():
     """The wallet balance from the ledger (``"0.00"`` before the account is opened)."""
     deps = dependencies()
     return ok(payments.balance(deps.pool, deps.ledger, current_user_no()))
+
+
+@bp.get("/my/loans")
+@_documented_errors
+@bp.response(200, envelope("MyLoansResponse", MyLoans))
+@bp.alt_response(502, schema=ErrorResponse, description="lending answered something that is not the loans")
+def my_loans():
+    """The user's own loans (newest first) with their repayment plans, from lending; 503 while lending cannot
+    answer."""
+    return ok(loans.my_loans(dependencies().lending, current_user_no()))

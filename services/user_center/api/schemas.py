@@ -8,12 +8,13 @@ CALLBACK_URL_PREFIXES (both from the configuration: :func:`document`), and no fi
 from apispec import BasePlugin
 from marshmallow import EXCLUDE, Schema, ValidationError, fields, validate, validates_schema
 
-from shared.contract import REQUEST_NO_PATTERN, REQUEST_NO_RULE
+from shared.contract import REQUEST_NO_PATTERN, REQUEST_NO_RULE, USER_NO_PATTERN, USER_NO_RULE
 from shared.errors import NotFound
 from shared.money import format_fen, parse_yuan, yuan_pattern
 from shared.web import FullMatch
 
 from user_center import callback_urls
+from user_center.borrowers import MAX_LINK_MINUTES
 from user_center.bootstrap import dependencies
 
 
@@ -106,12 +107,16 @@ class TokenIn(Input):
                              metadata={"pattern": PASSWORD_TEXT})
 
 
-class OpenAccountIn(Input):
-    fullname = fields.String(required=True, validate=[validate.Length(1, 50), _printable],
-                             metadata={"pattern": PRINTABLE_TEXT})
-    idNumber = fields.String(required=True, data_key="idNumber", attribute="id_number",
-                             validate=FullMatch(r"^([0-9]{17}[0-9Xx]|[0-9]{15})$",
-                                                      error="must be a 15- or 18-character ID number"))
+ID_NUMBER = FullMatch(r"^([0-9]{17}[0-9Xx]|[0-9]{15})$", error="must be a 15- or 18-character ID number")
+FULLNAME = {"required": True, "validate": [validate.Length(1, 50), _printable], "metadata": {"pattern": PRINTABLE_TEXT}}
+USER_NO = FullMatch(f"^{USER_NO_PATTERN}$", error=f"must be {USER_NO_RULE}")
+
+
+class BankIdentity(Input):
+    """Who opens a depository account, and with which card."""
+
+    fullname = fields.String(**FULLNAME)
+    idNumber = fields.String(required=True, data_key="idNumber", attribute="id_number", validate=ID_NUMBER)
     bankCode = fields.String(required=True, attribute="bank_code",
                              validate=FullMatch(r"^[A-Za-z0-9]{2,20}$", error="must be 2-20 letters or digits"))
     cardNumber = fields.String(required=True, attribute="card_number",
@@ -119,7 +124,25 @@ class OpenAccountIn(Input):
     mobile = fields.String(required=True, validate=MOBILE)
     role = fields.String(required=True, validate=validate.OneOf(["I", "B"]),
                          metadata={"description": "I investor, B borrower"})
+
+
+class OpenAccountIn(BankIdentity):
     callbackUrl = fields.String(attribute="callback_url", **CALLBACK_URL)
+
+
+class OpenAccountLinkIn(BankIdentity):
+    userNo = fields.String(required=True, attribute="user_no", validate=USER_NO)
+    validMinutes = fields.Integer(required=True, strict=True, attribute="valid_minutes",
+                                  validate=validate.Range(1, MAX_LINK_MINUTES),
+                                  metadata={"description": "how long the link can be used, at most 30 minutes"})
+
+
+class ConsumerIn(Input):
+    """lending's borrower: found by mobile, created when new."""
+
+    mobile = fields.String(required=True, validate=MOBILE, metadata={"example": "13800138000"})
+    fullname = fields.String(**FULLNAME)
+    idNumber = fields.String(required=True, attribute="id_number", validate=ID_NUMBER)
 
 
 class AmountIn(Input):
@@ -177,6 +200,9 @@ class InternalRecordsQuery(Input):
 
 # ---- responses -------------------------------------------------------------------------------------
 
+DEPOSITORY_STATUSES = ["NONE", "PENDING", "OPENED", "FAILED"]
+
+
 class GatewayRequest(Schema):
     serviceName = fields.String()
     platformNo = fields.String()
@@ -207,7 +233,7 @@ class Profile(Schema):
     userNo = fields.String()
     mobile = fields.String()
     username = fields.String(allow_none=True)
-    depositoryStatus = fields.String(validate=validate.OneOf(["NONE", "PENDING", "OPENED", "FAILED"]))
+    depositoryStatus = fields.String(validate=validate.OneOf(DEPOSITORY_STATUSES))
     bankCard = fields.Nested(BankCard, allow_none=True)
 
 
@@ -243,6 +269,51 @@ class InternalRecord(Schema):
 
 
 InternalRecordPage = _page("InternalRecordPage", InternalRecord)
+
+
+class ConsumerStatus(Schema):
+    userNo = fields.String()
+    depositoryStatus = fields.String(validate=validate.OneOf(DEPOSITORY_STATUSES))
+
+
+class OpenAccountLink(Schema):
+    url = fields.String(metadata={
+        "description": "<USER_CENTER_PUBLIC_URL>/open-account/<43-character token>; usable once"})
+    expiresAt = fields.Integer(metadata={"description": "Unix seconds; the link is refused from this second on"})
+
+
+YUAN = {"metadata": {"example": "100.00", "description": "yuan"}}
+
+
+class LoanPlanLine(Schema):
+    period = fields.Integer()
+    dueDate = fields.String(metadata={"description": "yyyy-MM-dd"})
+    principal = fields.String(**YUAN)
+    interest = fields.String(**YUAN)
+    penalty = fields.String(**YUAN)
+    total = fields.String(**YUAN)
+    paid = fields.String(**YUAN)
+    status = fields.Integer(metadata={"description": "0 due, 1 paid, 2 overdue"})
+    overdueDays = fields.Integer()
+
+
+class MyLoan(Schema):
+    borrowNo = fields.String()
+    orderNo = fields.String()
+    status = fields.Integer(metadata={"description": "lending's borrow status: 0 created, 10 in review, 20 approved, "
+                                                     "13 disbursing, 30 repaying, 31 disbursement failed, 27 refused, "
+                                                     "40 repaid, 41 repaid with a penalty waived"})
+    amount = fields.String(**YUAN)
+    serviceFee = fields.String(**YUAN)
+    term = fields.Integer(metadata={"description": "months"})
+    annualRate = fields.String(metadata={"example": "0.18"})
+    repaymentWay = fields.String()
+    loanTime = fields.String(allow_none=True, metadata={"description": "yyyy-MM-dd HH:mm:ss, null before disbursing"})
+    plans = fields.List(fields.Nested(LoanPlanLine))
+
+
+class MyLoans(Schema):
+    loans = fields.List(fields.Nested(MyLoan))
 
 
 class Balance(Schema):

@@ -12,13 +12,14 @@ def insert(conn: Connection, user_no: str, mobile: str, username: str | None, pa
 
 
 def find_by_mobile(conn: Connection, mobile: str) -> dict | None:
+    """The user of ``mobile`` with its password hash (``None`` for a user who has not set one)."""
     return conn.execute("select user_no, password_hash from consumer where mobile = %s", (mobile,)).fetchone()
 
 
 def find(conn: Connection, user_no: str, for_update: bool = False) -> dict | None:
     """The user's row; ``for_update`` locks it until the transaction ends."""
-    query = ("select user_no, mobile, username, depository_status, register_request_no, bank_code, bank_name,"
-             " card_number, card_mobile from consumer where user_no = %s")
+    query = ("select user_no, mobile, username, id_number, depository_status, register_request_no, bank_code,"
+             " bank_name, card_number, card_mobile from consumer where user_no = %s")
     return conn.execute(query + (" for update" if for_update else ""), (user_no,)).fetchone()
 
 
@@ -48,3 +49,23 @@ def mark_failed(conn: Connection, user_no: str, request_no: str) -> None:
         " where user_no = %s and register_request_no = %s and depository_status <> 'OPENED'",
         (user_no, request_no),
     )
+
+
+def insert_borrower(conn: Connection, user_no: str, mobile: str, fullname: str, id_number: str) -> dict | None:
+    """Insert a user without a password for lending; ``None`` when the mobile is already taken."""
+    return conn.execute(
+        "insert into consumer (user_no, mobile, fullname, id_number) values (%s, %s, %s, %s)"
+        " on conflict (mobile) do nothing returning user_no, depository_status, id_number",
+        (user_no, mobile, fullname, id_number),
+    ).fetchone()
+
+
+def claim_identity(conn: Connection, mobile: str, fullname: str, id_number: str) -> dict | None:
+    """The user of ``mobile``, given ``fullname`` and ``id_number`` if it had no ID number yet; ``None``
+    when there is no such user."""
+    return conn.execute(
+        "update consumer set id_number = coalesce(id_number, %(id)s),"
+        " fullname = case when id_number is null then %(name)s else fullname end"
+        " where mobile = %(mobile)s returning user_no, depository_status, id_number",
+        {"id": id_number, "name": fullname, "mobile": mobile},
+    ).fetchone()

@@ -18,6 +18,14 @@ const OPEN_NOTES = {
   PENDING: "上一次开户尚未完成（可能未在银行页面确认）。可以重新发起开户。",
   FAILED: "上一次开户未成功，请核对信息后重新开通。",
 };
+// lending's borrow statuses and plan line statuses (docs/lending.md, "State machines").
+const LOAN_STATUS = {
+  0: ["已确认", "pending"], 10: ["审核中", "pending"], 20: ["审核通过", "pending"], 13: ["放款中", "pending"],
+  30: ["还款中", "ok"], 31: ["放款失败", "failed"], 27: ["已拒绝", "failed"], 40: ["已结清", "muted"],
+  41: ["已结清", "muted"],
+};
+const PLAN_STATUS = { 0: ["待还", "pending"], 1: ["已还", "ok"], 2: ["逾期", "failed"] };
+const REPAYMENT_WAYS = { FIXED_REPAYMENT: "等额本息", FIXED_CAPITAL: "等额本金" };
 const SERVICE_TITLES = { PERSONAL_REGISTER: "开通存管账户", RECHARGE: "充值", WITHDRAW: "提现" };
 const RECORD_KINDS = { RECHARGE: "recharge", WITHDRAW: "withdraw" };
 // The result routes' parameters come from a link anyone can write: they are shown only as "what the
@@ -376,6 +384,53 @@ async function renderRecords() {
   await Promise.all([renderRecordList("recharge"), renderRecordList("withdraw"), ensureNavUser()]);
 }
 
+// One loan: amount, term, status, then its plan as a table.
+function loanCard(loan) {
+  const card = document.createElement("article");
+  card.className = "loan";
+  card.dataset.borrowNo = loan.borrowNo;
+  const title = document.createElement("h3");
+  title.textContent = "借款 ¥" + loan.amount + " · " + loan.term + " 期 ";
+  const status = lookup(LOAN_STATUS, loan.status) || [String(loan.status), "muted"];
+  badge(title.appendChild(document.createElement("span")), status);
+  const details = document.createElement("dl");
+  addRow(details, "借款金额", "¥" + loan.amount, "money loan-amount");
+  addRow(details, "期数", loan.term + " 个月", "loan-term");
+  addRow(details, "年利率", (Number(loan.annualRate) * 100).toFixed(2) + "%");
+  addRow(details, "还款方式", lookup(REPAYMENT_WAYS, loan.repaymentWay) || loan.repaymentWay);
+  addRow(details, "服务费", "¥" + loan.serviceFee);
+  addRow(details, "放款时间", loan.loanTime || "尚未放款");
+  addRow(details, "借款编号", loan.borrowNo, "mono");
+  const wrap = document.createElement("div");
+  wrap.className = "table-wrap";
+  const table = wrap.appendChild(document.createElement("table"));
+  const head = table.appendChild(document.createElement("thead")).appendChild(document.createElement("tr"));
+  ["期数", "应还日期", "本金（元）", "利息（元）", "罚息（元）", "应还（元）", "已还（元）", "状态"].forEach((text, index) => {
+    cell(head, text, index >= 2 && index <= 6 ? "num" : "");
+  });
+  const body = table.appendChild(document.createElement("tbody"));
+  loan.plans.forEach((line) => {
+    const row = body.appendChild(document.createElement("tr"));
+    cell(row, String(line.period));
+    cell(row, line.dueDate);
+    [line.principal, line.interest, line.penalty, line.total, line.paid].forEach((amount) => cell(row, amount, "num"));
+    const shown = lookup(PLAN_STATUS, line.status) || [String(line.status), "muted"];
+    badge(cell(row, "").appendChild(document.createElement("span")),
+      line.overdueDays > 0 ? [shown[0] + " " + line.overdueDays + " 天", shown[1]] : shown);
+  });
+  if (!loan.plans.length) cell(body.appendChild(document.createElement("tr")), "放款后生成还款计划", "empty").colSpan = 8;
+  card.append(title, details, wrap);
+  return card;
+}
+
+async function renderLoans() {
+  showView("loans", "loans");
+  ensureNavUser().catch(() => {});
+  const { loans } = await api("GET", "/my/loans");
+  $("loans-list").replaceChildren(...loans.map(loanCard));
+  $("loans-empty").hidden = loans.length > 0;
+}
+
 function setResult(state, title, headline) {
   $("view-result").dataset.state = state; // waiting, ok, failed
   $("result-icon").className = "result-icon " + state;
@@ -512,6 +567,8 @@ async function render() {
       showView("auth", "");
     } else if (route === "records") {
       await renderRecords();
+    } else if (route === "loans") {
+      await renderLoans();
     } else {
       await renderHome();
     }
