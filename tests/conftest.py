@@ -5,10 +5,17 @@ from pathlib import Path
 from urllib.parse import urlparse
 
 import pytest
+from hypothesis import settings
 
 from shared.devkeys import generate
 from tests.support.infra import Infra, docker_available, reachable
 from tests.support.processes import WebService, Worker
+
+
+# Property tests judge behaviour, never speed: a slow example on a loaded machine is not a failure (speed is
+# measured in bench/), so hypothesis's per-example deadline is off for the whole suite.
+settings.register_profile("suite", deadline=None)
+settings.load_profile("suite")
 
 
 # How `make test` shares the suite out: the tests marked ``serial`` run after all the others, alone; the
