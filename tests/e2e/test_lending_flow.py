@@ -28,6 +28,8 @@ from tests.lending.conftest import id_number, new_person
 from tests.support.infra import separate_infra
 from tests.support.lending_platform import (AMOUNT, CARD_BALANCE, FEE, PLATFORM_NO, TERM, Platform, fen,
                                             start_lending_platform)
+from tests.support.processes import Worker
+from tests.support.stack import WORKERS
 from tests.support.waiting import wait_for
 
 
@@ -127,8 +129,16 @@ def race(calls: int, call) -> list:
         return list(pool.map(call, range(calls)))
 
 
-def test_concurrent_confirmations_and_two_state_checks_create_one_borrow(platform, stack):
-    stack.start_worker("depository_state_check")  # a second replica beside the first: both lease and create
+@pytest.fixture
+def second_state_check(stack):
+    """A second depository-state-check replica beside the stack's, stopped after the test."""
+    package, module = WORKERS["depository_state_check"]
+    replica = Worker(module, stack.env(package), stack.log_dir, name="depository_state_check-2").start()
+    yield replica
+    replica.stop()
+
+
+def test_concurrent_confirmations_and_two_state_checks_create_one_borrow(platform, stack, second_state_check):
     order_no, _ = platform.approved_order()
     first = platform.sim("POST", f"/sim/orders/{order_no}/confirm")
     assert first["data"]["status"] == "OPEN_ACCOUNT"
