@@ -20,6 +20,7 @@ from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import padding, rsa
 
 from shared.errors import BadRequest
+from shared.inputs import loads_json
 
 MIN_KEY_BITS = 2048
 _HASHES = {"SHA256": hashes.SHA256, "SHA1": hashes.SHA1, "MD5": hashes.MD5}
@@ -104,40 +105,16 @@ def _standard_base64(text: str, name: str) -> bytes:
     return raw
 
 
-def _object_without_duplicates(pairs: list) -> dict:
-    names = [name for name, _ in pairs]
-    if len(set(names)) != len(names):
-        raise ValueError("duplicate name in a JSON object")
-    return dict(pairs)
-
-
-def _refuse_constant(name: str):
-    raise ValueError(f"{name} is not JSON")
-
-
-def _clean_text(value) -> bool:
-    """No NUL and no lone surrogate in any string (names included): PostgreSQL and UTF-8 refuse them."""
-    if isinstance(value, str):
-        return "\x00" not in value and not any("\ud800" <= char <= "\udfff" for char in value)
-    if isinstance(value, dict):
-        return all(_clean_text(name) and _clean_text(item) for name, item in value.items())
-    if isinstance(value, list):
-        return all(_clean_text(item) for item in value)
-    return True
-
-
 def parse_json_object(body: bytes, name: str = "reqData") -> dict:
-    """The JSON object of signed bytes, read one way only: UTF-8, no duplicate names (two parsers could
-    read different values), no NaN or Infinity, nothing after the object, no NUL or lone surrogate."""
+    """The JSON object of signed bytes, read one way only, by the one JSON reader of every input
+    (:func:`shared.inputs.loads_json`: UTF-8, no duplicate names, no NaN or Infinity, bounded numbers and
+    nesting, no NUL or lone surrogate), so that two parsers can never read different values."""
     try:
-        payload = json.loads(body.decode("utf-8"), object_pairs_hook=_object_without_duplicates,
-                             parse_constant=_refuse_constant)
-    except (UnicodeDecodeError, ValueError):
-        raise BadRequest(f"{name} is not UTF-8 JSON with distinct names") from None
+        payload = loads_json(body)
+    except BadRequest as exc:
+        raise BadRequest(f"{name} is not valid JSON: {exc.msg}") from None
     if not isinstance(payload, dict):
         raise BadRequest(f"{name} must be a JSON object")
-    if not _clean_text(payload):
-        raise BadRequest(f"{name} must not contain NUL characters or lone surrogates")
     return payload
 
 

@@ -200,3 +200,14 @@ def test_a_user_never_sees_or_moves_another_users_money(funded_user, ledger, db)
     sneaky = alice.get("/my/withdraw-records", query_string={"userNo": bob.user_no, "user_no": bob.user_no})
     assert [r["requestNo"] for r in sneaky.json["result"]["records"]] == [r["requestNo"] for r in alice_records]
     assert ledger.balance(bob.user_no) == 1900
+
+
+@pytest.mark.parametrize("path", ["/my/recharge-records", "/my/withdraw-records"])
+def test_head_of_the_get_form_makes_no_request(opened_user, agent, db, path):
+    """HEAD runs a GET's handler in Flask: on the GET forms that create a request it must be refused."""
+    user = opened_user()
+    calls = len(agent.calls)
+    answer = user.client.head(path, headers=user.headers, query_string={"amount": "7.00", "callbackUrl": CALLBACK})
+    assert answer.status_code == 405 and "HEAD" not in answer.headers["Allow"]
+    assert len(agent.calls) == calls
+    assert count(db, "recharge_record", user.user_no) == count(db, "withdraw_record", user.user_no) == 0

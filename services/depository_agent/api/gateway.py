@@ -4,7 +4,7 @@ from flask.views import MethodView
 from marshmallow import ValidationError
 
 from shared.errors import AppError, BadRequest
-from shared.web import Blueprint, request_data
+from shared.web import Blueprint, refuse_head, request_data
 
 from depository_agent.api import metrics
 from depository_agent.api import refusals, schemas
@@ -12,6 +12,7 @@ from depository_agent.bootstrap import current
 from depository_agent.notifications import NOTIFICATION
 
 bp = Blueprint("gateway", __name__, description="The bank's asynchronous notifications (bank signature)")
+bp.before_request(refuse_head)  # a HEAD would run the GET, which applies the notification
 
 _NOTIFICATION_FIELDS = tuple(schemas.NotificationSchema().fields)
 _NOTIFICATION_SCHEMA = schemas.NotificationSchema()

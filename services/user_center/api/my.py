@@ -2,7 +2,7 @@
 from flask.views import MethodView
 
 from shared.contract import RECHARGE, WITHDRAW
-from shared.web import Blueprint
+from shared.web import Blueprint, refuse_head
 
 from user_center import accounts, loans, payments
 from user_center.api.auth import BEARER, authenticate_user, current_user_no
@@ -13,6 +13,8 @@ from user_center.api.schemas import (AmountIn, Balance, ErrorResponse, GatewayRe
 from user_center.bootstrap import dependencies
 
 bp = Blueprint("my", __name__, description="the signed-in user's profile, account, records, balance and loans")
+# HEAD would run a GET's handler: the GET forms of /my/recharge-records and /my/withdraw-records make requests
+bp.before_request(refuse_head)
 bp.before_request(authenticate_user)
 
 GatewayResponse = envelope("GatewayResponse", GatewayRequest)

@@ -73,6 +73,15 @@ def test_the_trailing_slash_path_is_the_same_endpoint(make_request, client, infr
     assert client.open("/gateway/", method=method, query_string=forged).status_code == 400
 
 
+def test_head_is_refused_and_applies_nothing(make_request, client, infra, db):
+    body, _ = make_request("RECHARGE")
+    message = sign_bank_message(infra.keys_dir, "RECHARGE", bank_result("RECHARGE", body["requestNo"]))
+    for path in ("/gateway", "/gateway/"):
+        response = client.head(path, query_string=message)
+        assert response.status_code == 405 and "HEAD" not in response.headers["Allow"]
+    assert record_of(db, body["requestNo"])["request_status"] == 0 and outbox_of(db, body["requestNo"]) == []
+
+
 @pytest.mark.parametrize("where", ["query twice", "query and form"])
 @pytest.mark.parametrize("name", ["serviceName", "reqData", "signature", "platformNo"])
 def test_a_parameter_given_twice_with_different_values_is_refused(make_request, client, infra, db, where, name):
@@ -174,6 +183,10 @@ BAD_NOTIFICATIONS = {
     "duplicate names in the JSON": (400, lambda k, m, p: {**m, **_signed_raw(k, _json_with(p, ', "amount": "999.00"'))}),
     "data after the JSON": (400, lambda k, m, p: {**m, **_signed_raw(k, json.dumps(p).encode() + b'{"amount": 1}')}),
     "NaN in the JSON": (400, lambda k, m, p: {**m, **_signed_raw(k, _json_with(p, ', "extra": NaN'))}),
+    "nesting deep enough to exhaust a recursive reader": (400, lambda k, m, p: {**m, **_signed_raw(
+        k, _json_with(p, ', "extra": ' + "[" * 100_000 + "]" * 100_000))}),
+    "a number of 5,000 digits": (400, lambda k, m, p: {**m, **_signed_raw(k, _json_with(p, ', "extra": ' + "9" * 5000))}),
+    "a number read as infinity": (400, lambda k, m, p: {**m, **_signed_raw(k, _json_with(p, ', "extra": 1e999'))}),
     "NUL in a text": (400, lambda k, m, p: sign_bank_message(k, "RECHARGE", {**p, "respMsg": "ok\u0000"})),
     "lone surrogate in a text": (400, lambda k, m, p: {**m, **_signed_raw(k, _json_with(p, ', "respMsg": "\\ud800"'))}),
     "requestNo in lower case": (400, lambda k, m, p: sign_bank_message(k, "RECHARGE", {**p,
