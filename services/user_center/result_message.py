@@ -6,7 +6,7 @@ after checking it with :func:`shared.contract.check_result`. The GatewayNotifyCo
 with :func:`read`, which applies the very same check (:func:`shared.contract.parse_message`); a body it
 refuses can never be applied and goes to the DLQ at once.
 """
-from shared.contract import InvalidResult, parse_message
+from shared.contract import GATEWAY_SERVICES, InvalidResult, parse_message
 
 
 class MalformedMessage(ValueError):
@@ -16,6 +16,9 @@ class MalformedMessage(ValueError):
 def read(body: bytes) -> dict:
     """The message's JSON object: the result's fields plus ``serviceName``, ``status`` the number 1 or 2."""
     try:
-        return parse_message(body).message_body()
+        result = parse_message(body)
     except InvalidResult as exc:
         raise MalformedMessage(str(exc)) from None
+    if result.service_name not in GATEWAY_SERVICES:  # a transaction service's result is lending's, never ours
+        raise MalformedMessage(f"serviceName {result.service_name} is not one of {', '.join(GATEWAY_SERVICES)}")
+    return result.message_body()

@@ -27,7 +27,9 @@ def test_a_result_is_read_with_its_service_and_integer_status():
     (b'{"a": 1, "a": 2}', "not one JSON reading"),
     (b"[1, 2]", "not a JSON object"),
     (body(serviceName=...), "serviceName"),
-    (body(serviceName="CONFIRM_LOAN"), "serviceName"),
+    (body(serviceName="CONFIRM_LOAN"), "a CONFIRM_LOAN result carries exactly its fields"),
+    (json.dumps({"serviceName": "CONFIRM_LOAN", "requestNo": REQUEST_NO, "status": 1, "respCode": "00000",
+                 "respMsg": "ok"}).encode(), "serviceName CONFIRM_LOAN is not one of"),  # well formed, lending's
     (body(requestNo=""), "requestNo"),
     (body(requestNo=7), "requestNo"),
     (body(status=0), "status"),
