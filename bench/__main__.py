@@ -1,4 +1,4 @@
-"""Run benchmarks: ``python -m bench`` (all) or ``python -m bench ledger gateway``.
+"""Run benchmarks: ``python -m bench`` (all) or ``python -m bench ledger gateway lending``.
 
 Each benchmark starts what it needs under gunicorn, warms up, measures, and answers rows
 ``{name, value, unit, target, ok}`` including ``pgbench`` measured in the same run. The summary
@@ -11,10 +11,10 @@ import sys
 import time
 from pathlib import Path
 
-from bench import e2e, freezes, gateway, ledger, user_center
+from bench import e2e, freezes, gateway, ledger, lending, user_center
 
 BENCHMARKS = {"ledger": ledger.run, "gateway": gateway.run, "user_center": user_center.run, "e2e": e2e.run,
-              "freezes": freezes.run}
+              "freezes": freezes.run, "lending": lending.run}
 RESULTS = Path(__file__).resolve().parent / "results"
 
 

@@ -35,31 +35,8 @@ TARGET_DRAIN = 500
 TARGET_P99_MS = 500
 FEN_PER_RECHARGE = 100  # bench/user_center.py's recharges are 1.00 each
 
-# wrk script: POST each line of BENCH_FILE (a form body) to /gateway once, spread over the threads;
-# bench/paced.lua counts the statuses and prints the figures.
-GATEWAY_LUA = """
-dofile(os.getenv("BENCH_LIB"))
-local lines = {}
-for line in io.lines(os.getenv("BENCH_FILE")) do lines[#lines + 1] = line end
-local threads = tonumber(os.getenv("BENCH_THREADS"))
-local form = {["Content-Type"] = "application/x-www-form-urlencoded"}
-local sent, answered, quota = 0, 0, 0
-function init(args)
-    quota = math.floor((#lines - id - 1) / threads) + 1
-end
-function request()
-    local index = id + 1 + sent * threads
-    sent = sent + 1
-    if index > #lines then index = id + 1 end -- this thread's share is sent: repeat its first (a duplicate)
-    return wrk.format("POST", "/gateway", form, lines[index])
-end
-local count_status = response
-function response(status, response_headers, body)
-    count_status(status, response_headers, body)
-    answered = answered + 1
-    if answered >= quota then wrk.thread:stop() end
-end
-"""
+# wrk script: POST each line of BENCH_FILE (a form body) to /gateway once, spread over the threads
+GATEWAY_LUA = wrk.each_line_once("/gateway", "application/x-www-form-urlencoded")
 
 
 def pending_recharges(platform: Platform, count: int) -> list[dict]:

@@ -50,3 +50,32 @@ def run(url: str, token: str, script: Path, seconds: float, connections: int, th
             "statuses": statuses, "requests_per_s": round(figures["requests"] / elapsed, 1),
             "postings_per_s": round(answered * carried / elapsed, 1), "p50_ms": figures["p50_ms"],
             "p99_ms": figures["p99_ms"], "max_ms": figures["max_ms"]}
+
+
+def each_line_once(path: str, content_type: str) -> str:
+    """A wrk script that POSTs each line of BENCH_FILE (a body) to ``path`` once, spread over the threads;
+    bench/paced.lua counts the statuses and prints the figures. A thread whose share is sent repeats its
+    first line until it stops (a duplicate, answered as such)."""
+    return """
+dofile(os.getenv("BENCH_LIB"))
+local lines = {}
+for line in io.lines(os.getenv("BENCH_FILE")) do lines[#lines + 1] = line end
+local threads = tonumber(os.getenv("BENCH_THREADS"))
+local headers = {["Content-Type"] = "%s"}
+local sent, answered, quota = 0, 0, 0
+function init(args)
+    quota = math.floor((#lines - id - 1) / threads) + 1
+end
+function request()
+    local index = id + 1 + sent * threads
+    sent = sent + 1
+    if index > #lines then index = id + 1 end
+    return wrk.format("POST", "%s", headers, lines[index])
+end
+local count_status = response
+function response(status, response_headers, body)
+    count_status(status, response_headers, body)
+    answered = answered + 1
+    if answered >= quota then wrk.thread:stop() end
+end
+""" % (content_type, path)

@@ -9,7 +9,7 @@ from dataclasses import asdict
 from chaos import environment, report
 from chaos.faults import FaultInjector
 from chaos.options import Options
-from chaos.verify import Verdict, verify, wait_until_settled
+from chaos.verify import Verdict, bank_totals, verify, wait_until_settled
 from chaos.workload import Traffic
 
 log = logging.getLogger("chaos")
@@ -26,12 +26,13 @@ def run(options: Options, argv: list[str] | None = None) -> dict:
     passed = False
     try:
         urls = {package: env.stack.url(package) for package in env.stack.web}
-        traffic = Traffic(options, urls)
+        traffic = Traffic(options, urls, env.partner_secret)
         injector = FaultInjector(env, options, traffic)
         injector.arm_bank()
 
         mark = time.monotonic()
         traffic.open_accounts()
+        traffic.bank_totals = bank_totals(env)  # the loans' borrowers open theirs during the traffic
         durations["accounts"] = time.monotonic() - mark
 
         mark = time.monotonic()

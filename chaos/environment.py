@@ -14,9 +14,10 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from shared.devkeys import generate
+from shared.money import parse_yuan
 from tests.support.infra import Infra
-from tests.support.processes import ROOT, RabbitMQServer, RedisServer, Worker
-from tests.support.stack import Stack, start_stack
+from tests.support.processes import ROOT, RabbitMQServer, RedisServer, Worker, run_module
+from tests.support.stack import LENDING_WORKERS, PLATFORM_WORKERS, Stack, start_stack
 
 from chaos.options import Options
 
@@ -56,6 +57,12 @@ class Environment:
     stack: Stack
     work_dir: Path
     extra_notifiers: list
+    funder: str = ""    # the userNo lending lends from, funded for the campaign's loans
+    card_fen: int = 0   # what a new bank user's card holds
+
+    @property
+    def partner_secret(self) -> str:
+        return (Path(self.infra.keys_dir) / "rongshu_secret").read_text().strip()
 
     @property
     def log_dir(self) -> Path:
@@ -101,8 +108,10 @@ def start(options: Options) -> Environment:
         infra.setup()
         undo.callback(infra.teardown)
         stack = start_stack(infra, work_dir, settings=options.stack_settings(), workers=options.web_workers,
+                            worker_names=PLATFORM_WORKERS + LENDING_WORKERS,
                             gunicorn_options=deployed_gunicorn_options())
         undo.callback(stack.stop)
+        funder = fund_lending(stack, work_dir, options.loans, f"{options.frontend_origin}#/callback")
         notifiers = []
         for number in range(2, options.notifiers + 1):
             notifier = Worker("bank_sandbox.workers.notifier", stack.env("bank_sandbox"), work_dir,
@@ -110,4 +119,17 @@ def start(options: Options) -> Environment:
             undo.callback(notifier.stop)
             notifiers.append(notifier.start())
         undo.pop_all()
-    return Environment(infra, rabbitmq, redis_server, stack, work_dir, notifiers)
+    return Environment(infra, rabbitmq, redis_server, stack, work_dir, notifiers, funder,
+                       parse_yuan(options.card_balance, "card_balance", 10**15))
+
+
+def fund_lending(stack: Stack, work_dir: Path, loans: int, callback_url: str) -> str:
+    """The funder lending lends from, opened and funded for ``loans`` loans of ¥10,000.00 (and ¥1,000.00
+    more) through the platform's own flows (``python -m shared.funder``); its userNo."""
+    output = work_dir / "funder_user_nos"  # lending reads FUNDER_USER_NOS_FILE, which the test stack puts here
+    done = run_module("shared.funder", "--state", str(work_dir / "funder.json"), "--output", str(output),
+                      "--amount", f"{loans * 10000 + 1000}.00", "--callback-url", callback_url, timeout=300,
+                      env={"USER_CENTER_URL": stack.url("user_center"), "BANK_SANDBOX_URL": stack.url("bank_sandbox")})
+    if done.returncode != 0:
+        raise RuntimeError(f"the funder was not funded:\n{done.stdout}{done.stderr}")
+    return output.read_text().strip()

@@ -19,6 +19,8 @@ class Options:
     users: int = 100
     huifu_users: int = 30
     netsaves: int = 300
+    loans: int = 20                 # borrowers, each: a loan through lending, one period repaid, settled early
+    card_balance: str = "1000000.00"  # sandbox SANDBOX_CARD_BALANCE: a new bank user's card (the funder's too)
     threads: int = 12
     fail_rate: float = 0.1          # confirmations answered with outcome "fail"
     abandon_rate: float = 0.01      # gateway requests never brought to the bank (expire by compensation)
@@ -85,13 +87,21 @@ class Options:
             "CALLBACK_URL_PREFIXES": self.frontend_origin,
             # The bank's transaction-password hash cost: cheap here, the campaign measures delivery, not scrypt.
             "SANDBOX_SCRYPT_N": "1024",
+            "SANDBOX_CARD_BALANCE": self.card_balance,
+            # lending: jobs and resends every second or two, so loans settle within the campaign's seconds
+            "JOB_POLL_MS": "200", "STATE_CHECK_SECONDS": "1", "CALL_RESEND_SECONDS": "3",
+            "DISBURSE_RETRY_BASE_SECONDS": "1", "DISBURSE_RETRY_MAX_SECONDS": "5", "POSTING_RETRY_BASE_SECONDS": "1",
+            "POSTING_RETRY_MAX_SECONDS": "5", "CALLBACK_RETRY_BASE_SECONDS": "1", "CALLBACK_RETRY_MAX_SECONDS": "5",
+            "PULL_RETRY_BASE_SECONDS": "1",
         }
 
 
 _HELP = {
     "recharges": "recharge requests (wanxin)", "withdraws": "withdraw requests (wanxin)",
     "users": "platform users with an opened depository account", "huifu_users": "Huifu customers (openids)",
-    "netsaves": "Huifu recharges", "threads": "client threads", "fail_rate": "share confirmed with outcome fail",
+    "netsaves": "Huifu recharges", "loans": "loans taken through lending, each repaid in two steps",
+    "card_balance": "what a new bank user's card holds (yuan); the funder recharges the loans from its own",
+    "threads": "client threads", "fail_rate": "share confirmed with outcome fail",
     "abandon_rate": "share of gateway requests never confirmed", "commission": "withdraw commission (yuan)",
     "platform_no": "the platform's number (PLATFORM_NO), whose ledger wallet receives the commissions",
     "duplicate_rate": "share of bank notifications duplicated", "drop_rate": "share whose first attempt is dropped",

@@ -79,6 +79,10 @@ def as_text(figures: dict) -> str:
         f"   commissions in the platform's wallet: {res.get('commissions_fen')} fen",
         f"expired by compensation: {res.get('expired_by_compensation')}   settled by bank query:"
         f" {res.get('settled_by_query')}   DLQ messages replayed: {res['dlq_replayed']}",
+        f"loans: {res.get('loans')} ({res.get('loans_repaid')} repaid)   transaction calls checked:"
+        f" {res.get('transaction_calls_checked')}   lending balances mismatched:"
+        f" {res.get('lending_balances_mismatched')}   lending anomalies: {res.get('lending_anomalies')}",
+        f"bank total: {res.get('bank_total_before')} -> {res.get('bank_total_after')} fen (new borrowers' cards only)",
         "",
         f"time to settle after the traffic and the last fault: {d['settle']:.1f}s",
         f"throughput: {figures['throughput']['requests_per_second']:.1f} requests/s during the traffic,"

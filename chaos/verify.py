@@ -29,6 +29,7 @@ from psycopg.rows import dict_row
 from shared import messaging
 from shared.messaging import GATEWAY_NOTIFY_DLQ, GATEWAY_NOTIFY_QUEUE
 
+from chaos import loans
 from chaos.environment import Environment
 from chaos.workload import (ABANDON, FAIL, NETSAVE, RECHARGE, SUCCESS, UNKNOWN, WITHDRAW, Journal, Traffic,
                             fen_of)
@@ -89,6 +90,7 @@ def backlog(env: Environment) -> dict:
                                     "select count(*) from deliveries where not delivered or duplicates_left > 0"),
         "netsaves_open": _scalar(db("bank_callback"), "select count(*) from bank_netsave where not done and not deleted"),
     }
+    left.update(loans.lending_backlog(_query, db))
     left.update(queue_depths(env))
     return left
 
@@ -153,9 +155,12 @@ def verify(env: Environment, traffic: Traffic) -> Verdict:
     _check_journal_against_bank(verdict, traffic.journal, bank, orders)
     _check_wanxin(verdict, center, agent, bank, postings, platform_no)
     _check_huifu(verdict, env, orders, postings)
-    _check_unexplained_postings(verdict, postings, center, orders)
+    _check_unexplained_postings(verdict, postings, center, orders, loans.lending_trade_nos(_query, db))
     _check_platform_records(verdict, env, bank)
-    _check_balances(verdict, env, traffic, platform_no)
+    lent = loans.check_loans(verdict, _query, db, bank, traffic.borrowers, lambda user_no: _bank_and_ledger(
+        env, user_no), env.funder)
+    _check_balances(verdict, env, traffic, platform_no, lent)
+    loans.check_totals(verdict, traffic.bank_totals, bank_totals(env), len(traffic.borrowers), env.card_fen)
     _check_cache(verdict, env)
     verdict.figures.update({"lost": len(verdict.lost), "doubled": len(verdict.doubled),
                             "requests_checked": len(center) + len(orders)})
@@ -195,8 +200,10 @@ def _check_journal_against_bank(verdict: Verdict, journal: Journal, bank: dict, 
 
 
 def _check_wanxin(verdict: Verdict, center: dict, agent: dict, bank: dict, postings: dict, platform_no: str) -> None:
-    money = {n for n, row in agent.items() if row["request_type"] != "CONSUMER_CREATE"}
-    money |= {n for n, row in bank.items() if row["service_name"] != "PERSONAL_REGISTER"}
+    """user-center's recharges and withdraws against the agent, the bank and the ledger (lending's
+    transaction services are checked by chaos.loans)."""
+    money = {n for n, row in agent.items() if row["request_type"] in (RECHARGE, WITHDRAW)}
+    money |= {n for n, row in bank.items() if row["service_name"] in (RECHARGE, WITHDRAW)}
     for number in set(center) | money:
         record, remote, booked = center.get(number), agent.get(number), bank.get(number)
         if record is None:
@@ -304,9 +311,9 @@ def _check_huifu(verdict: Verdict, env: Environment, orders: dict, postings: dic
         _check_credit(verdict, number, "netsave", order["amount"], order["usr_id"], order["resp_code"] == "000", add)
 
 
-def _check_unexplained_postings(verdict: Verdict, postings: dict, center: dict, orders: dict) -> None:
+def _check_unexplained_postings(verdict: Verdict, postings: dict, center: dict, orders: dict, lent: set) -> None:
     for (number, change_type), entry in postings.items():
-        if number not in center and not (change_type == ADD and number in orders):
+        if number not in center and number not in lent and not (change_type == ADD and number in orders):
             verdict.double(number, f"ledger posting type {change_type} of {entry['amount']} that no request explains")
 
 
@@ -332,10 +339,11 @@ def _check_platform_records(verdict: Verdict, env: Environment, bank: dict) -> N
         db("depository_agent"), "select count(*) from depository_record where result_source = 'QUERY'")
 
 
-def _check_balances(verdict: Verdict, env: Environment, traffic: Traffic, platform_no: str) -> None:
+def _check_balances(verdict: Verdict, env: Environment, traffic: Traffic, platform_no: str, lent: int) -> None:
     """Bank, ledger and user-center agree per user, and equal the sum the campaign expects; the
-    platform's wallet holds the commissions of the paid withdraws."""
+    platform's wallet holds the commissions of the paid withdraws and those lending's calls paid (``lent``)."""
     expected: dict = defaultdict(int)
+    expected[platform_no] = lent
     for request in traffic.journal.requests:
         if request.truth != SUCCESS:
             continue
@@ -366,12 +374,26 @@ def _check_balances(verdict: Verdict, env: Environment, traffic: Traffic, platfo
     commissions = _ledger_balance(ledger, headers, platform_no)
     if commissions != expected[platform_no]:
         mismatched += 1
-        verdict.violation(f"{platform_no}: platform wallet {commissions} fen, expected the paid withdraws'"
-                          f" commissions {expected[platform_no]}")
+        verdict.violation(f"{platform_no}: platform wallet {commissions} fen, expected the paid withdraws' and"
+                          f" lending's commissions {expected[platform_no]}")
     verdict.figures.update({"balances_checked": len(traffic.users) + len(traffic.customers) + 1,
                             "commissions_fen": commissions,
                             "balances_mismatched": mismatched,
                             "money_in_ledger_fen": sum(expected.values())})
+
+
+def bank_totals(env: Environment) -> dict:
+    """The bank sandbox's ``/sandbox/totals`` in fen."""
+    answer = requests.get(f"{env.stack.url('bank_sandbox')}/sandbox/totals", timeout=10).json()
+    return {key: fen_of(value) for key, value in answer.items()}
+
+
+def _bank_and_ledger(env: Environment, user_no: str) -> tuple[int, int, int]:
+    """(available, frozen) at the bank and the ledger's balance of ``user_no``, in fen."""
+    bank = requests.get(f"{env.stack.url('bank_sandbox')}/balance-details/{user_no}", timeout=10).json()
+    headers = {"Authorization": f"Bearer {env.infra.internal_token}"}
+    return fen_of(bank["balance"]), fen_of(bank["frozen"]), _ledger_balance(env.stack.url("beanpay_ledger"), headers,
+                                                                           user_no)
 
 
 def _ledger_balance(ledger: str, headers: dict, eid: str) -> int:

@@ -1,5 +1,6 @@
 """The campaign's traffic: platform users who recharge and withdraw through user-center and confirm at
-the bank sandbox, and Huifu customers who register and recharge through the sandbox's /huifu endpoints.
+the bank sandbox, Huifu customers who register and recharge through the sandbox's /huifu endpoints, and
+borrowers who take a loan through lending and repay it (chaos/loans.py).
 
 Every actor runs its operations in order (a withdraw needs earlier recharges; a netsave needs the
 registration), while a pool of threads interleaves the actors. Transient failures (connection
@@ -307,7 +308,7 @@ def fen_of(yuan: str) -> int:
 class Traffic:
     """Builds the actors and drives them from a pool of threads; ``progress()`` is the share done."""
 
-    def __init__(self, options: Options, urls: dict):
+    def __init__(self, options: Options, urls: dict, partner_secret: str = ""):
         self.options = options
         self.urls = urls
         self.journal = Journal()
@@ -321,8 +322,14 @@ class Traffic:
         self.customers = [HuifuCustomer(self.http, urls, self.journal, random.Random(self.rng.random()),
                                         self.run_tag, index, options.fail_rate)
                           for index in range(options.huifu_users)]
+        from chaos.loans import Borrower  # chaos.loans builds on this module's Http, Journal and Request
+
+        self.borrowers = [Borrower(self.http, urls, self.journal, random.Random(self.rng.random()), partner_secret,
+                                   callback_url)
+                          for _ in range(options.loans)]
+        self.bank_totals: dict = {}  # /sandbox/totals in fen once the accounts are open (the campaign sets it)
         self._plan()
-        self.total = sum(len(actor.operations) for actor in self.users + self.customers)
+        self.total = sum(len(actor.operations) for actor in self.users + self.customers + self.borrowers)
         self.done = 0
         self.errors: list[str] = []
         self.lock = threading.Lock()
@@ -371,7 +378,7 @@ class Traffic:
         Platform users start at once; Huifu customers join one by one as the traffic progresses (and
         on :meth:`release_customer`), so registrations keep arriving during the whole run.
         """
-        users = [user for user in self.users if user.operations]
+        users = [user for user in self.users if user.operations] + self.borrowers
         self.rng.shuffle(users)
         for user in users:
             self.actors.put(user)

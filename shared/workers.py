@@ -21,6 +21,7 @@ def run_worker(name: str, config: dict, serve: Callable[[dict, threading.Event],
     returns once its current step is done."""
     configure_logging(name, config["LOG_LEVEL"])
     log = logging.getLogger(name)
+    stop = stop_on_signals()  # before "started": a process that says it started also stops cleanly
     log.info("started")
-    serve(config, stop_on_signals())
+    serve(config, stop)
     log.info("stopped")

@@ -1,7 +1,7 @@
 """The fault campaign, small: every fault at least once against the real stack, then the proof.
 
 The same code as ``make chaos`` (``python -m chaos``) with less traffic: 150 recharges, 40 withdraws,
-Huifu registrations and recharges; one SIGKILL of the GatewayNotifyConsumer and of the outbox relay,
+Huifu registrations and recharges, 3 loans through lending (each disbursed, a period repaid, settled); one SIGKILL of the GatewayNotifyConsumer and of the outbox relay,
 a restart of the campaign's private RabbitMQ node, every PostgreSQL connection of the run terminated,
 the private Redis stopped while Huifu callbacks flow, the ledger refusing connections for 20 s
 (``make chaos``: 60 s) and one ledger worker frozen past user-center's service timeout; duplicated,
@@ -16,7 +16,7 @@ from chaos.campaign import run
 from chaos.options import parse
 
 ARGS = ["--recharges", "150", "--withdraws", "40", "--users", "10", "--huifu-users", "5", "--netsaves", "30",
-        "--threads", "6", "--consumer-kills", "1", "--relay-kills", "1", "--redis-down-seconds", "2",
+        "--threads", "6", "--loans", "3", "--consumer-kills", "1", "--relay-kills", "1", "--redis-down-seconds", "2",
         "--expiry-seconds", "10", "--settle-timeout", "60", "--ledger-down-seconds", "20", "--ledger-freezes", "1"]
 
 
@@ -31,13 +31,20 @@ def test_a_small_campaign_loses_nothing_and_doubles_nothing(tmp_path):
     assert (results["lost"], results["doubled"]) == (0, 0)
     assert results["settled"] and figures["passed"]
     assert results["balances_checked"] == 16 and results["balances_mismatched"] == 0  # users, openids, platform
+    # the loans: disbursed, repaid and settled; bank = ledger for the funder and each borrower; totals conserved
+    assert results["loans"] == 3 and results["loans_repaid"] == 3 and results["lending_balances_mismatched"] == 0
+    assert results["transaction_calls_checked"] >= 3 * 7 and results["lending_anomalies"] == 0
+    assert results["bank_total_after"] == results["bank_total_before"] + 3 * 100_000_000  # the borrowers' cards
+    assert requests["loans_disbursed"] == 3 and requests["repayments_settled"] == 6
     assert results["cache_entries"] == 5
 
     # the traffic really happened, with failures and abandoned requests among it
     assert requests["recharges"] == 150 and requests["withdraws"] + requests.get("withdraws_skipped_no_funds", 0) == 40
     assert requests["recharges_success"] > 100 and requests["recharges_failed"] > 0
     assert requests["netsaves"] == 30 and requests["netsaves_success"] > 0
-    assert requests["withdraws_success"] > 0 and results["commissions_fen"] == 50 * requests["withdraws_success"]
+    # the platform's wallet: each paid withdraw's commission and each loan's service fee (2% of ¥10,000.00)
+    assert requests["withdraws_success"] > 0
+    assert results["commissions_fen"] == 50 * requests["withdraws_success"] + 3 * 20_000
     assert results["expired_by_compensation"] == requests["recharges_abandoned"] + requests["withdraws_abandoned"]
 
     # and so did every fault

@@ -11,6 +11,7 @@ from chaos.campaign import _add_run_problems
 from chaos.environment import deployed_gunicorn_options
 from chaos.faults import spread
 from chaos.options import GUNICORN_WORKER_TIMEOUT, parse
+from chaos.loans import check_totals
 from chaos.verify import (ADD, DEDUCT, REFUND, Verdict, _check_commission, _check_recharge, _check_unexplained_postings,
                           _check_wanxin, _check_withdraw)
 from chaos.workload import RECHARGE, WITHDRAW, Journal, PlatformUser, StillFailing, fen_of
@@ -99,9 +100,24 @@ def test_the_wanxin_check_covers_hold_and_commission_of_every_withdraw():
 def test_a_posting_no_request_explains_is_doubled():
     verdict = Verdict()
     _check_unexplained_postings(verdict, {("REQ_9", ADD): _posting(5), ("ORD1", ADD): _posting(7),
-                                          ("ORD1", DEDUCT): _posting(-7)},
-                                center={}, orders={"ORD1": {}})
-    assert sorted(verdict.doubled) == ["ORD1", "REQ_9"]
+                                          ("ORD1", DEDUCT): _posting(-7), ("REQ_L", DEDUCT): _posting(-9)},
+                                center={}, orders={"ORD1": {}}, lent={"REQ_L"})
+    assert sorted(verdict.doubled) == ["ORD1", "REQ_9"]  # lending's posting is checked with the loans
+
+
+def test_the_banks_money_only_moves():
+    before = {"cards": 900, "available": 100, "frozen": 0, "platform": 0, "total": 1000}
+    settled = {"cards": 1700, "available": 280, "frozen": 0, "platform": 20, "total": 2000}
+
+    def check(after: dict, new_cards: int = 1) -> Verdict:
+        verdict = Verdict()
+        check_totals(verdict, before, after, new_cards, 1000)
+        return verdict
+
+    assert check(settled).ok
+    assert not check(settled, new_cards=0).ok  # money from nowhere
+    assert not check({**settled, "platform": 30}).ok  # parts that do not add up
+    assert not check({**settled, "available": 270, "frozen": 10}).ok  # still frozen once settled
 
 
 def test_faults_are_spread_over_the_traffic_and_amounts_read_exactly():

@@ -177,9 +177,8 @@ def test_relays_survive_sigkill_and_lost_connections_without_losing_a_row(procs,
 
 
 def test_relay_stops_cleanly_on_sigterm(procs, infra, agent_db):
-    relay = procs.worker(RELAY, infra.service_env(SERVICE), name="relay-term")
-    time.sleep(1.0)
-    assert relay.alive()
+    relay = procs.worker(RELAY, infra.service_env(SERVICE, LOG_LEVEL="INFO"), name="relay-term")
+    relay.wait_until(lambda: '"msg": "started"' in relay.log_tail(), timeout=30, what="start")
     relay.stop(timeout=5)
     assert relay.popen.returncode == 0, relay.log_tail()
 

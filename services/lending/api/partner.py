@@ -6,6 +6,7 @@ bizData: :mod:`shared.partner_envelope`), then validates its bizData, then acts.
 or bizData), 404/1004 (unknown order) or 409/1009 (other content under the same key, or a wrong
 state); a refused call stores nothing.
 """
+import functools
 import json
 import time
 
@@ -66,10 +67,16 @@ def _open(biz: type[Schema]) -> tuple[dict, str]:
     except EnvelopeError as exc:
         raise BadRequest(exc.msg) from None
     try:
-        return biz().load(opened), envelope["sign"]
+        return _instance(biz).load(opened), envelope["sign"]
     except ValidationError as exc:
         raise BadRequest("bad bizData: " + "; ".join(f"{field}: {', '.join(map(str, problems))}"
                                                      for field, problems in exc.messages.items())) from None
+
+
+@functools.cache
+def _instance(biz: type[Schema]) -> Schema:
+    """One instance of each bizData schema, built once: building one costs more than loading with it."""
+    return biz()
 
 
 def _strict_json(raw: bytes) -> object:
