@@ -55,6 +55,20 @@ def unit_of_work(pool: ConnectionPool) -> Iterator[psycopg.Connection]:
             yield conn
 
 
+@contextmanager
+def single_statement(pool: ConnectionPool) -> Iterator[psycopg.Connection]:
+    """A connection in autocommit for one statement that is a transaction of its own (a database function
+    doing a whole unit of work): one round trip, without BEGIN and COMMIT. The connection's mode is restored."""
+    with pool.connection() as conn:
+        autocommit = conn.autocommit
+        conn.autocommit = True
+        try:
+            yield conn
+        finally:
+            if not conn.closed:
+                conn.autocommit = autocommit
+
+
 def ping(pool: ConnectionPool) -> None:
     """Raise unless the database answers a trivial query."""
     with pool.connection(timeout=2) as conn:

@@ -7,42 +7,15 @@ it from the user's available balance into the frozen one. A cancel gives back, o
 still holds, for exactly that amount.
 
 Locks are taken in one order everywhere: project, pre-transactions, users, the platform's account.
+The freeze itself is the database function ``bank_freeze`` (sql/01_freeze.sql), run by
+:mod:`bank_sandbox.transaction_services` in one round trip.
 """
 from shared import contract
 from shared.money import format_fen
 
-from bank_sandbox import projects as project_rules
 from bank_sandbox.repository import pre_transactions, projects, transactions, users
 from bank_sandbox.service_requests import ServiceRequest
-from bank_sandbox.service_results import amounts_differ, bad_parameters, insufficient, no_pre_transaction
-
-
-def freeze(conn, config: dict, request: ServiceRequest) -> None:
-    """Freeze ``amount`` of the user's available balance for the project."""
-    fields = request.fields
-    user_no, amount, biz_type = fields["userNo"], fields["amount"], fields["bizType"]
-    tender = biz_type == contract.TENDER
-    project = project_rules.known(conn, fields["projectNo"], lock=tender)
-    if tender:
-        if user_no == project["user_no"]:
-            raise bad_parameters(f"userNo {user_no} is the project's borrower: a borrower cannot tender")
-        project_rules.check_raising(project)
-        if users.get(conn, user_no) is None:
-            raise bad_parameters(f"userNo {user_no} has no depository account")
-        if not projects.add_raising(conn, project["project_no"], amount):
-            raise amounts_differ(f"the project's tenders would exceed its amount of "
-                                 f"{format_fen(project['project_amount'])} (lent {format_fen(project['loaned'])},"
-                                 f" frozen {format_fen(project['raising'])})")
-    elif user_no != project["user_no"]:
-        raise bad_parameters(f"userNo {user_no} is not the borrower of project {project['project_no']}")
-    balances = users.change(conn, user_no, -amount, amount)
-    if balances is None:
-        raise insufficient(f"available balance insufficient for {format_fen(amount)}")
-    pre_transactions.insert(conn, request.request_no, project["project_no"], user_no, biz_type, amount)
-    transactions.insert(conn, {
-        "request_no": request.request_no, "platform_no": request.platform_no, "service_name": request.service_name,
-        "user_no": user_no, "amount": amount, "balances": balances, "project_no": project["project_no"],
-        "biz_type": biz_type})
+from bank_sandbox.service_results import amounts_differ, no_pre_transaction
 
 
 def cancel(conn, config: dict, request: ServiceRequest) -> None:

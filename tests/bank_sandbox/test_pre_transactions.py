@@ -111,3 +111,42 @@ def test_a_project_that_raises_no_money_takes_no_tender_but_its_freezes_can_be_c
     assert sandbox.code(CANCEL, platform.cancel(held, lender, "40.00")) == "00000"
     assert sandbox.balances(lender) == (10000, 0)
     assert sandbox.balances(PLATFORM_NO)[1] == 0
+
+
+def test_every_freeze_refusal_names_its_reason_is_recorded_as_answered_and_moves_nothing(sandbox, platform, pool):
+    """The freeze runs as one database function: each refusal's code and message, its record (status 2, the
+    same result again for a repeat), and no balance, project or statement line changed."""
+    borrower, lender, poor = sandbox.open_user("5.00"), sandbox.open_user("100.00"), sandbox.open_user("0.50")
+    project_no = sandbox.project(borrower, "10.00")
+    sandbox.freeze(lender, "9.99", "TENDER", project_no)  # leaves 0.01 to raise
+    closed = sandbox.project(borrower)
+    assert sandbox.code("MODIFY_PROJECT", platform.project_status(closed, "MISCARRY")) == "00000"
+    unknown_project, stranger = platform.project_no(), platform.user_no()
+    cases = [
+        (platform.freeze(lender, "0.02", "TENDER", project_no), "30050",
+         "the project's tenders would exceed its amount of 10.00 (lent 0.00, frozen 9.99)"),
+        (platform.freeze(poor, "0.51", "REPAYMENT", project_no), "00003",
+         f"userNo {poor} is not the borrower of project {project_no}"),
+        (platform.freeze(borrower, "5.01", "REPAYMENT", project_no), "30042", "available balance insufficient for 5.01"),
+        (platform.freeze(lender, "0.01", "TENDER", unknown_project), "00003",
+         f"unknown projectNo {unknown_project}: create the project first"),
+        (platform.freeze(borrower, "0.01", "TENDER", project_no), "00003",
+         f"userNo {borrower} is the project's borrower: a borrower cannot tender"),
+        (platform.freeze(lender, "0.01", "TENDER", closed), "00003", f"project {closed} is MISCARRY: it raises no money"),
+        (platform.freeze(stranger, "0.01", "TENDER", project_no), "00003", f"userNo {stranger} has no depository account"),
+    ]
+    before = sandbox.snapshot([borrower, lender, poor])
+    raising = fetch_one(pool, "select raising from projects where project_no = %s", project_no)["raising"]
+    for payload, code, message in cases:
+        for _ in range(2):  # the repeat answers the recorded result
+            status, result = sandbox.call(FREEZE, payload)
+            assert (status, result) == (200, {"requestNo": payload["requestNo"], "respCode": code,
+                                              "respMsg": message, "status": 2})
+        row = fetch_one(pool, "select status, resp_code, resp_msg from bank_requests where request_no = %s",
+                        payload["requestNo"])
+        assert (row["status"], row["resp_code"], row["resp_msg"]) == (2, code, message)
+        assert _line(pool, payload["requestNo"]) is None
+    assert sandbox.snapshot([borrower, lender, poor]) == before
+    assert fetch_one(pool, "select raising from projects where project_no = %s", project_no)["raising"] == raising
+    assert fetch_one(pool, "select count(*) from pre_transactions where user_no = any(%s)",
+                     [borrower, poor])["count"] == 0

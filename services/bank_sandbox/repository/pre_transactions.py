@@ -1,13 +1,19 @@
 """pre_transactions: freezes (TENDER or REPAYMENT) and what each still holds (fen)."""
+from psycopg.types.json import Jsonb
 
 FROZEN, USED, CANCELLED = "FROZEN", "USED", "CANCELLED"
 
 
-def insert(conn, request_no: str, project_no: str, user_no: str, biz_type: str, amount: int) -> None:
-    """A new freeze, holding its whole amount."""
-    conn.execute(
-        "insert into pre_transactions (request_no, project_no, user_no, biz_type, amount, remaining)"
-        " values (%s, %s, %s, %s, %s, %s)", (request_no, project_no, user_no, biz_type, amount, amount))
+def freeze(conn, request_no: str, platform_no: str, payload: dict, expires_at, fields: dict) -> dict:
+    """A USER_AUTO_PRE_TRANSACTION request from its lock to its result in one call of ``bank_freeze``
+    (sql/01_freeze.sql), a transaction of its own: ``outcome`` 'recorded' (``recorded``: the request's row),
+    'expired' at ``checked_at`` (nothing recorded) or 'answered' (``resp_code``, ``resp_msg``, and the
+    stored fault knobs ``faults``)."""
+    return conn.execute(
+        "select * from bank_freeze(%s, %s, %s, %s, %s, %s, %s, %s)",
+        (request_no, platform_no, fields["userNo"], Jsonb(payload), expires_at, fields["projectNo"],
+         fields["amount"], fields["bizType"]),
+    ).fetchone()
 
 
 def get(conn, request_no: str) -> dict | None:
