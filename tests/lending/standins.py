@@ -1,5 +1,7 @@
-"""Stand-ins for what lending needs from services not built yet, following their contract to the letter
-(docs/lending.md, "What lending needs from the other services"):
+"""Stand-ins for what lending needs from the other services, following their contract to the letter
+(docs/lending.md, "What lending needs from the other services"), so that lending's own tests can steer
+the bank's answers and faults precisely; tests/e2e/test_lending_flow.py runs the same flows on the real
+services:
 
 - :class:`DepositoryStandIn`: the depository agent's transaction services (service token, RestResponse,
   200 final / 202 pending / 409 another body, idempotent by requestNo) in front of an in-memory bank
@@ -11,7 +13,7 @@
   bank and creating its wallet at the real ledger as user-center's consumer would.
 
 Both are real HTTP servers in a thread of the test process; PostgreSQL, RabbitMQ and the ledger are
-real. This module is the one place to swap for the real services in an end-to-end test.
+real.
 """
 import json
 import secrets
