@@ -104,8 +104,13 @@ def view(deps, order_no: str) -> dict:
                      "at": a["created_at"].isoformat()} for a in actions],
         "callbacks": [{"eventId": c["event_id"], "event": c["event"], "biz": c["biz"], "repeats": c["repeats"],
                        "receivedAt": c["received_at"].isoformat()} for c in received],
-        "queries": {name: deps.lending.call(name, {"orderNo": order_no})[1] for name in QUERIES},
+        "queries": queries(deps, order_no),
     }
+
+
+def queries(deps, order_no: str) -> dict:
+    """The query APIs' answers now (audit/result, loan/result, repay/plan), by name; not recorded."""
+    return {name: deps.lending.call(name, {"orderNo": order_no})[1] for name in QUERIES}
 
 
 def _call(deps, order_no: str, name: str, biz: dict) -> dict:

@@ -50,3 +50,26 @@ def test_only_http_links_are_shown(client, sandbox_db):
     page = client.get("/").get_data(as_text=True)
     links = re.findall(r'class="open-account" href="([^"]*)"', page)
     assert "http://127.0.0.1:8001/open-account/abc" in links and not any("javascript" in link for link in links)
+
+
+def test_an_orders_page_shows_lendings_state_and_an_unknown_order_is_404(client):
+    response = client.post("/page/orders", data={**new_person(), "loanAmount": "1000000", "loanTerm": "6"})
+    order_no = response.headers["Location"].split("#")[1]
+    assert f'href="/page/orders/{order_no}"' in client.get("/").get_data(as_text=True)
+    page = client.get(f"/page/orders/{order_no}")
+    assert page.status_code == 200 and page.headers["Content-Security-Policy"].startswith("default-src 'none'")
+    text = page.get_data(as_text=True)
+    shown = re.findall(r'<tr class="query" data-query="([^"]+)"><td>[^<]*</td><td class="code">([^<]*)</td>', text)
+    assert [name for name, _ in shown] == ["audit/result", "loan/result", "repay/plan"]
+    assert all(code.strip() for _, code in shown)  # lending's answer, or the sandbox's "no answer" code
+    assert f'id="{order_no}"' in text and text.count('<section id="') == 1  # this order only
+    assert client.get("/page/orders/NO-SUCH-ORDER").status_code == 404
+    assert client.get("/page/orders/%3Cscript%3E").get_data(as_text=True) == "no such order"
+
+
+def test_the_forms_origin_reaches_the_page(client):
+    # no-referrer made Chromium send "Origin: null" on the page's own form posts, and every one was refused
+    assert client.get("/").headers["Referrer-Policy"] == "same-origin"
+    refused = client.post("/page/orders", data={**new_person(), "loanAmount": "1000000", "loanTerm": "6"},
+                          headers={"Origin": "null"})
+    assert refused.status_code == 403  # a sandboxed frame of another site posts with Origin null

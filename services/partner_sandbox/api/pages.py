@@ -1,5 +1,6 @@
 """The sandbox's page: the orders it pushed and the callbacks lending sent, with forms to walk a loan by
-hand (push, bind a card, confirm, open the account through the link, repay). No script on the page."""
+hand (push, bind a card, confirm, open the account through the link, repay), and each order's own page with
+lending's state of it now. No script on the page."""
 from urllib.parse import urlsplit
 
 from flask import Blueprint, abort, make_response, redirect, render_template, request
@@ -19,7 +20,7 @@ CSP = "default-src 'none'; style-src 'unsafe-inline'; form-action 'self'; frame-
 def _page(html: str, status: int = 200):
     response = make_response(html, status)
     response.headers.update({"Content-Security-Policy": CSP, "X-Frame-Options": "DENY",
-                             "X-Content-Type-Options": "nosniff", "Referrer-Policy": "no-referrer"})
+                             "X-Content-Type-Options": "nosniff", "Referrer-Policy": "same-origin"})
     return response
 
 
@@ -28,10 +29,23 @@ def index():
     """The orders pushed here, newest first, each with the calls made and the callbacks received."""
     pool = dependencies().pool
     with pool.connection() as conn:
-        shown = [{"order": order, "actions": orders.actions(conn, order["order_no"]),
-                  "callbacks": callbacks.of_order(conn, order["order_no"])} for order in orders.recent(conn, 50)]
+        shown = [_shown(conn, order) for order in orders.recent(conn, 50)]
         received = callbacks.recent(conn, 50)
     return _page(render_template("index.html", orders=shown, received=received, link=_link))
+
+
+@bp.get("/page/orders/<order_no>")
+def order_page(order_no: str):
+    """One order as on the list, with lending's answers to the query APIs now (its state: approved,
+    disbursed, the plan); asked only here, so the list costs lending nothing."""
+    deps = dependencies()
+    with deps.pool.connection() as conn:
+        order = orders.get(conn, order_no)
+        if order is None:
+            return _page("no such order", 404)
+        item = _shown(conn, order)
+    item["queries"] = simulation.queries(deps, order_no)
+    return _page(render_template("index.html", orders=[item], received=[], link=_link))
 
 
 @bp.post("/page/orders")
@@ -78,6 +92,12 @@ def repay_form(order_no: str):
         return _page(f"invalid input: {sorted(exc.messages)}", 400)
     simulation.repay(dependencies(), order_no, periods)
     return redirect(f"/#{order_no}", 303)
+
+
+def _shown(conn, order: dict) -> dict:
+    """An order as the page shows it: the order, the calls made for it, the callbacks received."""
+    return {"order": order, "actions": orders.actions(conn, order["order_no"]),
+            "callbacks": callbacks.of_order(conn, order["order_no"])}
 
 
 def _same_origin() -> None:
