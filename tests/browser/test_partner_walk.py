@@ -120,7 +120,9 @@ def test_a_loan_walked_through_the_partner_page_the_bank_and_my_loans(platform, 
     shots(page, "confirm-accepted")
     page.goto(f"{sandbox}/page/orders/{order_no}")
     reload_until(page, "loan/result", DISBURSED, "disbursement shown on the order's page")
-    expect(page.locator("tr.callback", has_text="loan.succeeded")).to_have_count(1)
+    # the loan.succeeded callback follows the disbursement through lending's outbox, moments later
+    succeeded = page.locator("tr.callback", has_text="loan.succeeded")
+    wait_for(lambda: page.reload() or succeeded.count() == 1, timeout=60, interval=0.5, what="loan.succeeded shown")
     shots(page, "disbursed")
 
     # 我的借款 in the same browser, signed in by the link: the loan and its six periods.

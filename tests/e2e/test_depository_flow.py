@@ -83,6 +83,8 @@ def test_register_open_recharge_withdraw_and_everyone_agrees(stack, infra):
     for amount in ("100.00", "50.50"):
         user.confirm(user.gateway_request("/my/recharge-records", {"amount": amount, **callback}))
     user.confirm(user.gateway_request("/my/recharge-records", {"amount": "20.00", **callback}), outcome="fail")
+    # the bank notifies asynchronously: the withdraw is held against the credited balance only
+    wait_for(lambda: user.balance() == "150.50", what="recharges credited")
     user.confirm(user.gateway_request("/my/withdraw-records", {"amount": "30.25", **callback}))
     wait_for(lambda: all_final(user, "withdraw", 1), what="first withdraw settled")
     user.confirm(user.gateway_request("/my/withdraw-records", {"amount": "10.00", **callback}), outcome="fail")
