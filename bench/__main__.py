@@ -3,7 +3,8 @@
 Each benchmark starts what it needs under gunicorn, warms up, measures, and answers rows
 ``{name, value, unit, target, ok}`` including ``pgbench`` measured in the same run. The summary
 prints one table with each figure, its target and its ratio to that run's ``pgbench -N``
-throughput (the PostgreSQL limit), and writes it with a plot under bench/results/.
+throughput (the PostgreSQL limit); a run of them all writes it with a plot under bench/results/summary.*,
+a run of some leaves the summary alone (each benchmark writes its own bench/results/<name>.*).
 """
 import argparse
 import json
@@ -86,6 +87,10 @@ def main(argv: list[str] | None = None) -> int:
     rows = [row for benchmark_rows in measured for row in with_ratios(benchmark_rows, run_limit)]
     table = summary_table(rows)
     print("\n" + table)
+    if set(args.names or BENCHMARKS) != set(BENCHMARKS):
+        # the summary is one whole run's table, its ratios to that run's pgbench; a part run keeps its own files
+        print(f"\nwritten: {', '.join(f'{RESULTS / name}.txt' for name in args.names)} (the summary is a whole run's)")
+        return 0
     RESULTS.mkdir(parents=True, exist_ok=True)
     (RESULTS / "summary.txt").write_text(table + "\n")
     (RESULTS / "summary.json").write_text(json.dumps({"when": time.strftime("%Y%m%dT%H%M%S"), "rows": rows}, indent=2))

@@ -16,7 +16,7 @@ from pathlib import Path
 from shared.devkeys import generate
 from shared.money import parse_yuan
 from tests.support.infra import Infra
-from tests.support.processes import ROOT, RabbitMQServer, RedisServer, Worker, run_module
+from tests.support.processes import ROOT, RabbitMQServer, RedisServer, Worker
 from tests.support.stack import LENDING_WORKERS, PLATFORM_WORKERS, Stack, start_stack
 
 from chaos.options import Options
@@ -111,7 +111,8 @@ def start(options: Options) -> Environment:
                             worker_names=PLATFORM_WORKERS + LENDING_WORKERS,
                             gunicorn_options=deployed_gunicorn_options())
         undo.callback(stack.stop)
-        funder = fund_lending(stack, work_dir, options.loans, f"{options.frontend_origin}#/callback")
+        # for the loans of ¥10,000.00 each, and ¥1,000.00 more
+        funder = stack.open_funder(f"{options.loans * 10000 + 1000}.00", f"{options.frontend_origin}#/callback")
         notifiers = []
         for number in range(2, options.notifiers + 1):
             notifier = Worker("bank_sandbox.workers.notifier", stack.env("bank_sandbox"), work_dir,
@@ -121,15 +122,3 @@ def start(options: Options) -> Environment:
         undo.pop_all()
     return Environment(infra, rabbitmq, redis_server, stack, work_dir, notifiers, funder,
                        parse_yuan(options.card_balance, "card_balance", 10**15))
-
-
-def fund_lending(stack: Stack, work_dir: Path, loans: int, callback_url: str) -> str:
-    """The funder lending lends from, opened and funded for ``loans`` loans of ¥10,000.00 (and ¥1,000.00
-    more) through the platform's own flows (``python -m shared.funder``); its userNo."""
-    output = work_dir / "funder_user_nos"  # lending reads FUNDER_USER_NOS_FILE, which the test stack puts here
-    done = run_module("shared.funder", "--state", str(work_dir / "funder.json"), "--output", str(output),
-                      "--amount", f"{loans * 10000 + 1000}.00", "--callback-url", callback_url, timeout=300,
-                      env={"USER_CENTER_URL": stack.url("user_center"), "BANK_SANDBOX_URL": stack.url("bank_sandbox")})
-    if done.returncode != 0:
-        raise RuntimeError(f"the funder was not funded:\n{done.stdout}{done.stderr}")
-    return output.read_text().strip()

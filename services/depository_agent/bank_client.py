@@ -67,12 +67,15 @@ class BankQuery:
 
 class BankService:
     """Sends a signed transaction service request to the bank's ``POST /service`` (docs/protocols.md,
-    "Transaction services"), over kept-alive connections (urllib3 directly: half the CPU of requests per call)."""
+    "Transaction services"), over kept-alive connections (urllib3's pool of the bank's host directly: half the
+    CPU of requests per call, and no URL parsed again at each)."""
 
     def __init__(self, config: dict):
-        self.url = f"{config['BANK_SANDBOX_URL'].rstrip('/')}{TRANSACTION_SERVICE_PATH}"
+        base = config["BANK_SANDBOX_URL"].rstrip("/")
+        self.path = urllib3.util.parse_url(base).path or ""
+        self.path += TRANSACTION_SERVICE_PATH
         self.timeout = urllib3.Timeout(total=config["BANK_SERVICE_TIMEOUT_SECONDS"])
-        self.pool = urllib3.PoolManager(maxsize=POOL_SIZE)
+        self.pool = urllib3.connection_from_url(base, maxsize=POOL_SIZE)
 
     def send(self, form: dict) -> dict | None:
         """The bank's answer as a JSON object, not yet verified; None when no JSON object came back within
@@ -80,7 +83,7 @@ class BankService:
         the request may or may not have been recorded, which only the bank's query can tell. Never sent
         twice here: a repeat is the caller's (the bank answers a recorded requestNo with its result)."""
         try:
-            response = self.pool.request("POST", self.url, body=form_body(form), headers=_FORM, timeout=self.timeout,
+            response = self.pool.urlopen("POST", self.path, body=form_body(form), headers=_FORM, timeout=self.timeout,
                                          retries=False)
         except urllib3.exceptions.HTTPError as exc:
             log.info("no answer from the bank for %s: %s", form["serviceName"], exc.__class__.__name__)

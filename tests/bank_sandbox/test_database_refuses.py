@@ -1,5 +1,6 @@
 """The money rules are PostgreSQL's own: whatever code writes, the database refuses a balance below zero,
-a frozen balance other than what its freezes hold, a freeze holding more than its amount or less than
+a frozen balance other than what its freezes hold (a freeze deleted or a tally written by hand included),
+a freeze holding more than its amount or less than
 it while frozen, a project raising more than its amount, a platform account below zero."""
 import psycopg
 import pytest
@@ -55,6 +56,12 @@ BAD_WRITES = {
         "update bank_users set frozen_balance = 0 where user_no = %(lender)s",
         "update projects set raising = 0 where project_no = %(project)s",
         "update pre_transactions set state = 'CANCELLED', remaining = 0 where request_no = %(tender)s"],
+    "a freeze deleted": ["delete from pre_transactions where request_no = %(tender)s"],
+    "a user's tally written by hand": [
+        "update bank_users set held = held + 1, frozen_balance = frozen_balance + 1, bank_balance = bank_balance - 1"
+        " where user_no = %(lender)s"],
+    "a project's tally written by hand": [
+        "update projects set held = held + 1, raising = raising + 1 where project_no = %(project)s"],
     "a project raising more than its amount": [
         "update projects set loaned = project_amount where project_no = %(project)s"],
     "a project raising what its tenders do not hold": [

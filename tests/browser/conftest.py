@@ -67,14 +67,15 @@ def stack(chromium, infra, tmp_path_factory):
 
 
 class Screenshots:
-    """Numbered full-page screenshots of each step, kept as test artefacts."""
+    """Numbered full-page screenshots of each step, kept as test artefacts (``<prefix>NN-<step>.png``)."""
 
-    def __init__(self, folder: Path):
-        self.folder = folder
+    def __init__(self, folder: Path, prefix: str = ""):
+        folder.mkdir(parents=True, exist_ok=True)
+        self.folder, self.prefix = folder, prefix
         self.taken: list[Path] = []
 
     def __call__(self, page, name: str) -> Path:
-        path = self.folder / f"{len(self.taken) + 1:02d}-{name}.png"
+        path = self.folder / f"{self.prefix}{len(self.taken) + 1:02d}-{name}.png"
         page.screenshot(path=str(path), full_page=True)
         self.taken.append(path)
         return path

@@ -7,8 +7,8 @@ import uuid
 import pytest
 import requests
 
-from tests.browser.conftest import ARTIFACTS
-from tests.browser.test_walkthrough import BANK_PASSWORD, NOTIFIED, Walk, new_mobile
+from tests.browser.conftest import ARTIFACTS, Screenshots
+from tests.browser.test_walkthrough import NOTIFIED, Walk, new_mobile
 from tests.e2e.conftest import FAST
 from tests.support.stack import start_stack
 from tests.user_center.standins import LendingStandIn, loan_of
@@ -40,25 +40,14 @@ def new_link(user_center: str, token: str) -> tuple[str, dict, str]:
     return user_no, link, url
 
 
-class LinkShots:
-    """Screenshots of this walk, numbered after the other walks' (``test-artifacts/browser/``)."""
-
-    def __init__(self, walk: str):
-        ARTIFACTS.mkdir(parents=True, exist_ok=True)
-        self.walk, self.taken = walk, 0
-
-    def __call__(self, page, name: str) -> None:
-        self.taken += 1
-        page.screenshot(path=str(ARTIFACTS / f"{self.walk}-{self.taken:02d}-{name}.png"), full_page=True)
-
-
 def test_a_one_time_link_opens_the_account_and_shows_my_loans(lending_stack, page, infra):
     stack, lending = lending_stack
     user_center = stack.url("user_center")
     user_no, link, url = new_link(user_center, infra.internal_token)
     assert url.startswith(user_center + "/open-account/")
     lending.loans[user_no] = [loan_of(user_no)]
-    shots, walk = LinkShots("lending-link"), Walk(page, lambda tab, name: None)
+    shots = Screenshots(ARTIFACTS, "lending-link-")
+    walk = Walk(page, shots)
     bank_requests = []
     page.on("request", lambda request: bank_requests.append(request) if "/gateway" in request.url else None)
 
@@ -66,19 +55,10 @@ def test_a_one_time_link_opens_the_account_and_shows_my_loans(lending_stack, pag
     page.goto(url)
     expect(page.locator("#link-continue")).to_be_visible()
     shots(page, "link-page")
-    page.click("#link-continue")
-    page.wait_for_url("**/gateway?**")
-    expect(page.locator("h1")).to_contain_text("开通存管账户")
-    expect(page.locator(".order")).to_contain_text("刘借款")
+    walk.open_account_through_link("刘借款")
     # the bank was not told the link (no Referer), and the token never was in a URL
     assert bank_requests and all(request.headers.get("referer") is None for request in bank_requests)
     assert all(url.rsplit("/", 1)[1] not in request.url for request in bank_requests)
-    shots(page, "bank-open-account")
-    page.fill("#password", BANK_PASSWORD)
-    page.fill("#passwordConfirm", BANK_PASSWORD)
-    page.click("button[value=confirm]")
-    page.wait_for_url("**/#/callback?**")
-    expect(walk.result("ok")).to_contain_text("存管账户已开通")
     shots(page, "callback-account-opened")
 
     # 我的借款: the loan with its amount, term, status and plan.
@@ -129,6 +109,6 @@ def test_lending_down_is_explained_on_my_loans(lending_stack, page, infra):
         page.goto(user_center + "/#/loans")
         expect(page.locator("#message")).to_contain_text("服务暂时不可用")
         expect(page.locator("#message")).to_contain_text("lending answered 503")
-        LinkShots("lending-down")(page, "my-loans")
+        Screenshots(ARTIFACTS, "lending-down-")(page, "my-loans")
     finally:
         lending.answer = None

@@ -6,8 +6,8 @@ lending disburses, and user-center's 我的借款 (signed in by the link) shows 
 end the borrower's available balance at the bank equals their ledger balance."""
 import pytest
 
-from tests.browser.conftest import ARTIFACTS
-from tests.browser.test_walkthrough import BANK_PASSWORD, Walk
+from tests.browser.conftest import ARTIFACTS, Screenshots
+from tests.browser.test_walkthrough import Walk
 from tests.e2e.conftest import FAST as PLATFORM_FAST
 from tests.lending.conftest import FAST as LENDING_FAST
 from tests.lending.conftest import new_person
@@ -29,18 +29,6 @@ def platform(chromium, infra, tmp_path_factory) -> Platform:
     running.stop()
 
 
-class Shots:
-    """This walk's screenshots, ``partner-walk-NN-<step>.png`` in ``test-artifacts/browser/``."""
-
-    def __init__(self):
-        ARTIFACTS.mkdir(parents=True, exist_ok=True)
-        self.taken = 0
-
-    def __call__(self, page, name: str) -> None:
-        self.taken += 1
-        page.screenshot(path=str(ARTIFACTS / f"partner-walk-{self.taken:02d}-{name}.png"), full_page=True)
-
-
 def reload_until(page, query: str, status: str, what: str) -> None:
     """Reload the order's page, as a person waiting would, until lending's ``query`` answers ``status``."""
     cell = page.locator(f"tr.query[data-query='{query}'] td.status")
@@ -54,7 +42,8 @@ def reload_until(page, query: str, status: str, what: str) -> None:
 
 def test_a_loan_walked_through_the_partner_page_the_bank_and_my_loans(platform, page):
     sandbox, user_center = platform.stack.url("partner_sandbox"), platform.stack.url("user_center")
-    shots, walk = Shots(), Walk(page, lambda tab, name: None)
+    shots = Screenshots(ARTIFACTS, "partner-walk-")
+    walk = Walk(page, shots)
     who = new_person(name="陈借款")
 
     # The partner pushes an order from its form.
@@ -80,12 +69,14 @@ def test_a_loan_walked_through_the_partner_page_the_bank_and_my_loans(platform, 
     expect(page.locator("tr.query[data-query='loan/result'] td.code")).not_to_have_text("0")
     shots(page, "order-approved")
 
-    # A card bound, then the first confirmation: the account is not open, the answer carries the link.
+    # A card bound, then the first confirmation: the account is not open, the answer carries the link. Each
+    # form comes back to the order's own page.
+    on_its_page = f"**/page/orders/{order_no}"
     page.click("button[name=bind]")
-    page.wait_for_url(lambda url: url.endswith("/#" + order_no))
+    page.wait_for_url(on_its_page)
     expect(order.locator("tr", has_text="card/bind")).to_contain_text('"bound": true')
     page.click(f"section[id='{order_no}'] button[name=confirm]")
-    page.wait_for_url(lambda url: url.endswith("/#" + order_no))
+    page.wait_for_url(on_its_page)
     link = order.locator("a.open-account")
     expect(link).to_have_count(1)
     expect(order.locator("tr", has_text="loan/confirm")).to_contain_text('"status": "OPEN_ACCOUNT"')
@@ -96,22 +87,13 @@ def test_a_loan_walked_through_the_partner_page_the_bank_and_my_loans(platform, 
     link.click()
     expect(page.locator("#link-continue")).to_be_visible()
     shots(page, "link-page")
-    page.click("#link-continue")
-    page.wait_for_url("**/gateway?**")
-    expect(page.locator("h1")).to_contain_text("开通存管账户")
-    expect(page.locator(".order")).to_contain_text("陈借款")
-    shots(page, "bank-open-account")
-    page.fill("#password", BANK_PASSWORD)
-    page.fill("#passwordConfirm", BANK_PASSWORD)
-    page.click("button[value=confirm]")
-    page.wait_for_url("**/#/callback?**")
-    expect(walk.result("ok")).to_contain_text("存管账户已开通")
+    walk.open_account_through_link("陈借款")
     shots(page, "account-opened")
 
     # Back on the partner's page: confirmed again, accepted with a borrow number, then disbursed.
     page.goto(f"{sandbox}/page/orders/{order_no}")
     page.click("button[name=confirm]")
-    page.wait_for_url(lambda url: url.endswith("/#" + order_no))
+    page.wait_for_url(on_its_page)
     confirms = order.locator("tr", has_text="loan/confirm")
     expect(confirms).to_have_count(2)
     expect(confirms.last).to_contain_text('"status": "ACCEPTED"')  # the calls are listed oldest first

@@ -55,6 +55,20 @@ class Walk:
         self.page.fill("#password", password)
         self.page.click("button[value=confirm]")
 
+    def open_account_through_link(self, fullname: str) -> None:
+        """On a one-time link's page: its button, the bank's account-opening page for ``fullname`` (shot), the
+        transaction password twice, and the callback page once the account is opened."""
+        self.page.click("#link-continue")
+        self.page.wait_for_url("**/gateway?**")
+        expect(self.page.locator("h1")).to_contain_text("开通存管账户")
+        expect(self.page.locator(".order")).to_contain_text(fullname)
+        self.shot("bank-open-account")
+        self.page.fill("#password", BANK_PASSWORD)
+        self.page.fill("#passwordConfirm", BANK_PASSWORD)
+        self.page.click("button[value=confirm]")
+        self.page.wait_for_url("**/#/callback?**")
+        expect(self.result("ok")).to_contain_text("存管账户已开通")
+
     def result(self, state: str):
         """The callback page once the platform has the final result (``ok`` or ``failed``)."""
         view = self.page.locator(f"#view-result[data-state={state}]")

@@ -63,6 +63,14 @@ def test_an_orders_page_shows_lendings_state_and_an_unknown_order_is_404(client)
     assert [name for name, _ in shown] == ["audit/result", "loan/result", "repay/plan"]
     assert all(code.strip() for _, code in shown)  # lending's answer, or the sandbox's "no answer" code
     assert f'id="{order_no}"' in text and text.count('<section id="') == 1  # this order only
+    assert "latest callbacks" not in text and "latest callbacks" in client.get("/").get_data(as_text=True)
+    # its forms come back to it; the list's forms to the list
+    assert text.count('<input type="hidden" name="back" value="order">') == 3
+    assert 'name="back"' not in client.get("/").get_data(as_text=True)
+    back = client.post(f"/page/orders/{order_no}/confirm", data={"back": "order"})
+    assert back.status_code == 303 and back.headers["Location"] == f"/page/orders/{order_no}"
+    assert client.post(f"/page/orders/{order_no}/confirm", data={"back": "//evil.example"}).headers["Location"] \
+        == f"/#{order_no}"
     assert client.get("/page/orders/NO-SUCH-ORDER").status_code == 404
     assert client.get("/page/orders/%3Cscript%3E").get_data(as_text=True) == "no such order"
 

@@ -54,15 +54,17 @@ class Stack:
         self.workers[name] = worker.start()
         return worker
 
-    def open_funder(self, amount: str = "10000000.00") -> str:
+    def open_funder(self, amount: str = "10000000.00", callback_url: str | None = None) -> str:
         """Open and fund lending's funder as `make run` does (``python -m shared.funder``; a new bank user's card
-        must hold ``amount``: SANDBOX_CARD_BALANCE); returns its userNo, written where lending reads it."""
+        must hold ``amount``: SANDBOX_CARD_BALANCE; the bank's callbacks to ``callback_url`` if given); returns
+        its userNo, written where lending reads it."""
         output = self.settings["FUNDER_USER_NOS_FILE"]
         env = {"USER_CENTER_URL": self.url("user_center"), "BANK_SANDBOX_URL": self.url("bank_sandbox")}
+        callback = ["--callback-url", callback_url] if callback_url else []
         done = run_module("shared.funder", "--state", str(self.log_dir / "funder.json"), "--output", output,
-                          "--amount", amount, env=env, timeout=300)
+                          "--amount", amount, *callback, env=env, timeout=300)
         if done.returncode:
-            raise RuntimeError(f"the funder could not be opened: {done.stderr}")
+            raise RuntimeError(f"the funder could not be opened:\n{done.stdout}{done.stderr}")
         return Path(output).read_text(encoding="utf-8").strip()
 
     def processes(self) -> list[Process]:

@@ -3,7 +3,7 @@ hand (push, bind a card, confirm, open the account through the link, repay), and
 lending's state of it now. No script on the page."""
 from urllib.parse import urlsplit
 
-from flask import Blueprint, abort, make_response, redirect, render_template, request
+from flask import Blueprint, abort, make_response, redirect, render_template, request, url_for
 from marshmallow import ValidationError
 
 from shared.contract import ALL_PERIODS
@@ -45,7 +45,7 @@ def order_page(order_no: str):
             return _page("no such order", 404)
         item = _shown(conn, order)
     item["queries"] = simulation.queries(deps, order_no)
-    return _page(render_template("index.html", orders=[item], received=[], link=_link))
+    return _page(render_template("index.html", orders=[item], received=None, link=_link))
 
 
 @bp.post("/page/orders")
@@ -70,14 +70,14 @@ def bind_card_form(order_no: str):
     except ValidationError as exc:
         return _page(f"invalid input: {sorted(exc.messages)}", 400)
     simulation.bind_card(dependencies(), order_no, card)
-    return redirect(f"/#{order_no}", 303)
+    return _back(order_no)
 
 
 @bp.post("/page/orders/<order_no>/confirm")
 def confirm_form(order_no: str):
     _same_origin()
     simulation.confirm(dependencies(), order_no)
-    return redirect(f"/#{order_no}", 303)
+    return _back(order_no)
 
 
 @bp.post("/page/orders/<order_no>/repay")
@@ -91,6 +91,13 @@ def repay_form(order_no: str):
     except ValidationError as exc:
         return _page(f"invalid input: {sorted(exc.messages)}", 400)
     simulation.repay(dependencies(), order_no, periods)
+    return _back(order_no)
+
+
+def _back(order_no: str):
+    """Back where the form was posted from: the order's own page (its forms say ``back=order``) or the list."""
+    if request.form.get("back") == "order":
+        return redirect(url_for("pages.order_page", order_no=order_no), 303)
     return redirect(f"/#{order_no}", 303)
 
 
