@@ -3,7 +3,9 @@
 Starts the bank sandbox and depository-agent (+ its outbox relay) under gunicorn on fresh databases
 (``tests.support.infra.Infra``), opens ``BENCH_FREEZE_USERS`` funders at the bank (register, recharge)
 and ``BENCH_FREEZE_PROJECTS`` projects, then drives ``POST /l/pre-transactions`` with wrk over
-keep-alive connections, every request a new requestNo freezing 0.01 of a funder's balance. Each call:
+keep-alive connections (after a CHECKPOINT: the benchmarks before it leave PostgreSQL dirty buffers whose
+writes would otherwise land in the measured seconds), every request a new requestNo freezing 0.01 of a
+funder's balance. Each call:
 validation, the agent's record, its RSA signature, the bank's ``POST /service`` (verification, its
 books, its signed answer), the answer verified and settled with its outbox row; the relay publishes
 every result. Reports freezes/s answered 200 with status 1, latency, and CPU per call by process
@@ -19,6 +21,7 @@ from pathlib import Path
 import requests
 
 from bench import wrk
+from bench.probes import checkpoint
 from bench.user_center import CpuMeter, _gunicorn, fresh_infra, row, save, scalar, wait
 from shared.contract import TRANSACTION_SERVICES
 from shared.messaging import GATEWAY_NOTIFY_EXCHANGE, QUORUM, connect
@@ -169,6 +172,7 @@ def run(seconds: float = 10.0, users: int = USERS, connections: int = CONNECTION
         print(f"freezes bench: {users} funders opened in {time.monotonic() - started:.1f}s; agent {AGENT_WORKERS} "
               f"gthread workers x {AGENT_THREADS} threads, bank {BANK_WORKERS} x {BANK_THREADS}, wrk "
               f"{connections} connections, {seconds:g}s", flush=True)
+        checkpoint(stack.database("bank_sandbox"))
         freeze(stack, funders, project_nos, min(3.0, seconds), connections)  # warm-up
         before = settled(stack)
         with CpuMeter(stack) as meter:

@@ -114,3 +114,10 @@ def wait_until_idle(database_url: str, timeout_s: float = 60.0) -> float:
             quiet_checks = quiet_checks + 1 if active == 0 else 0
             time.sleep(0.05)
     return time.monotonic() - started
+
+
+def checkpoint(database_url: str) -> None:
+    """Write PostgreSQL's dirty buffers now (``CHECKPOINT``, as superuser), so that a checkpoint the previous
+    benchmarks' WAL started does not spread its writes over the next measured phase."""
+    with psycopg.connect(database_url, autocommit=True) as conn:
+        conn.execute("checkpoint")
