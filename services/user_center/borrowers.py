@@ -81,12 +81,27 @@ def create_link(pool: ConnectionPool, public_url: str, link: dict, valid_minutes
     return {"url": public_url.rstrip("/") + LINK_PATH + token, "expiresAt": expires_at}
 
 
-def link_state(pool: ConnectionPool, token: str) -> str | None:
-    """``valid``, ``used`` or ``expired``; ``None`` for a token that names no link."""
+def link_state(pool: ConnectionPool, token: str) -> dict | None:
+    """``{state, holder}``: ``valid``, ``used`` or ``expired``, and whose account the link opens, masked
+    (``李*`` · ``139****9000``), so that someone sent another person's link sees it is not theirs; ``None`` for
+    a token that names no link."""
     if not TOKEN_SHAPE.fullmatch(token):
         return None
     with pool.connection() as conn:
-        return links.state(conn, _hash(token))
+        row = links.state(conn, _hash(token))
+    if row is None:
+        return None
+    return {"state": row["state"], "holder": f"{mask_name(row['fullname'])} · {mask_mobile(row['mobile'])}"}
+
+
+def mask_name(fullname: str) -> str:
+    """The first character of a name, then one ``*`` for each other character."""
+    return fullname[:1] + "*" * (len(fullname) - 1)
+
+
+def mask_mobile(mobile: str) -> str:
+    """``139****9000``: the first three and last four digits."""
+    return mobile[:3] + "*" * max(len(mobile) - 7, 0) + mobile[-4:]
 
 
 def follow_link(pool: ConnectionPool, agent: AgentClient, config: dict, token: str) -> dict:
@@ -100,11 +115,11 @@ def follow_link(pool: ConnectionPool, agent: AgentClient, config: dict, token: s
         raise NotFound("this link is not valid")
     with unit_of_work(pool) as conn:
         link = links.use(conn, _hash(token))
-        state = None if link else links.state(conn, _hash(token))
+        gone = None if link else links.state(conn, _hash(token))
     if link is None:
-        if state is None:
+        if gone is None:
             raise NotFound("this link is not valid")
-        raise LinkGone(f"this link has {'been used' if state == 'used' else 'expired'}")
+        raise LinkGone(f"this link has {'been used' if gone['state'] == 'used' else 'expired'}")
     try:
         gateway = _open_account(pool, agent, config, link)
     except AppError:

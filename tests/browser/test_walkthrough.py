@@ -56,8 +56,10 @@ class Walk:
         self.page.click("button[value=confirm]")
 
     def open_account_through_link(self, fullname: str) -> None:
-        """On a one-time link's page: its button, the bank's account-opening page for ``fullname`` (shot), the
-        transaction password twice, and the callback page once the account is opened."""
+        """On a one-time link's page (which names whose account it opens, masked): its button, the bank's
+        account-opening page for ``fullname`` (shot), the transaction password twice, and the callback page
+        once the account is opened."""
+        expect(self.page.locator("#link-holder")).to_contain_text(fullname[0] + "*" * (len(fullname) - 1) + " · ")
         self.page.click("#link-continue")
         self.page.wait_for_url("**/gateway?**")
         expect(self.page.locator("h1")).to_contain_text("开通存管账户")

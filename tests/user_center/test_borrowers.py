@@ -172,6 +172,9 @@ def test_the_link_page_uses_nothing_and_the_button_signs_in_and_goes_to_the_bank
     page = client.get(f"/open-account/{token}")
     assert page.status_code == 200 and f'action="/open-account/{token}"' in page.text
     assert handoff_of(page.text) == {}
+    # whose account it opens, masked: someone sent another person's link sees it is not theirs
+    assert "<strong>李* · 139****9000</strong>" in page.text and "13900139000" not in page.text \
+        and "李四" not in page.text and borrower[2] not in page.text
     assert db.execute("select used_at from open_account_link where user_no = %s", (user_no,)).fetchone()["used_at"] \
         is None
     calls_before = len(agent.calls)

@@ -29,10 +29,10 @@ def _refusal(state: str | None, status: int):
 @bp.get("/open-account/<token>")
 def link_page(token):
     """The link's page: a button that uses it, or why it cannot be used (404 unknown, 410 used or expired)."""
-    state = borrowers.link_state(dependencies().pool, token)
-    if state != "valid":
-        return _refusal(state, 404 if state is None else 410)
-    return render_template("open_account.html", state=state, token=token)
+    link = borrowers.link_state(dependencies().pool, token)
+    if link is None or link["state"] != "valid":
+        return _refusal(link and link["state"], 404 if link is None else 410)
+    return render_template("open_account.html", state="valid", token=token, holder=link["holder"])
 
 
 @bp.post("/open-account/<token>")
@@ -45,7 +45,8 @@ def use_link(token):
     except NotFound:
         return _refusal(None, 404)
     except borrowers.LinkGone:
-        return _refusal(borrowers.link_state(deps.pool, token), 410)
+        link = borrowers.link_state(deps.pool, token)
+        return _refusal(link and link["state"], 410)
     except AppError as exc:
         page = render_template("open_account.html", state="unavailable", title="暂时无法前往存管银行",
                                text="存管银行暂时无法受理，链接仍然有效，请稍后重新打开此链接。")

@@ -16,14 +16,14 @@ def insert(conn: Connection, token_hash: str, link: dict, valid_minutes: int) ->
     return row["expires_at"]
 
 
-def state(conn: Connection, token_hash: str) -> str | None:
-    """``valid``, ``used`` or ``expired`` by the database's clock; ``None`` for no such link."""
-    row = conn.execute(
+def state(conn: Connection, token_hash: str) -> dict | None:
+    """``{state, fullname, mobile}``: ``valid``, ``used`` or ``expired`` by the database's clock, and whose
+    account the link opens; ``None`` for no such link."""
+    return conn.execute(
         "select case when used_at is not null then 'used' when expires_at <= now() then 'expired' else 'valid' end"
-        " as state from open_account_link where token_hash = %s",
+        " as state, fullname, mobile from open_account_link where token_hash = %s",
         (token_hash,),
     ).fetchone()
-    return row["state"] if row else None
 
 
 def use(conn: Connection, token_hash: str) -> dict | None:
