@@ -1,4 +1,5 @@
 """The bench summary: ratios to the same run's pgbench, the table's verdicts, the plot file."""
+import bench.__main__ as bench_main
 from bench.__main__ import plot, summary_table, with_ratios
 
 
@@ -32,3 +33,14 @@ def test_a_benchmark_without_pgbench_uses_the_runs_measurement():
     rows = with_ratios([{"name": "y drained", "value": 600, "unit": "notifications/s", "target": ">= 500",
                          "ok": True}], fallback=1200)
     assert rows[0]["ratio_to_pgbench"] == 0.5
+
+
+def test_only_a_run_of_every_benchmark_writes_the_summary(monkeypatch, tmp_path):
+    """A part run prints its table and leaves the last whole run's summary (and its ratios) alone."""
+    fake = {name: (lambda seconds, name=name: [{"name": f"{name} rate", "value": 1, "unit": "x/s", "target": None,
+                                                "ok": True}]) for name in ("one", "two")}
+    monkeypatch.setattr(bench_main, "BENCHMARKS", fake)
+    monkeypatch.setattr(bench_main, "RESULTS", tmp_path)
+    assert bench_main.main(["one"]) == 0 and not (tmp_path / "summary.txt").exists()
+    assert bench_main.main([]) == 0
+    assert "one rate" in (tmp_path / "summary.txt").read_text() and (tmp_path / "summary.png").exists()
