@@ -1,7 +1,7 @@
 """The money rules are PostgreSQL's own: whatever code writes, the database refuses a balance below zero,
-a frozen balance other than what its freezes hold (a freeze deleted or a tally written by hand included),
-a freeze holding more than its amount or less than
-it while frozen, a project raising more than its amount, a platform account below zero."""
+a frozen balance other than what its freezes hold (a freeze deleted, the freezes truncated or a tally
+written by hand included), a freeze holding more than its amount or less than it while frozen, a project
+raising more than its amount, a platform account below zero."""
 import psycopg
 import pytest
 
@@ -57,6 +57,7 @@ BAD_WRITES = {
         "update projects set raising = 0 where project_no = %(project)s",
         "update pre_transactions set state = 'CANCELLED', remaining = 0 where request_no = %(tender)s"],
     "a freeze deleted": ["delete from pre_transactions where request_no = %(tender)s"],
+    "the freezes truncated": ["truncate pre_transactions"],
     "a user's tally written by hand": [
         "update bank_users set held = held + 1, frozen_balance = frozen_balance + 1, bank_balance = bank_balance - 1"
         " where user_no = %(lender)s"],

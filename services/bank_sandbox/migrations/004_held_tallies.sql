@@ -37,6 +37,16 @@ end $$;
 create trigger pre_transactions_tally after insert or update of remaining, user_no, project_no, biz_type or delete
     on pre_transactions for each row execute function bank_tally_held();
 
+-- TRUNCATE fires no row trigger: it would empty the freezes behind the tallies' back.
+create function bank_refuse_truncate() returns trigger language plpgsql as $$
+begin
+    raise exception '% is never truncated: its rows are what the frozen balances hold', tg_table_name
+        using errcode = 'check_violation';
+end $$;
+
+create trigger pre_transactions_no_truncate before truncate on pre_transactions
+    for each statement execute function bank_refuse_truncate();
+
 -- Only bank_tally_held writes a tally: a tally written by any statement of its own (trigger depth 1) is refused.
 create function bank_guard_held() returns trigger language plpgsql as $$
 begin
