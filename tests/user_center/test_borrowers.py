@@ -14,7 +14,7 @@ import requests
 from shared.contract import PERSONAL_REGISTER
 from tests.user_center.conftest import new_mobile, request_no_of
 
-from user_center import notifications
+from user_center import borrowers, notifications
 from user_center.tokens import verify_token
 
 ID_NUMBER = "11010519491231002X"
@@ -260,6 +260,22 @@ def test_a_link_stays_usable_when_the_bank_request_cannot_be_made(client, servic
     assert refused.status_code == 503 and "链接仍然有效" in refused.text and handoff_of(refused.text) == {}
     agent.fail_with = None
     assert client.get(f"/open-account/{token}").status_code == 200
+    assert handoff_of(client.post(f"/open-account/{token}").text)["service-name"] == PERSONAL_REGISTER
+
+
+
+def test_a_use_that_lost_to_one_undone_meanwhile_says_the_link_is_still_valid(client, service, borrower,
+                                                                              monkeypatch):
+    """A concurrent use marked the link used, this one was told it is gone, and then the other use was undone
+    (the agent down) before this one read the link's state: valid again. 503, open it again; never a 500."""
+    token = new_link(client, service, borrower)
+
+    def lost(*_):
+        raise borrowers.LinkGone("this link has been used")
+    monkeypatch.setattr(borrowers, "follow_link", lost)
+    answer = client.post(f"/open-account/{token}")
+    assert answer.status_code == 503 and "链接仍然有效" in answer.text and handoff_of(answer.text) == {}
+    monkeypatch.undo()
     assert handoff_of(client.post(f"/open-account/{token}").text)["service-name"] == PERSONAL_REGISTER
 
 

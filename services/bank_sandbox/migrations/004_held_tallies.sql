@@ -16,7 +16,8 @@ from (select project_no, sum(remaining) as held from pre_transactions
 where p.project_no = t.project_no;
 
 -- The tallies follow every inserted, changed or deleted pre-transaction: the project first, then the
--- user, the order in which every movement locks them (a movement has locked both already).
+-- user, the order in which every movement locks them (a freeze and the confirmations have locked both
+-- already; a cancel has locked the project and the freeze, and the user comes next either way).
 create function bank_tally_held() returns trigger language plpgsql as $$
 begin
     if tg_op in ('UPDATE', 'DELETE') and old.remaining <> 0 then
@@ -47,7 +48,9 @@ end $$;
 create trigger pre_transactions_no_truncate before truncate on pre_transactions
     for each statement execute function bank_refuse_truncate();
 
--- Only bank_tally_held writes a tally: a tally written by any statement of its own (trigger depth 1) is refused.
+-- A tally is written from inside a trigger only (bank_tally_held is the one that does): a statement of its
+-- own (trigger depth 1 here) writing one is refused, through a function or a writable CTE too. The
+-- database's owner can still disable triggers; docs/bank_sandbox.md gives the query that finds a drift.
 create function bank_guard_held() returns trigger language plpgsql as $$
 begin
     if pg_trigger_depth() < 2 and new.held is distinct from (case when tg_op = 'INSERT' then 0 else old.held end) then
@@ -93,3 +96,7 @@ create constraint trigger bank_users_frozen_held after insert or update of froze
     deferrable initially deferred for each row execute function bank_check_held();
 create constraint trigger projects_raising_held after insert or update of raising, held on projects
     deferrable initially deferred for each row execute function bank_check_held();
+
+-- Nothing reads the freezes by what they still hold any more: the sums those indexes served are tallies now.
+drop index pre_transactions_held_by_user;
+drop index pre_transactions_raising;

@@ -17,8 +17,9 @@ def get(conn, project_no: str) -> dict | None:
 
 
 def lock(conn, project_no: str) -> dict | None:
-    """The project row, locked for the rest of the transaction (before any pre-transaction or user), or None."""
-    return conn.execute("select * from projects where project_no = %s for update", (project_no,)).fetchone()
+    """The project row, locked for the rest of the transaction (before any pre-transaction or user), or None.
+    FOR NO KEY UPDATE: a freeze's foreign-key check on the project (KEY SHARE) does not wait for it."""
+    return conn.execute("select * from projects where project_no = %s for no key update", (project_no,)).fetchone()
 
 
 def set_status(conn, project_no: str, status: str) -> None:

@@ -44,7 +44,7 @@ begin
     <<freeze>>
     begin
         if tender then
-            select * into project from projects where project_no = p_project_no for update;
+            select * into project from projects where project_no = p_project_no for no key update;
         else
             select * into project from projects where project_no = p_project_no;
         end if;

@@ -46,12 +46,18 @@ def use_link(token):
         return _refusal(None, 404)
     except borrowers.LinkGone:
         link = borrowers.link_state(deps.pool, token)
+        if link is not None and link["state"] == "valid":  # a concurrent use was undone meanwhile (the agent down)
+            return _unavailable(503)
         return _refusal(link and link["state"], 410)
     except AppError as exc:
-        page = render_template("open_account.html", state="unavailable", title="暂时无法前往存管银行",
-                               text="存管银行暂时无法受理，链接仍然有效，请稍后重新打开此链接。")
-        return page, exc.status
+        return _unavailable(exc.status)
     return render_template("open_account.html", state="signed-in", handoff={**handoff, **(handoff["gateway"] or {})})
+
+
+def _unavailable(status: int):
+    """The link could not be used now and is still valid: open it again later."""
+    return render_template("open_account.html", state="unavailable", title="暂时无法前往存管银行",
+                           text="存管银行暂时无法受理，链接仍然有效，请稍后重新打开此链接。"), status
 
 
 @bp.after_request
