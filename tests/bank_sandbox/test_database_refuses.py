@@ -107,3 +107,25 @@ def test_a_movement_written_whole_is_accepted(pool, frozen):
             conn.execute("update pre_transactions set state = 'CANCELLED', remaining = 0, settled_by = request_no"
                          " where request_no = %(tender)s", frozen)
     assert _lender(pool, frozen) == {"bank_balance": 10000, "frozen_balance": 0}
+
+
+def test_a_freezes_key_check_does_not_wait_for_a_locked_project(pool, frozen):
+    """A confirmation holds its project's lock while it waits for users; a REPAYMENT freeze holding the
+    borrower must still insert its freeze (a foreign-key check on the project), or the two deadlock."""
+    from bank_sandbox.repository import projects
+
+    with pool.connection() as confirming, pool.connection() as freezing:
+        with confirming.transaction():
+            assert projects.lock(confirming, frozen["project"]) is not None
+            with freezing.transaction():
+                freezing.execute("set local lock_timeout = '2s'")
+                freezing.execute("update bank_users set bank_balance = bank_balance where user_no = %(borrower)s",
+                                 frozen)
+                freezing.execute("insert into bank_requests (request_no, service_name, platform_no, user_no, payload)"
+                                 " values ('REQ_KEYCHECK', 'USER_AUTO_PRE_TRANSACTION', 'WANXINP2P', %(borrower)s,"
+                                 " '{}')", frozen)
+                freezing.execute("insert into pre_transactions (request_no, project_no, user_no, biz_type, amount,"
+                                 " remaining) values ('REQ_KEYCHECK', %(project)s, %(borrower)s, 'REPAYMENT', 1, 1)",
+                                 frozen)  # no lock wait (lock_timeout would raise)
+                raise psycopg.Rollback()  # undone: only the lock mattered
+            raise psycopg.Rollback()
