@@ -9,22 +9,20 @@ every lending posting in the ledger exactly once, bank = ledger (and nothing fro
 every borrower, no lending anomaly or refused posting, and the bank's totals conserved.
 """
 import random
-import re
 import time
 import uuid
 from datetime import date, timedelta
 
+from shared.contract import TRANSACTION_SERVICES
 from shared.funder import id_number as with_check_digit
 from shared.partner_envelope import seal
+from tests.support.link_page import handoff_of
 
 from chaos.workload import BANK_PASSWORD, ApiError, Http, Journal
 
 LOAN, REPAY, SETTLE = "LOAN", "REPAY", "SETTLE"
 LOAN_FEN, TERM = 1_000_000, 6
 TOP_UP = "400.00"  # the service fee and a period's interest, which the loan itself does not cover
-TRANSACTION_SERVICES = ("CREATE_PROJECT", "MODIFY_PROJECT", "USER_AUTO_PRE_TRANSACTION", "CANCEL_PRE_TRANSACTION",
-                        "CONFIRM_LOAN", "CONFIRM_REPAYMENT")
-HANDOFF = re.compile(r'data-([a-z-]+)="([^"]*)"')
 WAIT = 240.0  # how long a borrower waits for one step of lending (faults included)
 
 
@@ -101,14 +99,13 @@ class Borrower:
         used = self.http.call("POST", url, ok=(200, 410))
         if used.status_code == 410:  # the link was used by an attempt whose answer got lost: ask for another
             return
-        handoff = dict(HANDOFF.findall(re.search(r'<div id="handoff"[^>]*>', used.text).group(0)))
+        handoff = handoff_of(used.text)
+        if not handoff:
+            raise ApiError(f"{self.order_no}: the link's page handed nothing over ({used.status_code})")
         self.headers = {"Authorization": f"Bearer {handoff['token']}"}
         if handoff.get("req-data"):
-            answer = self.http.call("POST", f"{self.urls['bank_sandbox']}/sandbox/confirm", json={
-                "platformNo": handoff["platform-no"], "reqData": handoff["req-data"],
-                "signature": handoff["signature"], "password": BANK_PASSWORD}, ok=(200, 409))
-            if answer.status_code not in (200, 409):
-                raise ApiError(f"account opening at the bank: {answer.status_code} {answer.text[:200]}")
+            self.confirm_at_bank(handoff["platform-no"], handoff["req-data"], handoff["signature"],
+                                 "account opening")
         deadline = time.monotonic() + WAIT
         while (profile := self.profile())["depositoryStatus"] != "OPENED":
             if time.monotonic() > deadline:
@@ -127,12 +124,15 @@ class Borrower:
         if answer.status_code != 200:
             raise ApiError(f"top-up: {answer.status_code} {answer.text[:200]}")
         gateway = answer.json()["result"]
-        confirmed = self.http.call("POST", f"{self.urls['bank_sandbox']}/sandbox/confirm", ok=(200, 409), json={
-            "platformNo": gateway["platformNo"], "reqData": gateway["reqData"], "signature": gateway["signature"],
-            "password": BANK_PASSWORD})
-        if confirmed.status_code not in (200, 409):
-            raise ApiError(f"top-up at the bank: {confirmed.status_code} {confirmed.text[:200]}")
+        self.confirm_at_bank(gateway["platformNo"], gateway["reqData"], gateway["signature"], "top-up")
         self.journal.count("loan_top_ups")
+
+    def confirm_at_bank(self, platform_no: str, req_data: str, signature: str, what: str) -> None:
+        """The borrower confirms a gateway request on the bank's page (409: an earlier try went through)."""
+        answer = self.http.call("POST", f"{self.urls['bank_sandbox']}/sandbox/confirm", ok=(200, 409), json={
+            "platformNo": platform_no, "reqData": req_data, "signature": signature, "password": BANK_PASSWORD})
+        if answer.status_code not in (200, 409):
+            raise ApiError(f"{what} at the bank: {answer.status_code} {answer.text[:200]}")
 
     def repay(self, periods) -> None:
         if periods != "all":

@@ -12,6 +12,7 @@ import pytest
 import requests
 
 from shared.contract import PERSONAL_REGISTER
+from tests.support.link_page import handoff_of
 from tests.user_center.conftest import new_mobile, request_no_of
 
 from user_center import borrowers, notifications
@@ -54,14 +55,6 @@ def new_link(client, service, borrower, **changes) -> str:
                          headers=service)
     assert answer.status_code == 200, answer.json
     return LINK.fullmatch(answer.json["result"]["url"]).group(1)
-
-
-def handoff_of(page: str) -> dict:
-    """The data the link's last page hands to its script (``data-*`` attributes of ``#handoff``)."""
-    element = re.search(r'<div id="handoff"[^>]*>', page)
-    if element is None:
-        return {}
-    return dict(re.findall(r'data-([a-z-]+)="([^"]*)"', element.group(0)))
 
 
 def test_lendings_endpoints_need_the_service_token(client, make_user, borrower):
