@@ -94,10 +94,6 @@ class Lending:
             raise
         return platform
 
-    @property
-    def secret(self) -> str:
-        return (Path(self.infra.keys_dir) / "rongshu_secret").read_text().strip()
-
     def database(self, package: str = "lending") -> str:
         """lending's database, whatever ``package`` CpuMeter names (it only finds the run's backends)."""
         return self.infra.database_url("lending")
@@ -116,7 +112,7 @@ def push_phase(lending: Lending, count: int) -> dict:
     """Post ``count`` signed orders of new people with wrk; the figures, with CPU per order by process group."""
     before = lending.orders()
     bodies = lending.work_dir / "orders.txt"
-    bodies.write_text("\n".join(envelopes(lending.secret, count, first=before)) + "\n")
+    bodies.write_text("\n".join(envelopes(lending.infra.partner_secret, count, first=before)) + "\n")
     script = lending.work_dir / "push.lua"
     script.write_text(PUSH_LUA)
     with CpuMeter(lending) as meter:
@@ -127,8 +123,9 @@ def push_phase(lending: Lending, count: int) -> dict:
             "seconds": round(meter.elapsed, 2), "cpu": meter}
 
 
-def run_push(seconds: float = 10.0) -> list[dict]:
-    """The push phase: a warm-up, then ``BENCH_ORDERS`` orders; prints the figures and returns the rows."""
+def run_push(seconds: float = 10.0) -> tuple[list[dict], dict]:
+    """The push phase: a warm-up, then ``BENCH_ORDERS`` orders; prints the figures and returns the rows and
+    the details."""
     wrk.ensure_wrk()
     lending = Lending.start()
     try:

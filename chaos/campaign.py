@@ -26,7 +26,7 @@ def run(options: Options, argv: list[str] | None = None) -> dict:
     passed = False
     try:
         urls = {package: env.stack.url(package) for package in env.stack.web}
-        traffic = Traffic(options, urls, env.partner_secret)
+        traffic = Traffic(options, urls, env.infra.partner_secret)
         injector = FaultInjector(env, options, traffic)
         injector.arm_bank()
 

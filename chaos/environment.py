@@ -61,10 +61,6 @@ class Environment:
     card_fen: int = 0   # what a new bank user's card holds
 
     @property
-    def partner_secret(self) -> str:
-        return (Path(self.infra.keys_dir) / "rongshu_secret").read_text().strip()
-
-    @property
     def log_dir(self) -> Path:
         return self.stack.log_dir
 

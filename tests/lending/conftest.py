@@ -43,8 +43,7 @@ def lending_infra(infra):
 
 @pytest.fixture(scope="session")
 def secret(lending_infra) -> str:
-    with open(f"{lending_infra.keys_dir}/rongshu_secret", encoding="utf-8") as handle:
-        return handle.read().strip()
+    return lending_infra.partner_secret
 
 
 @pytest.fixture(scope="session")

@@ -56,6 +56,12 @@ class Infra:
     def redis_prefix(self) -> str:
         return f"t_{self.run_id}:"
 
+    @property
+    def partner_secret(self) -> str:
+        """The secret lending and the partner sign their envelopes with (``KEYS_DIR/rongshu_secret``)."""
+        with open(f"{self.keys_dir}/rongshu_secret", encoding="utf-8") as handle:
+            return handle.read().strip()
+
     def database_url(self, service: str) -> str:
         return f"{self.pg_server_url.rstrip('/')}/t_{self.run_id}_{service}"
 

@@ -50,8 +50,7 @@ class Platform:
     def __init__(self, stack):
         self.stack = stack
         self.token = {"Authorization": f"Bearer {stack.infra.internal_token}"}
-        with open(f"{stack.infra.keys_dir}/rongshu_secret", encoding="utf-8") as handle:
-            self.secret = handle.read().strip()
+        self.secret = stack.infra.partner_secret
 
     def sim(self, method: str, path: str, **kwargs) -> dict:
         response = requests.request(method, f"{self.stack.url('partner_sandbox')}{path}", timeout=30, **kwargs)
