@@ -13,9 +13,9 @@ from psycopg.rows import dict_row
 
 from shared.partner_envelope import seal
 from tests.lending.conftest import new_person
+from tests.support.link_page import handoff_of
 from tests.support.stack import LENDING_WORKERS, PLATFORM_WORKERS, Stack, start_stack
 from tests.support.waiting import wait_for
-from tests.support.link_page import handoff_of
 
 PLATFORM_NO = "WANXINP2P"
 CARD_BALANCE = "10000000.00"  # each new bank user's card; the funder recharges from its own
